@@ -1,0 +1,99 @@
+"""Reading audio files and checking waveforms handed to an upstream.
+
+One place for the checks every entry point needs, so a corrupt file or a bad tensor gives
+the same clear error (naming the file or the wave and the problem) wherever it shows up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import soundfile
+import torch
+
+SAMPLE_RATE = 16000
+AUDIO_SUFFIXES = (".flac", ".wav")
+
+
+class AudioError(ValueError):
+    """An audio file that cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
+    """Read a mono wave as float32 in [-1, 1]; ``AudioError`` if unreadable, empty or off-rate."""
+    try:
+        data, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError, OSError) as err:
+        raise AudioError(path, f"cannot read audio ({err})") from err
+    if file_rate != sample_rate:
+        raise AudioError(path, f"sample rate is {file_rate} Hz, expected {sample_rate} Hz (resample it first)")
+    if data.shape[0] == 0:
+        raise AudioError(path, "audio file is empty (0 samples)")
+    wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if not np.isfinite(wave).all():
+        raise AudioError(path, "audio holds NaN or infinite samples")
+    return torch.from_numpy(np.ascontiguousarray(wave))
+
+
+def audio_info(path: str | Path) -> tuple[int, int]:
+    """(number of samples, sample rate) from the file header, without decoding."""
+    try:
+        info = soundfile.info(str(path))
+    except (RuntimeError, soundfile.LibsndfileError, OSError) as err:
+        raise AudioError(path, f"cannot read audio header ({err})") from err
+    return info.frames, info.samplerate
+
+
+def find_audio_files(roots: str | Path | Iterable[str | Path]) -> list[Path]:
+    """All .flac/.wav files under the given roots (recursively), or listed in a ``.txt`` file list.
+
+    A root may be a directory, a single audio file, or a text file with one path per line
+    (relative paths resolved against the list's folder). The result is sorted and unique.
+    """
+    if isinstance(roots, (str, Path)):
+        roots = [roots]
+    found: set[Path] = set()
+    for root in roots:
+        root = Path(root)
+        if root.is_dir():
+            found.update(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+        elif root.is_file() and root.suffix.lower() in AUDIO_SUFFIXES:
+            found.add(root)
+        elif root.is_file():
+            for line in root.read_text(encoding="utf-8").splitlines():
+                line = line.strip().split()[0] if line.strip() else ""
+                if line and not line.startswith("#"):
+                    p = Path(line)
+                    found.add(p if p.is_absolute() else root.parent / p)
+        else:
+            raise FileNotFoundError(f"audio root not found: {root}")
+    return sorted(found)
+
+
+def check_waves(wavs: Sequence[torch.Tensor], min_samples: int = 1) -> None:
+    """Raise ``ValueError`` naming the wave and the problem if ``wavs`` is not a usable batch."""
+    if isinstance(wavs, torch.Tensor):
+        raise ValueError("expected a list of 1-D waveforms (one tensor per utterance), got a single tensor; "
+                         "pass list(batch) for a padded batch")
+    if len(wavs) == 0:
+        raise ValueError("expected a non-empty list of waveforms, got an empty list")
+    for i, wav in enumerate(wavs):
+        if not isinstance(wav, torch.Tensor):
+            raise ValueError(f"wave {i}: expected a torch.Tensor, got {type(wav).__name__}")
+        if wav.dim() != 1:
+            raise ValueError(f"wave {i}: expected a 1-D waveform (samples,), got shape {tuple(wav.shape)}")
+        if not wav.is_floating_point():
+            raise ValueError(f"wave {i}: expected a floating-point waveform in [-1, 1], got dtype {wav.dtype}")
+        if wav.numel() == 0:
+            raise ValueError(f"wave {i}: waveform is empty (0 samples)")
+        if wav.numel() < min_samples:
+            raise ValueError(f"wave {i}: {wav.numel()} samples is shorter than one frame ({min_samples} samples)")
+        if not torch.isfinite(wav).all():
+            raise ValueError(f"wave {i}: waveform holds NaN or infinite values")

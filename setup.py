@@ -1,0 +1,48 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="aalbert",
+    version="0.1.0",
+    description="Audio ALBERT / Mockingjay self-supervised speech representations: "
+    "pretraining, hub, downstream probing and analysis",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    # The YAML recipes live in config/ at the repository root (where users look for them);
+    # mapping config/ onto the package `aalbert.recipes` ships them inside the package too,
+    # so a non-editable install finds them (see aalbert.config.find_recipe).
+    packages=find_packages(include=["aalbert", "aalbert.*"]) + ["aalbert.recipes"],
+    package_dir={"aalbert.recipes": "config"},
+    package_data={"aalbert.recipes": ["*.yaml", "*/*.yaml"], "aalbert.downstream": ["*/*.yaml"]},
+    install_requires=[
+        # torch is capped at 2.14.1 on purpose: the torchaudio wheel we use imports with it.
+        "torch>=2.1,<=2.14.1",
+        "torchaudio>=2.1",
+        "numpy",
+        "pyyaml",
+        "soundfile",
+        "scipy",
+        "tqdm",
+        "tensorboardX",
+        "editdistance",
+        "matplotlib",
+    ],
+    extras_require={
+        "test": [
+            "pytest",
+            # reference implementation, compared against in tests and benchmarks only
+            "s3prl==0.4.18",
+            "filelock",
+            "omegaconf",
+            "setuptools",
+            "requests",
+            "transformers",
+            "protobuf",
+        ],
+    },
+    entry_points={
+        "console_scripts": [
+            "aalbert-hub=aalbert.hub:main",
+        ],
+    },
+)
