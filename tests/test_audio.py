@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from aalbert.audio import AudioError, check_waves, find_audio_files, load_audio
+
+
+def test_load_audio_roundtrip_and_errors(tmp_path):
+    wave = (0.1 * np.sin(np.arange(1600) / 5)).astype("float32")
+    good = tmp_path / "a" / "good.flac"
+    good.parent.mkdir()
+    soundfile.write(good, wave, 16000)
+    assert torch.allclose(load_audio(good), torch.from_numpy(wave), atol=1e-4)
+
+    corrupt = tmp_path / "a" / "corrupt.flac"
+    corrupt.write_bytes(b"not audio at all")
+    with pytest.raises(AudioError, match="corrupt.flac: cannot read audio"):
+        load_audio(corrupt)
+
+    off_rate = tmp_path / "off.wav"
+    soundfile.write(off_rate, wave, 8000)
+    with pytest.raises(AudioError, match="off.wav: sample rate is 8000 Hz"):
+        load_audio(off_rate)
+
+    empty = tmp_path / "empty.wav"
+    soundfile.write(empty, np.zeros(0, "float32"), 16000)
+    with pytest.raises(AudioError, match="empty"):
+        load_audio(empty)
+
+    assert find_audio_files(tmp_path) == sorted([good, corrupt, off_rate, empty])
+    listing = tmp_path / "list.txt"
+    listing.write_text("a/good.flac\n# comment\n")
+    assert find_audio_files(listing) == [good]
+
+
+@pytest.mark.parametrize("wavs, message", [
+    ([], "empty list"),
+    ([torch.zeros(2, 400)], "1-D"),
+    ([torch.zeros(400, dtype=torch.int16)], "floating-point"),
+    ([torch.zeros(0)], "0 samples"),
+    ([torch.zeros(100)], "shorter than one frame"),
+    ([torch.tensor([0.0] * 399 + [float("nan")])], "NaN"),
+])
+def test_check_waves_rejects_bad_batches(wavs, message):
+    with pytest.raises(ValueError, match=message):
+        check_waves(wavs, min_samples=400)

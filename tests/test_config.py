@@ -1,0 +1,54 @@
+from dataclasses import dataclass, field
+
+import pytest
+
+from aalbert.config import ConfigError, find_recipe, load_config, parse_overrides, to_dict
+
+
+@dataclass
+class Optim:
+    lr: float = 1e-3
+    steps: int = 10
+    bf16: bool = False
+
+
+@dataclass
+class Recipe:
+    name: str = "x"
+    layers: list[int] = field(default_factory=lambda: [1, 2])
+    target: str | None = None
+    optim: Optim = field(default_factory=Optim)
+
+
+def test_yaml_then_overrides(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: tiny\noptim:\n  lr: 0.01\n  steps: 5\n")
+    cfg = load_config(Recipe, path, ["optim.steps=7", "optim.bf16=true,target=mel"])
+    assert cfg.name == "tiny"
+    assert cfg.optim == Optim(lr=0.01, steps=7, bf16=True)
+    assert cfg.target == "mel"
+    assert to_dict(cfg)["optim"]["steps"] == 7
+
+
+def test_int_accepted_for_float_but_not_string_for_bool(tmp_path):
+    assert load_config(Recipe, overrides=["optim.lr=1"]).optim.lr == 1.0
+    with pytest.raises(ConfigError, match="optim: bf16: expected true or false"):
+        load_config(Recipe, overrides=["optim.bf16=yes please"])
+
+
+def test_unknown_key_names_the_key_and_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("optim:\n  learning_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: optim: unknown key\(s\) learning_rate"):
+        load_config(Recipe, path)
+
+
+def test_list_override_with_commas():
+    assert parse_overrides(["a.b=[1,2],c=3"]) == {"a": {"b": [1, 2]}, "c": 3}
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_overrides(["novalue"])
+
+
+def test_missing_recipe_is_a_clear_error():
+    with pytest.raises(ConfigError, match="config file not found: nope/nothing"):
+        find_recipe("nope/nothing")
