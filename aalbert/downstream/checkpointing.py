@@ -1,0 +1,32 @@
+"""Downstream checkpoints: atomic writes, plain tensors and numbers only (weights-only loadable)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+BEST = "best.ckpt"   # best dev metric: what evaluation uses
+LAST = "last.ckpt"   # latest state: what resuming uses
+
+
+def save_checkpoint(state: dict, path: str | Path) -> None:
+    """Write to a temp file in the same folder, then rename: a crash never leaves half a checkpoint."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    return torch.load(path, map_location="cpu", weights_only=True)

@@ -1,0 +1,73 @@
+"""Typed configuration of a downstream experiment.
+
+A task's ``config.yaml`` holds the ``runner``, ``optimizer``, ``featurizer``, ``data`` and
+``model`` sections; the command line fills in the rest (task, upstream, fine-tuning, seed).
+``model`` stays a mapping here because its fields belong to the task's expert, which checks
+it against its own dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass
+class RunnerConfig:
+    total_steps: int = 1000
+    eval_step: int = 200          # evaluate on dev every N steps (and at the end)
+    log_step: int = 50
+    batch_size: int = 8
+    eval_batch_size: int = 16
+    gradient_clipping: float = 1.0
+    num_workers: int = 0
+
+    def __post_init__(self):
+        for name in ("total_steps", "eval_step", "log_step", "batch_size", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"runner.{name} must be >= 1, got {getattr(self, name)}")
+
+
+@dataclass
+class OptimizerConfig:
+    lr: float = 1e-3
+    upstream_lr: float = 1e-5     # used only when fine-tuning (-f)
+    weight_decay: float = 0.01
+
+
+@dataclass
+class FeaturizerConfig:
+    mode: Literal["weighted_sum", "last", "hidden_states"] = "weighted_sum"
+    layer: int | None = None      # with mode hidden_states: which hidden state (0 = input representation)
+    layer_norm: bool = False      # normalise each hidden state (no affine) before weighting
+
+
+@dataclass
+class DataConfig:
+    format: Literal["librispeech", "timit"] = "librispeech"
+    root: str = "data/LibriSpeech"
+    subsets: list[str] = field(default_factory=list)   # LibriSpeech subsets under root; empty = all
+    alignment: str | None = None  # file or folder; None = ROOT/alignment when it exists
+    phone_list: str | None = None  # None = found beside the alignment
+    splits: str | None = None     # folder with train/dev/test.txt; None = ROOT/splits or a seeded 8:1:1
+    split_seed: int = 1337
+    label_fraction: float = 1.0   # fraction of training utterances used (low-resource curves)
+    silence_phones: list[str] = field(default_factory=lambda: ["sil", "sp", "spn", "SIL", "<sil>", "h#"])
+
+    def __post_init__(self):
+        if not 0.001 <= self.label_fraction <= 1.0:
+            raise ValueError(f"data.label_fraction must be in [0.001, 1.0], got {self.label_fraction}")
+
+
+@dataclass
+class ExperimentConfig:
+    task: str = ""
+    upstream: str = "aalbert"
+    upstream_ckpt: str | None = None
+    finetune: bool = False
+    seed: int = 1337
+    runner: RunnerConfig = field(default_factory=RunnerConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    featurizer: FeaturizerConfig = field(default_factory=FeaturizerConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: dict[str, Any] = field(default_factory=dict)

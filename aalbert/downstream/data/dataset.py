@@ -1,0 +1,39 @@
+"""A torch Dataset over ``Utterance`` records: loads each wave on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.utils.data import Dataset
+
+from aalbert.audio import load_audio
+
+from .librispeech import Utterance
+
+
+@dataclass
+class Batch:
+    uttids: list[str]
+    wavs: list[torch.Tensor]
+    speakers: torch.Tensor            # (B,) speaker class ids
+    phones: list[list[int] | None]    # 10 ms frame labels per utterance
+
+
+class UtteranceDataset(Dataset):
+    def __init__(self, utterances: list[Utterance], speaker_index):
+        self.utterances = utterances
+        self.speaker_index = speaker_index
+
+    def __len__(self) -> int:
+        return len(self.utterances)
+
+    def __getitem__(self, i: int):
+        utt = self.utterances[i]
+        # load_audio raises AudioError naming the file when it is corrupt
+        return utt.uttid, load_audio(utt.path), self.speaker_index(utt.speaker), utt.phones
+
+
+def collate(items) -> Batch:
+    uttids, wavs, speakers, phones = zip(*items)
+    return Batch(list(uttids), list(wavs), torch.tensor(speakers, dtype=torch.long), list(phones))

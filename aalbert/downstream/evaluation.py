@@ -1,0 +1,27 @@
+"""Evaluating a downstream model on one split: summed counts -> the expert's metrics."""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .model import DownstreamModel
+
+
+@torch.no_grad()
+def evaluate(model: DownstreamModel, loader: DataLoader, desc: str = "eval", show_progress: bool = True) -> dict:
+    was_training = model.training
+    model.eval()
+    totals: dict[str, float] = {}
+    loss_sum, batches = 0.0, 0
+    for batch in tqdm(loader, desc=desc, leave=False, disable=not show_progress):
+        out = model(batch)
+        loss_sum += float(out.loss)
+        batches += 1
+        for key, value in out.counts.items():
+            totals[key] = totals.get(key, 0.0) + float(value)
+    model.train(was_training)
+    metrics = type(model.expert).metrics(totals) if batches else {}
+    metrics["loss"] = loss_sum / max(batches, 1)
+    return metrics

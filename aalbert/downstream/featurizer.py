@@ -1,0 +1,65 @@
+"""Turning an upstream's hidden states into the one feature sequence a task sees.
+
+``weighted_sum`` learns one scalar per hidden state, softmax-normalised so the weights stay
+comparable across runs and can be read as "how much the task uses each layer" (they are saved
+with the results). ``last`` and ``hidden_states`` (with a layer index) pick a single state.
+An upstream without layers (fbank: one hidden state) always selects that one.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+MODES = ("weighted_sum", "last", "hidden_states")
+
+
+class Featurizer(nn.Module):
+    def __init__(self, num_hidden_states: int, mode: str = "weighted_sum", layer: int | None = None,
+                 layer_norm: bool = False):
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"unknown feature selection {mode!r}; choose one of {', '.join(MODES)}")
+        if num_hidden_states < 1:
+            raise ValueError(f"an upstream must give at least one hidden state, got {num_hidden_states}")
+        self.num_hidden_states = num_hidden_states
+        self.layer_norm = layer_norm
+        if mode == "hidden_states":
+            if layer is None:
+                raise ValueError("feature selection hidden_states needs a layer index (-l LAYER)")
+            if not -num_hidden_states <= layer < num_hidden_states:
+                raise ValueError(f"layer {layer} out of range: this upstream has {num_hidden_states} hidden "
+                                 f"states (0 = input representation .. {num_hidden_states - 1} = last layer)")
+            layer %= num_hidden_states
+        elif mode == "last":
+            layer = num_hidden_states - 1
+        if num_hidden_states == 1:
+            # nothing to weigh: a learned weight over one state is always 1
+            mode, layer = "hidden_states", 0
+        self.mode = mode
+        self.layer = layer
+        # zeros -> uniform softmax at the start: no layer is favoured before training
+        self.weights = nn.Parameter(torch.zeros(num_hidden_states)) if mode == "weighted_sum" else None
+
+    def forward(self, hidden_states: list[torch.Tensor]) -> torch.Tensor:
+        if len(hidden_states) != self.num_hidden_states:
+            raise ValueError(f"expected {self.num_hidden_states} hidden states, got {len(hidden_states)}")
+        if self.weights is None:
+            return self._norm(hidden_states[self.layer])
+        stacked = torch.stack([self._norm(h) for h in hidden_states], dim=0)  # (L+1, B, T, H)
+        weights = F.softmax(self.weights, dim=0).to(stacked.dtype)
+        return (weights.view(-1, 1, 1, 1) * stacked).sum(dim=0)
+
+    def _norm(self, h: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(h, h.shape[-1:]) if self.layer_norm else h
+
+    def layer_weights(self) -> list[float]:
+        """Softmax weight of each hidden state (one-hot when a single state is selected)."""
+        if self.weights is None:
+            return [1.0 if i == self.layer else 0.0 for i in range(self.num_hidden_states)]
+        return F.softmax(self.weights.detach().float(), dim=0).tolist()
+
+    def describe(self) -> dict:
+        return {"mode": self.mode, "layer": self.layer, "layer_norm": self.layer_norm,
+                "layer_weights": self.layer_weights()}

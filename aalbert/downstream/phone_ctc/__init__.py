@@ -1,0 +1,3 @@
+"""Task phone_ctc: phoneme recognition with CTC (greedy decoding, phone error rate)."""
+
+from .expert import Expert

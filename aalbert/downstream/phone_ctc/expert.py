@@ -1,0 +1,3 @@
+from aalbert.downstream.ctc import PhoneCTCExpert as Expert
+
+__all__ = ["Expert"]

@@ -1,0 +1,190 @@
+"""Setting up and running one downstream experiment: train (or resume) and evaluate.
+
+The heavy lifting lives elsewhere: ``training`` (the loop), ``evaluation`` (metrics on a
+split), ``results`` (results.json, the layer-weight chart), ``checkpointing``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+
+from aalbert.config import from_dict, load_yaml, merge_dicts, parse_overrides, save_config, to_dict
+
+from . import distributed as dist
+from .checkpointing import BEST, LAST, load_checkpoint
+from .config import ExperimentConfig
+from .data import UtteranceDataset, collate, load_corpus
+from .evaluation import evaluate
+from .expert import TaskContext
+from .featurizer import Featurizer
+from .model import DownstreamModel
+from .registry import Task, load_task
+from .results import LAYER_WEIGHTS_PNG, plot_layer_weights, read_results, write_results
+from .training import TrainState, train_loop
+
+log = logging.getLogger(__name__)
+CONFIG_FILE = "config.yaml"
+
+
+def build_config(task: str, config_file: str | Path | None = None, overrides: list[str] | None = None,
+                 **settings) -> ExperimentConfig:
+    """Task defaults <- ``config_file`` <- CLI settings (task, upstream, ...) <- ``-o`` overrides."""
+    spec = load_task(task)
+    data = load_yaml(spec.default_config)
+    if config_file is not None:
+        data = merge_dicts(data, load_yaml(config_file))
+    data = merge_dicts(data, {k: v for k, v in settings.items() if v is not None})
+    data["task"] = task
+    data = merge_dicts(data, parse_overrides(overrides))
+    return from_dict(ExperimentConfig, data, where=str(config_file or spec.default_config))
+
+
+def load_experiment_config(expdir: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
+    """The config an experiment folder was trained with, plus ``-o`` overrides (e.g. more steps)."""
+    path = Path(expdir) / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{expdir} is not a downstream experiment folder (no {CONFIG_FILE})")
+    return from_dict(ExperimentConfig, merge_dicts(load_yaml(path), parse_overrides(overrides)), where=str(path))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def load_upstream_by_name(name: str, ckpt: str | None) -> nn.Module:
+    from aalbert.hub import load_upstream  # late: the hub imports every upstream family
+
+    return load_upstream(name, ckpt)
+
+
+class Runner:
+    def __init__(self, config: ExperimentConfig, expdir: str | Path, upstream: nn.Module | None = None):
+        """``upstream`` may be passed in (tests, notebooks); otherwise it comes from the hub by name."""
+        self.config = config
+        self.expdir = Path(expdir)
+        self.task: Task = load_task(config.task)
+        seed_everything(config.seed)
+        if upstream is None:
+            upstream = load_upstream_by_name(config.upstream, config.upstream_ckpt)
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.corpus = load_corpus(config.data, needs_phones=self.task.expert_class.needs_phones)
+        fcfg = config.featurizer
+        featurizer = Featurizer(upstream.num_layers + 1, fcfg.mode, fcfg.layer, fcfg.layer_norm)
+        context = TaskContext(upstream.hidden_size, upstream.downsample_rate, self.corpus)
+        expert = self.task.expert_class(context, config.model)
+        self.model = DownstreamModel(upstream, featurizer, expert, config.finetune).to(self.device)
+
+    # ----------------------------------------------------------------------------- data
+    def loader(self, split: str, train: bool = False) -> DataLoader:
+        dataset = UtteranceDataset(self.corpus.splits[split], self.corpus.speaker_index)
+        rc = self.config.runner
+        if train:
+            if dist.world_size() > 1:
+                sampler = DistributedSampler(dataset, shuffle=True, seed=self.config.seed)
+                return DataLoader(dataset, rc.batch_size, sampler=sampler, collate_fn=collate,
+                                  num_workers=rc.num_workers)
+            generator = torch.Generator().manual_seed(self.config.seed)
+            return DataLoader(dataset, rc.batch_size, shuffle=True, generator=generator, collate_fn=collate,
+                              num_workers=rc.num_workers)
+        return DataLoader(dataset, rc.eval_batch_size, shuffle=False, collate_fn=collate,
+                          num_workers=rc.num_workers)
+
+    def optimizer(self) -> torch.optim.Optimizer:
+        oc = self.config.optimizer
+        groups = [{"params": [p for p in list(self.model.featurizer.parameters()) + list(self.model.expert.parameters())
+                              if p.requires_grad], "lr": oc.lr}]
+        if self.config.finetune:
+            groups.append({"params": [p for p in self.model.upstream.parameters() if p.requires_grad],
+                           "lr": oc.upstream_lr})
+        return torch.optim.AdamW(groups, lr=oc.lr, weight_decay=oc.weight_decay)
+
+    # ----------------------------------------------------------------------------- modes
+    def train(self) -> dict:
+        """Train (resuming from EXPDIR/last.ckpt when present), then test the best checkpoint."""
+        self.expdir.mkdir(parents=True, exist_ok=True)
+        optimizer = self.optimizer()
+        state = TrainState()
+        if (self.expdir / LAST).is_file():
+            ckpt = load_checkpoint(self.expdir / LAST)
+            self.model.load_trainable_state(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            state = TrainState(**ckpt["state"])
+            log.info("resuming %s from step %d", self.expdir, state.step)
+        if dist.is_main():
+            save_config(self.config, self.expdir / CONFIG_FILE)
+        train_loader = self.loader("train", train=True)
+        if len(train_loader) == 0:
+            raise ValueError("the train split has no batches")
+        dev_loader = self.loader("dev")
+        train_model: nn.Module = self.model
+        if dist.world_size() > 1:
+            train_model = DistributedDataParallel(self.model)
+        writer = None
+        if dist.is_main():
+            from tensorboardX import SummaryWriter
+
+            writer = SummaryWriter(str(self.expdir / "tb"))
+        try:
+            state = train_loop(self.model, train_model, optimizer, train_loader, self.config.runner, state,
+                               self.expdir, lambda: evaluate(self.model, dev_loader, "dev"), writer)
+        finally:
+            if writer is not None:
+                writer.close()
+        return self.evaluate(state)
+
+    def evaluate(self, state: TrainState | None = None) -> dict:
+        """Load the best checkpoint, report test metrics, write results.json (rank 0)."""
+        ckpt = load_checkpoint(self.expdir / BEST)
+        self.model.load_trainable_state(ckpt["model"])
+        state = state or TrainState(**ckpt["state"])
+        results: dict = {}
+        if dist.is_main():
+            test = evaluate(self.model, self.loader("test"), "test")
+            results = self._results(state, test)
+            write_results(self.expdir, results)
+            plot_layer_weights(self.model.featurizer.layer_weights(), self.expdir / LAYER_WEIGHTS_PNG,
+                               f"{self.config.task} / {self.config.upstream}")
+        dist.barrier()
+        return results
+
+    def _results(self, state: TrainState, test: dict) -> dict:
+        previous = read_results(self.expdir)
+        upstream = self.model.upstream
+        return {
+            **previous,
+            "task": self.config.task,
+            "task_source": self.task.source,
+            "main_metric": type(self.model.expert).main_metric,
+            "higher_is_better": type(self.model.expert).higher_is_better,
+            "metrics": {"dev_best": {**(state.best_dev or {}), "step": state.best_step},
+                        "test": test},
+            "upstream": {"name": self.config.upstream, "ckpt": self.config.upstream_ckpt,
+                         "finetune": self.config.finetune,
+                         "num_parameters": count_parameters(upstream),
+                         "hidden_size": upstream.hidden_size, "num_layers": upstream.num_layers,
+                         "downsample_rate": upstream.downsample_rate},
+            "downstream_trainable_parameters": count_parameters(self.model.featurizer, True)
+            + count_parameters(self.model.expert, True),
+            "featurizer": self.model.featurizer.describe(),
+            "data": {"utterances": {k: len(v) for k, v in self.corpus.splits.items()},
+                     "speakers": len(self.corpus.speakers),
+                     "phones": len(self.corpus.phone_names or []),
+                     "skipped_no_alignment": self.corpus.skipped},
+            "steps": state.step,
+            "world_size": dist.world_size(),
+            "config": to_dict(self.config),
+        }

@@ -1,0 +1,3 @@
+from aalbert.downstream.speaker import SpeakerUtteranceExpert as Expert
+
+__all__ = ["Expert"]

@@ -1,0 +1,9 @@
+#!/usr/bin/env python
+"""Train or evaluate a downstream task; see aalbert/downstream/cli.py for the flags."""
+
+import sys
+
+from aalbert.downstream.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

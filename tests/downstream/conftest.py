@@ -1,0 +1,19 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from downstream_fakes import FakeUpstream, make_tone_corpus  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tone_corpus(tmp_path_factory) -> Path:
+    """3 speakers x 10 utterances; 100-7-0003 has no alignment."""
+    return make_tone_corpus(tmp_path_factory.mktemp("tone"), unaligned=("100-7-0003",))
+
+
+@pytest.fixture
+def fake_upstream():
+    return FakeUpstream()

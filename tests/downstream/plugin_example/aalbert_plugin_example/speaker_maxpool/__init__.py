@@ -1,0 +1,3 @@
+"""Task speaker_maxpool: speaker identification from max-pooled features (a plugin example)."""
+
+from .expert import Expert

@@ -1,0 +1,44 @@
+import pytest
+
+from aalbert.downstream.data.splits import SplitError, label_fraction, read_split_files, split_per_speaker
+
+
+def _speakers(n_spk=4, n_utt=10):
+    return {f"{s}-1-{u:04d}": str(s) for s in range(n_spk) for u in range(n_utt)}
+
+
+def test_per_speaker_split_is_8_1_1_deterministic_and_disjoint():
+    spk = _speakers()
+    a, b = split_per_speaker(spk, seed=3), split_per_speaker(spk, seed=3)
+    assert a == b
+    assert [len(a[s]) for s in ("train", "dev", "test")] == [32, 4, 4]
+    assert not set(a["train"]) & set(a["dev"]) and not set(a["dev"]) & set(a["test"])
+    for split in ("train", "dev", "test"):
+        assert {spk[u] for u in a[split]} == {"0", "1", "2", "3"}  # every speaker everywhere
+    assert split_per_speaker(spk, seed=4) != a
+
+
+def test_speaker_with_two_utterances_goes_to_train():
+    out = split_per_speaker({"1-1-0": "1", "1-1-1": "1"}, seed=0)
+    assert out == {"train": ["1-1-0", "1-1-1"], "dev": [], "test": []}
+
+
+def test_label_fraction_is_nested_deterministic_and_at_least_one():
+    ids = [f"u{i:03d}" for i in range(200)]
+    small, large = label_fraction(ids, 0.1, 0), label_fraction(ids, 0.5, 0)
+    assert len(small) == 20 and len(large) == 100
+    assert set(small) <= set(large)
+    assert label_fraction(ids, 0.1, 0) == small
+    assert len(label_fraction(ids, 0.001, 0)) == 1
+    assert label_fraction(ids, 1.0, 0) == sorted(ids)
+    with pytest.raises(ValueError, match="label fraction"):
+        label_fraction(ids, 0.0, 0)
+
+
+def test_read_split_files(tmp_path):
+    for split, ids in {"train": "a\nb\n", "dev": "c\n", "test": "d e\n"}.items():
+        (tmp_path / f"{split}.txt").write_text(ids)
+    assert read_split_files(tmp_path) == {"train": ["a", "b"], "dev": ["c"], "test": ["d"]}
+    (tmp_path / "dev.txt").unlink()
+    with pytest.raises(SplitError, match="dev.txt"):
+        read_split_files(tmp_path)

@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+import aalbert.downstream.runner as runner_module
+from aalbert.downstream import cli
+from downstream_fakes import FakeUpstream
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    calls = []
+
+    def load(name, ckpt):
+        calls.append((name, ckpt))
+        return FakeUpstream()
+
+    monkeypatch.setattr(runner_module, "load_upstream_by_name", load)
+    return calls
+
+
+def test_train_then_evaluate(tone_corpus, tmp_path, fake_hub):
+    expdir = tmp_path / "exp"
+    res = cli.run(["-m", "train", "-u", "aalbert_local", "-k", "ckpt.pt", "-d", "speaker_utterance",
+                   "--expdir", str(expdir), "--data", str(tone_corpus), "-s", "hidden_states", "-l", "1",
+                   "-o", "runner.total_steps=20,runner.eval_step=10", "-o", "optimizer.lr=0.01"])
+    assert fake_hub == [("aalbert_local", "ckpt.pt")]
+    assert res["featurizer"]["mode"] == "hidden_states" and res["featurizer"]["layer"] == 1
+    assert res["featurizer"]["layer_weights"] == [0.0, 1.0, 0.0]
+    assert res["upstream"]["ckpt"] == "ckpt.pt" and res["steps"] == 20
+    first_test = res["metrics"]["test"]
+    # evaluate mode reloads the best checkpoint and reproduces the test metrics
+    again = cli.run(["-m", "evaluate", "-e", str(expdir)])
+    assert again["metrics"]["test"]["accuracy"] == pytest.approx(first_test["accuracy"])
+    assert json.loads((expdir / "results.json").read_text())["metrics"]["test"] == again["metrics"]["test"]
+
+
+def test_label_fraction_and_name(tone_corpus, tmp_path, fake_hub, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = cli.run(["-u", "fake", "-d", "phone_linear", "-n", "low", "--data", str(tone_corpus),
+                   "--label-fraction", "0.1", "-o", "runner.total_steps=4,runner.eval_step=2"])
+    assert res["data"]["utterances"]["train"] == 2  # 10% of 24 -> 2 (at least 1)
+    assert (tmp_path / "result" / "downstream" / "low" / "results.json").is_file()
+
+
+def test_unknown_task_is_one_clear_error(capsys, fake_hub):
+    assert cli.main(["-u", "fake", "-d", "nope", "-n", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown downstream task 'nope'" in err and "phone_linear" in err and "speaker_frame" in err
+
+
+def test_bad_override_names_the_key(capsys, tone_corpus, fake_hub):
+    assert cli.main(["-u", "fake", "-d", "phone_linear", "-n", "x", "-o", "runner.total_stepz=3"]) == 2
+    assert "total_stepz" in capsys.readouterr().err
+
+
+def test_evaluate_needs_an_expdir():
+    with pytest.raises(SystemExit, match="-e EXPDIR"):
+        cli.run(["-m", "evaluate", "-d", "phone_linear"])

@@ -1,0 +1,62 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from aalbert.downstream.featurizer import Featurizer
+
+
+def _states(n=4, shape=(2, 5, 8)):
+    torch.manual_seed(0)
+    return [torch.randn(*shape) * (i + 1) for i in range(n)]
+
+
+def test_weighted_sum_starts_uniform_and_weights_sum_to_one():
+    hs = _states()
+    f = Featurizer(4)
+    assert torch.allclose(f(hs), torch.stack(hs).mean(0), atol=1e-6)
+    with torch.no_grad():
+        f.weights.copy_(torch.tensor([0.0, 0.0, 5.0, 0.0]))
+    w = f.layer_weights()
+    assert sum(w) == pytest.approx(1.0) and max(range(4), key=w.__getitem__) == 2
+    expected = sum(wi * h for wi, h in zip(w, hs))
+    assert torch.allclose(f(hs), expected, atol=1e-5)
+
+
+def test_weights_receive_gradients():
+    f = Featurizer(3)
+    f(_states(3)).pow(2).sum().backward()
+    assert f.weights.grad is not None and f.weights.grad.abs().sum() > 0
+
+
+def test_layer_norm_normalises_each_state_before_weighting():
+    hs = _states()
+    f = Featurizer(4, layer_norm=True)
+    expected = torch.stack([F.layer_norm(h, (8,)) for h in hs]).mean(0)
+    assert torch.allclose(f(hs), expected, atol=1e-5)
+
+
+def test_single_layer_and_last_selection():
+    hs = _states()
+    f = Featurizer(4, "hidden_states", layer=1)
+    assert torch.equal(f(hs), hs[1]) and f.weights is None
+    assert f.layer_weights() == [0.0, 1.0, 0.0, 0.0]
+    assert torch.equal(Featurizer(4, "last")(hs), hs[3])
+    assert torch.equal(Featurizer(4, "hidden_states", layer=-1)(hs), hs[3])
+
+
+def test_single_hidden_state_upstream_always_selects_it():
+    hs = _states(1)
+    for mode in ("weighted_sum", "last"):
+        f = Featurizer(1, mode)
+        assert torch.equal(f(hs), hs[0]) and f.layer_weights() == [1.0]
+
+
+def test_bad_selection_errors():
+    with pytest.raises(ValueError, match="out of range.*4 hidden states"):
+        Featurizer(4, "hidden_states", layer=4)
+    with pytest.raises(ValueError, match="needs a layer"):
+        Featurizer(4, "hidden_states")
+    with pytest.raises(ValueError, match="weighted_sum, last, hidden_states"):
+        Featurizer(4, "mean")
+    with pytest.raises(ValueError, match="expected 4 hidden states, got 3"):
+        Featurizer(4)(_states(3))

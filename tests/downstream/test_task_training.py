@@ -1,0 +1,122 @@
+"""Each task trains a few steps on a generated tone corpus and beats chance where it should."""
+
+import json
+
+import pytest
+import torch
+
+from aalbert.downstream.checkpointing import BEST, LAST
+from aalbert.downstream.data.labels import LabelLengthError
+from aalbert.downstream.runner import Runner, build_config
+from downstream_fakes import FakeUpstream
+
+
+def _run(task, corpus, expdir, steps=60, upstream=None, extra=()):
+    cfg = build_config(task, overrides=[f"data.root={corpus}", f"runner.total_steps={steps}",
+                                        f"runner.eval_step={steps // 2}", "runner.log_step=10",
+                                        "model.hidden_size=32", "optimizer.lr=0.01", *extra], upstream="fake")
+    runner = Runner(cfg, expdir, upstream=upstream or FakeUpstream())
+    return runner, runner.train()
+
+
+def test_phone_linear_beats_chance_and_writes_results(tone_corpus, tmp_path):
+    runner, res = _run("phone_linear", tone_corpus, tmp_path / "exp")
+    assert res["metrics"]["test"]["accuracy"] > 0.6  # 5 classes: chance ~0.2-0.35
+    saved = json.loads((tmp_path / "exp" / "results.json").read_text())
+    assert saved["metrics"]["dev_best"]["step"] in (30, 60)
+    assert saved["data"]["skipped_no_alignment"] == {"train": 0, "dev": 1, "test": 0}
+    assert saved["upstream"]["name"] == "fake" and saved["upstream"]["num_parameters"] > 0
+    # linear head over 32-dim features, 5 classes, + 3 featurizer weights
+    assert saved["downstream_trainable_parameters"] == 32 * 5 + 5 + 3
+    weights = saved["featurizer"]["layer_weights"]
+    assert len(weights) == 3 and sum(weights) == pytest.approx(1.0)
+    assert (tmp_path / "exp" / "layer_weights.png").stat().st_size > 1000
+    assert saved["config"]["task"] == "phone_linear"
+    # checkpoints hold only tensors and plain values
+    best = torch.load(tmp_path / "exp" / BEST, weights_only=True)
+    assert set(best["model"]) == {"featurizer", "expert"}  # frozen upstream is not saved
+
+
+def test_frozen_upstream_is_untouched(tone_corpus, tmp_path):
+    upstream = FakeUpstream()
+    before = {k: v.clone() for k, v in upstream.state_dict().items()}
+    runner, _ = _run("phone_linear", tone_corpus, tmp_path / "exp", steps=10, upstream=upstream)
+    assert all(torch.equal(before[k], v) for k, v in upstream.state_dict().items())
+    assert not upstream.training
+
+
+def test_finetune_updates_upstream_and_saves_it(tone_corpus, tmp_path):
+    upstream = FakeUpstream()
+    before = upstream.proj.weight.detach().clone()
+    _run("phone_linear", tone_corpus, tmp_path / "exp", steps=10, upstream=upstream, extra=["finetune=true"])
+    assert not torch.equal(before, upstream.proj.weight)
+    assert "upstream" in torch.load(tmp_path / "exp" / BEST, weights_only=True)["model"]
+
+
+@pytest.mark.parametrize("task", ["phone_1hidden", "phone_2hidden"])
+def test_phone_mlp_tasks_train(task, tone_corpus, tmp_path):
+    _, res = _run(task, tone_corpus, tmp_path / "exp")
+    assert res["metrics"]["test"]["accuracy"] > 0.6
+    assert res["downstream_trainable_parameters"] > 32 * 5 + 5 + 3  # hidden layers add parameters
+
+
+def test_phone_linear_with_stacked_upstream(tone_corpus, tmp_path):
+    # 3 frames per upstream frame: labels are brought to 30 ms by majority vote
+    _, res = _run("phone_linear", tone_corpus, tmp_path / "exp", upstream=FakeUpstream(stacking=3))
+    assert res["metrics"]["test"]["accuracy"] > 0.5
+    assert res["upstream"]["downsample_rate"] == 480
+
+
+def test_speaker_utterance_beats_chance(tone_corpus, tmp_path):
+    _, res = _run("speaker_utterance", tone_corpus, tmp_path / "exp")
+    assert res["metrics"]["test"]["accuracy"] > 0.5   # 3 speakers
+    assert res["data"]["speakers"] == 3
+    assert res["data"]["skipped_no_alignment"] == {}  # speaker tasks do not need alignments
+
+
+def test_speaker_frame_reports_frame_and_utterance_accuracy(tone_corpus, tmp_path):
+    _, res = _run("speaker_frame", tone_corpus, tmp_path / "exp")
+    test = res["metrics"]["test"]
+    assert test["frame_accuracy"] > 0.5 and test["utterance_accuracy"] > 0.5
+    assert res["main_metric"] == "frame_accuracy"
+
+
+def test_phone_ctc_learns(tone_corpus, tmp_path):
+    _, res = _run("phone_ctc", tone_corpus, tmp_path / "exp", steps=200,
+                  extra=["model.hidden_layers=1", "model.hidden_size=64"])
+    assert res["higher_is_better"] is False
+    assert res["metrics"]["test"]["per"] < 0.6  # emitting only blanks scores 1.0
+    assert res["metrics"]["dev_best"]["per"] <= 1.0
+
+
+def test_resume_continues_from_last_checkpoint(tone_corpus, tmp_path):
+    _run("phone_linear", tone_corpus, tmp_path / "exp", steps=20)
+    assert torch.load(tmp_path / "exp" / LAST, weights_only=True)["state"]["step"] == 20
+    from aalbert.downstream.runner import load_experiment_config
+
+    cfg = load_experiment_config(tmp_path / "exp", ["runner.total_steps=30"])
+    res = Runner(cfg, tmp_path / "exp", upstream=FakeUpstream()).train()
+    assert res["steps"] == 30
+    assert torch.load(tmp_path / "exp" / LAST, weights_only=True)["state"]["step"] == 30
+
+
+def test_label_length_mismatch_names_the_utterance(tone_corpus, tmp_path):
+    class ShortUpstream(FakeUpstream):
+        def forward(self, wavs):
+            out = super().forward(wavs)
+            out["lengths"] = out["lengths"] - 5  # five frames fewer than the labels
+            return out
+
+    with pytest.raises(LabelLengthError, match=r"utterance 10\d-7-\d{4}"):
+        _run("phone_linear", tone_corpus, tmp_path / "exp", steps=2, upstream=ShortUpstream())
+
+
+def test_corrupt_audio_names_the_file(tmp_path):
+    from aalbert.audio import AudioError
+    from downstream_fakes import make_tone_corpus
+
+    root = make_tone_corpus(tmp_path / "c", speakers=2, utterances=3)
+    bad = root / "train-tiny" / "100" / "7" / "100-7-0000.flac"
+    bad.write_bytes(b"not a flac file")
+    with pytest.raises(AudioError, match="100-7-0000.flac"):
+        _run("speaker_utterance", root, tmp_path / "exp", steps=4, extra=["runner.batch_size=8"])
