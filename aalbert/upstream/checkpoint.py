@@ -1,0 +1,359 @@
+"""s3prl-format checkpoints for Mockingjay / Audio ALBERT, both ways, weights-only.
+
+The file is a ``torch.save``d dict: ``Step``, ``Args`` (argparse.Namespace), ``Config`` (runner
+config), ``Upstream_Config`` {transformer, task, audio}, ``Transformer`` and ``SpecHead`` state
+dicts, and optional optimizer / scheduler / RNG entries. Legacy files keep the upstream config
+under ``Config``. Loading uses ``torch.load(weights_only=True)`` with only ``argparse.Namespace``
+allowed; anything else needs the explicit ``allow_unsafe_pickle=True``.
+
+s3prl names each layer's weights separately (``encoder.layer.{i}.attention.self.query`` ...) and
+writes every layer even when they are shared; ours fuse Q/K/V and keep one module per weight
+group. ``import_encoder_state`` / ``export_encoder_state`` translate between the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from aalbert.upstream.features import FeatureConfig, FeatureExtractor
+from aalbert.upstream.model import SpecPredictionHead, TransformerConfig, TransformerEncoder, Upstream, build_spec_head
+
+DEFAULT_TASK = {
+    "loss": "L1", "sequence_length": 1500, "position_encoding_size": 768, "mask_proportion": 0.15,
+    "mask_consecutive_min": 7, "mask_consecutive_max": 7, "mask_allow_overlap": True, "mask_bucket_ratio": 1.5,
+    "mask_frequency": 0, "noise_proportion": 0.0,
+}
+
+# our module name -> s3prl's, within one layer (QKV handled separately: fused here, split there)
+_LAYER_KEYS = {
+    "attention.out": "attention.output.dense",
+    "attention_norm": "attention.output.LayerNorm",
+    "ffn_in": "intermediate.dense",
+    "ffn_out": "output.dense",
+    "ffn_norm": "output.LayerNorm",
+}
+_INPUT_KEYS = {"input.spec_transform": "input_representations.spec_transform",
+               "input.layer_norm": "input_representations.LayerNorm"}
+_HEAD_KEYS = {"dense": "dense", "layer_norm": "LayerNorm", "output": "output"}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        super().__init__(f"checkpoint {path}: {problem}")
+
+
+# --------------------------------------------------------------------------- reading the file
+
+def load_checkpoint(path: str | Path, allow_unsafe_pickle: bool = False) -> dict:
+    """The checkpoint dict, loaded weights-only unless ``allow_unsafe_pickle`` (trusted files only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, "file not found")
+    try:
+        if allow_unsafe_pickle:
+            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        else:
+            with torch.serialization.safe_globals([argparse.Namespace]):
+                ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(path, f"needs more than weights-only unpickling ({_pickle_reason(err)}); load it with "
+                                    "allow_unsafe_pickle=True only if you trust the file: it can run code") from err
+    except (RuntimeError, EOFError, OSError) as err:
+        raise CheckpointError(path, f"cannot be read as a torch checkpoint ({err})") from err
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(path, f"expected a dict, got {type(ckpt).__name__}")
+    return ckpt
+
+
+def _pickle_reason(err: Exception) -> str:
+    """The one useful line of torch's long weights-only error (which global it refused)."""
+    text = str(err)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    return text.strip().split(". ")[0].split("\n")[0]
+
+
+def upstream_config_of(ckpt: dict, path: str | Path = "<checkpoint>") -> dict:
+    """The {transformer, task, audio} section: ``Upstream_Config``, or ``Config`` in legacy files."""
+    for key in ("Upstream_Config", "Config"):
+        section = ckpt.get(key)
+        if isinstance(section, dict) and "transformer" in section:
+            return section
+    raise CheckpointError(path, "no upstream config: neither 'Upstream_Config' nor 'Config' has a 'transformer' section")
+
+
+def transformer_config_from_s3prl(section: dict, path: str | Path = "<checkpoint>") -> TransformerConfig:
+    if section.get("pre_layer_norm", False):
+        raise CheckpointError(path, "pre_layer_norm=True (pre-LN Transformer) is not supported, only post-LN")
+    try:
+        layers = int(section["num_hidden_layers"])
+        if "num_hidden_groups" in section and section["num_hidden_groups"] is not None:
+            groups = int(section["num_hidden_groups"])
+        else:
+            groups = 1 if section.get("share_layer", False) else layers
+        return TransformerConfig(
+            input_dim=int(section.get("input_dim", 80)),
+            hidden_size=int(section["hidden_size"]),
+            num_hidden_layers=layers,
+            num_hidden_groups=groups,
+            num_attention_heads=int(section["num_attention_heads"]),
+            intermediate_size=int(section["intermediate_size"]),
+            hidden_act=str(section["hidden_act"]),
+            hidden_dropout_prob=float(section["hidden_dropout_prob"]),
+            attention_probs_dropout_prob=float(section["attention_probs_dropout_prob"]),
+            initializer_range=float(section["initializer_range"]),
+            layer_norm_eps=float(section["layer_norm_eps"]),
+            downsample_rate=int(section.get("downsample_rate", 1)),
+        )
+    except KeyError as err:
+        raise CheckpointError(path, f"transformer config lacks the key {err.args[0]!r}") from err
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(path, f"bad transformer config: {err}") from err
+
+
+def transformer_config_to_s3prl(config: TransformerConfig) -> dict:
+    """s3prl's ``transformer`` section; ``num_hidden_groups`` is extra (s3prl ignores it)."""
+    return {
+        "input_dim": config.input_dim, "downsample_rate": config.downsample_rate,
+        "hidden_size": config.hidden_size, "num_hidden_layers": config.num_hidden_layers,
+        "num_attention_heads": config.num_attention_heads, "intermediate_size": config.intermediate_size,
+        "hidden_act": config.hidden_act, "hidden_dropout_prob": config.hidden_dropout_prob,
+        "attention_probs_dropout_prob": config.attention_probs_dropout_prob,
+        "initializer_range": config.initializer_range, "layer_norm_eps": config.layer_norm_eps,
+        "share_layer": config.groups == 1 and config.num_hidden_layers > 1,
+        "pre_layer_norm": False, "num_hidden_groups": config.groups,
+    }
+
+
+# --------------------------------------------------------------------------- state-dict mapping
+
+def _rename_legacy(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Old checkpoints name LayerNorm parameters gamma/beta."""
+    out = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        if parts[-1] == "gamma":
+            parts[-1] = "weight"
+        elif parts[-1] == "beta":
+            parts[-1] = "bias"
+        out[".".join(parts)] = value
+    return out
+
+
+def import_encoder_state(state: dict[str, Tensor], config: TransformerConfig,
+                         path: str | Path = "<checkpoint>") -> dict[str, Tensor]:
+    """s3prl ``Transformer`` state dict -> our TransformerEncoder state dict.
+
+    A weight group is read from its first layer present in the file; the group's other layers,
+    if present, must hold the same weights (s3prl writes every layer of a shared model).
+    Unused keys are an error naming them.
+    """
+    state = _rename_legacy(state)
+    used: set[str] = set()
+    ours: dict[str, Tensor] = {}
+
+    def take(src: str, dst: str) -> None:
+        for suffix in ("weight", "bias"):
+            key = f"{src}.{suffix}"
+            if key not in state:
+                raise CheckpointError(path, f"missing key {key!r} in 'Transformer'")
+            ours[f"{dst}.{suffix}"] = state[key]
+            used.add(key)
+
+    for dst, src in _INPUT_KEYS.items():
+        take(src, dst)
+    for group in range(config.groups):
+        layers = [i for i in range(config.num_hidden_layers) if config.group_of(i) == group]
+        present = [i for i in layers if f"encoder.layer.{i}.attention.self.query.weight" in state]
+        if not present:
+            raise CheckpointError(path, f"missing keys 'encoder.layer.{layers[0]}.*' in 'Transformer' "
+                                        f"(no layer of weight group {group} found: layers {layers})")
+        first = present[0]
+        for dst, src in _LAYER_KEYS.items():
+            take(f"encoder.layer.{first}.{src}", f"groups.{group}.{dst}")
+        for suffix in ("weight", "bias"):
+            parts = []
+            for name in ("query", "key", "value"):
+                key = f"encoder.layer.{first}.attention.self.{name}.{suffix}"
+                if key not in state:
+                    raise CheckpointError(path, f"missing key {key!r} in 'Transformer'")
+                parts.append(state[key])
+                used.add(key)
+            ours[f"groups.{group}.attention.qkv.{suffix}"] = torch.cat(parts, dim=0)
+        for other in present[1:]:
+            prefix = f"encoder.layer.{other}."
+            for key in [k for k in state if k.startswith(prefix)]:
+                twin = f"encoder.layer.{first}." + key[len(prefix):]
+                if twin not in state or not torch.equal(state[key], state[twin]):
+                    raise CheckpointError(path, f"layers {first} and {other} share weight group {group} "
+                                                f"(num_hidden_groups={config.groups}) but {key!r} differs")
+                used.add(key)
+    unused = sorted(set(state) - used)
+    if unused:
+        raise CheckpointError(path, f"unexpected keys in 'Transformer' for a {config.num_hidden_layers}-layer, "
+                                    f"{config.groups}-group encoder: {', '.join(unused[:10])}"
+                                    + (f" (+{len(unused) - 10} more)" if len(unused) > 10 else ""))
+    return ours
+
+
+def export_encoder_state(encoder: TransformerEncoder) -> dict[str, Tensor]:
+    """Our encoder -> s3prl's ``Transformer`` state dict (every layer written, shared ones reused)."""
+    ours = {k: v.detach().cpu() for k, v in encoder.state_dict().items()}
+    out = {}
+    for dst, src in _INPUT_KEYS.items():
+        for suffix in ("weight", "bias"):
+            out[f"{src}.{suffix}"] = ours[f"{dst}.{suffix}"]
+    # split each group's fused QKV once, so shared layers reference the same tensors (saved once)
+    split = {}
+    for group in range(encoder.config.groups):
+        for suffix in ("weight", "bias"):
+            split[group, suffix] = ours[f"groups.{group}.attention.qkv.{suffix}"].chunk(3, dim=0)
+    for i, group in enumerate(encoder.layer_groups):
+        for suffix in ("weight", "bias"):
+            for name, part in zip(("query", "key", "value"), split[group, suffix]):
+                out[f"encoder.layer.{i}.attention.self.{name}.{suffix}"] = part
+            for dst, src in _LAYER_KEYS.items():
+                out[f"encoder.layer.{i}.{src}.{suffix}"] = ours[f"groups.{group}.{dst}.{suffix}"]
+    return out
+
+
+def import_head_state(state: dict[str, Tensor], path: str | Path = "<checkpoint>") -> dict[str, Tensor]:
+    state = _rename_legacy(state)
+    ours = {}
+    for dst, src in _HEAD_KEYS.items():
+        for suffix in ("weight", "bias"):
+            key = f"{src}.{suffix}"
+            if key not in state:
+                raise CheckpointError(path, f"missing key {key!r} in 'SpecHead'")
+            ours[f"{dst}.{suffix}"] = state[key]
+    unused = sorted(set(state) - {f"{s}.{x}" for s in _HEAD_KEYS.values() for x in ("weight", "bias")})
+    if unused:
+        raise CheckpointError(path, f"unexpected keys in 'SpecHead': {', '.join(unused)}")
+    return ours
+
+
+def export_head_state(head: SpecPredictionHead) -> dict[str, Tensor]:
+    ours = {k: v.detach().cpu() for k, v in head.state_dict().items()}
+    return {f"{src}.{suffix}": ours[f"{dst}.{suffix}"] for dst, src in _HEAD_KEYS.items() for suffix in ("weight", "bias")}
+
+
+def _load_into(module: torch.nn.Module, state: dict[str, Tensor], what: str, path: str | Path) -> None:
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(path, f"{what} keys do not match the model: missing {missing}, unexpected {unexpected}")
+    wrong = [f"{k} (file {tuple(state[k].shape)}, model {tuple(v.shape)})"
+             for k, v in expected.items() if state[k].shape != v.shape]
+    if wrong:
+        raise CheckpointError(path, f"{what} shape mismatch: {', '.join(wrong)}")
+    module.load_state_dict(state)
+
+
+# --------------------------------------------------------------------------- models from files
+
+def configs_from_checkpoint(ckpt: dict, path: str | Path = "<checkpoint>") -> tuple[TransformerConfig, FeatureConfig]:
+    section = upstream_config_of(ckpt, path)
+    encoder_config = transformer_config_from_s3prl(section["transformer"], path)
+    if "audio" not in section:
+        raise CheckpointError(path, "no 'audio' section: only on-the-fly feature checkpoints are supported")
+    try:
+        feature_config = FeatureConfig.from_s3prl(section["audio"])
+    except ValueError as err:
+        raise CheckpointError(path, f"bad audio config: {err}") from err
+    # s3prl sizes the input layer from the features, not from transformer.input_dim
+    in_features = ckpt.get("Transformer", {}).get("input_representations.spec_transform.weight")
+    feat_dim = FeatureExtractor(feature_config).input_dim
+    encoder_config.input_dim = feat_dim
+    if in_features is not None and in_features.shape[1] != feat_dim * encoder_config.downsample_rate:
+        raise CheckpointError(path, f"input layer takes {in_features.shape[1]} features but the audio config gives "
+                                    f"{feat_dim} x stacking {encoder_config.downsample_rate}")
+    return encoder_config, feature_config
+
+
+def encoder_from_checkpoint(ckpt: dict, encoder_config: TransformerConfig,
+                            path: str | Path = "<checkpoint>") -> TransformerEncoder:
+    if "Transformer" not in ckpt:
+        raise CheckpointError(path, "no 'Transformer' state dict")
+    encoder = TransformerEncoder(encoder_config)
+    _load_into(encoder, import_encoder_state(ckpt["Transformer"], encoder_config, path), "'Transformer'", path)
+    return encoder
+
+
+def head_from_checkpoint(ckpt: dict, encoder_config: TransformerConfig,
+                         path: str | Path = "<checkpoint>") -> SpecPredictionHead:
+    if "SpecHead" not in ckpt:
+        raise CheckpointError(path, "no 'SpecHead' state dict")
+    state = import_head_state(ckpt["SpecHead"], path)
+    out = state["output.weight"].shape[0]
+    if out % encoder_config.downsample_rate:
+        raise CheckpointError(path, f"SpecHead output size {out} is not a multiple of stacking "
+                                    f"{encoder_config.downsample_rate}")
+    head = build_spec_head(encoder_config, out // encoder_config.downsample_rate)
+    _load_into(head, state, "'SpecHead'", path)
+    return head
+
+
+def upstream_from_checkpoint(path: str | Path, allow_unsafe_pickle: bool = False, name: str | None = None) -> Upstream:
+    """An eval-mode Upstream with the checkpoint's features, encoder weights and weight sharing."""
+    ckpt = load_checkpoint(path, allow_unsafe_pickle)
+    encoder_config, feature_config = configs_from_checkpoint(ckpt, path)
+    if name is None:
+        name = "aalbert" if encoder_config.groups < encoder_config.num_hidden_layers else "mockingjay"
+    encoder = encoder_from_checkpoint(ckpt, encoder_config, path)
+    return Upstream(feature_config, encoder_config, name=name, encoder=encoder).eval()
+
+
+# --------------------------------------------------------------------------- writing
+
+def save_s3prl_checkpoint(path: str | Path, encoder: TransformerEncoder, spec_head: SpecPredictionHead | None,
+                          feature_config: FeatureConfig, step: int, extra: dict[str, Any] | None = None,
+                          task: dict | None = None, runner_config: dict | None = None,
+                          args: argparse.Namespace | None = None) -> Path:
+    """Write an s3prl-format checkpoint that s3prl's mockingjay / audio_albert upstream loads.
+
+    ``extra`` adds entries (optimizer, scheduler, RNG state ...); they must be weights-only
+    loadable (tensors, numbers, strings, containers) or our own loader will refuse the file.
+    The write is atomic: a temporary file in the same folder, then ``os.replace``.
+    """
+    path = Path(path)
+    ckpt: dict[str, Any] = {
+        "Step": int(step),
+        "Args": args if args is not None else argparse.Namespace(upstream="aalbert", mode="pretrain"),
+        "Config": dict(runner_config or {}),
+        "Upstream_Config": {
+            "transformer": transformer_config_to_s3prl(encoder.config),
+            "task": {**DEFAULT_TASK, "position_encoding_size": encoder.config.hidden_size, **(task or {})},
+            "audio": feature_config.to_s3prl(),
+        },
+        "Transformer": export_encoder_state(encoder),
+    }
+    if spec_head is not None:
+        ckpt["SpecHead"] = export_head_state(spec_head)
+    for key, value in (extra or {}).items():
+        if key in ckpt:
+            raise ValueError(f"extra checkpoint entry {key!r} would overwrite a standard entry")
+        ckpt[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(ckpt, f)
+        os.replace(tmp, path)
+    except BaseException:
+        # never leave a half-written temp file behind, whatever interrupted the write
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

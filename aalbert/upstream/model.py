@@ -1,0 +1,175 @@
+"""The Mockingjay / Audio ALBERT encoder and the waveform-in upstream around it.
+
+One encoder class serves both models: layers are drawn from ``num_hidden_groups`` weight
+groups, ALBERT-style (layer ``i`` uses group ``i * groups // layers``). ``groups == layers``
+(or None) is Mockingjay, ``1`` is Audio ALBERT, anything between shares partially. A shared
+group is one module, so its parameters appear once in ``parameters()`` and ``state_dict()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from aalbert.audio import SAMPLE_RATE, check_waves
+from aalbert.upstream.components import (
+    ACTIVATIONS,
+    InputRepresentation,
+    SpecPredictionHead,
+    TransformerLayer,
+    init_bert_weights,
+)
+from aalbert.upstream.features import FeatureConfig, FeatureExtractor
+
+__all__ = ["TransformerConfig", "TransformerEncoder", "EncoderOutput", "SpecPredictionHead", "Upstream",
+           "stack_frames", "build_spec_head"]
+
+
+@dataclass
+class TransformerConfig:
+    input_dim: int = 80
+    hidden_size: int = 768
+    num_hidden_layers: int = 3
+    num_hidden_groups: int | None = None  # None or num_hidden_layers = Mockingjay; 1 = AALBERT
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    hidden_act: str = "gelu"
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+    initializer_range: float = 0.02
+    layer_norm_eps: float = 1e-12
+    downsample_rate: int = 1  # frame stacking: 1 or 3
+
+    def __post_init__(self) -> None:
+        for name in ("input_dim", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                     "downsample_rate"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads "
+                             f"({self.num_attention_heads})")
+        groups = self.groups
+        if not 1 <= groups <= self.num_hidden_layers:
+            raise ValueError(f"num_hidden_groups must be between 1 and num_hidden_layers "
+                             f"({self.num_hidden_layers}), got {self.num_hidden_groups}")
+        if self.hidden_act not in ACTIVATIONS:
+            raise ValueError(f"hidden_act must be one of {', '.join(ACTIVATIONS)}, got {self.hidden_act!r}")
+
+    @property
+    def groups(self) -> int:
+        return self.num_hidden_layers if self.num_hidden_groups is None else self.num_hidden_groups
+
+    def group_of(self, layer: int) -> int:
+        return layer * self.groups // self.num_hidden_layers
+
+
+class EncoderOutput(NamedTuple):
+    hidden_states: list[Tensor]  # L + 1 tensors (B, T', H): input representation, then each layer
+    lengths: Tensor  # (B,) valid frames at the stacked rate
+    attentions: list[Tensor] | None  # L tensors (B, heads, T', T') when asked for
+
+
+def stack_frames(feats: Tensor, lengths: Tensor, factor: int) -> tuple[Tensor, Tensor]:
+    """Concatenate every ``factor`` consecutive frames: (B, T, D) -> (B, T // factor, D * factor).
+
+    Like s3prl's ``down_sample_frames`` the trailing ``T % factor`` frames are dropped, and
+    each utterance keeps ``length // factor`` frames, so a padded batch gives every utterance
+    the frames it would get alone.
+    """
+    if factor == 1:
+        return feats, lengths
+    B, T, D = feats.shape
+    kept = T // factor
+    stacked = feats[:, : kept * factor].reshape(B, kept, D * factor)
+    return stacked, torch.div(lengths, factor, rounding_mode="floor")
+
+
+class TransformerEncoder(nn.Module):
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.input = InputRepresentation(c.input_dim * c.downsample_rate, c.hidden_size, c.layer_norm_eps,
+                                         c.hidden_dropout_prob)
+        self.groups = nn.ModuleList(
+            TransformerLayer(c.hidden_size, c.num_attention_heads, c.intermediate_size, c.hidden_act,
+                             c.hidden_dropout_prob, c.attention_probs_dropout_prob, c.layer_norm_eps)
+            for _ in range(c.groups))
+        self.layer_groups = [c.group_of(i) for i in range(c.num_hidden_layers)]
+        self.apply(lambda m: init_bert_weights(m, c.initializer_range))
+
+    @property
+    def layers(self) -> list[TransformerLayer]:
+        """The layer applied at each depth (shared groups repeat)."""
+        return [self.groups[g] for g in self.layer_groups]
+
+    def forward(self, feats: Tensor, lengths: Tensor, output_attentions: bool = False) -> EncoderOutput:
+        """``feats`` (B, T, input_dim) zero-padded, ``lengths`` (B,) in unstacked frames."""
+        feats, lengths = stack_frames(feats, lengths, self.config.downsample_rate)
+        valid = torch.arange(feats.size(1), device=feats.device)[None, :] < lengths.to(feats.device)[:, None]
+        # no mask at all when nothing is padded: SDPA's fastest path
+        mask = None if bool(valid.all()) else valid[:, None, None, :]
+        pad = None if mask is None else ~valid[:, :, None]
+        x = self.input(feats)
+        hidden = [x if pad is None else x.masked_fill(pad, 0.0)]
+        attentions: list[Tensor] | None = [] if output_attentions else None
+        for layer in self.layers:
+            x, probs = layer(x, mask, output_attentions)
+            if pad is not None:
+                # padded frames are zero in the output (they never reach valid frames: keys are masked)
+                x = x.masked_fill(pad, 0.0)
+            hidden.append(x)
+            if attentions is not None:
+                attentions.append(probs)
+        return EncoderOutput(hidden, lengths, attentions)
+
+
+def build_spec_head(config: TransformerConfig, output_dim: int) -> SpecPredictionHead:
+    """The pretraining head for ``config``, BERT-initialised."""
+    head = SpecPredictionHead(config.hidden_size, output_dim, config.downsample_rate, config.hidden_act,
+                              config.layer_norm_eps)
+    head.apply(lambda m: init_bert_weights(m, config.initializer_range))
+    return head
+
+
+class Upstream(nn.Module):
+    """Waves in, hidden states out: FeatureExtractor + TransformerEncoder (s3prl upstream contract)."""
+
+    def __init__(self, feature_config: FeatureConfig, encoder_config: TransformerConfig, name: str = "upstream",
+                 encoder: TransformerEncoder | None = None):
+        super().__init__()
+        self.name = name
+        self.feature_config = feature_config
+        self.encoder_config = encoder_config
+        self.features = FeatureExtractor(feature_config)
+        if self.features.input_dim != encoder_config.input_dim:
+            raise ValueError(f"{name}: features give {self.features.input_dim}-dim inputs but the encoder expects "
+                             f"input_dim={encoder_config.input_dim}")
+        # a given (e.g. checkpoint-loaded) encoder avoids initialising weights only to overwrite them
+        self.encoder = encoder if encoder is not None else TransformerEncoder(encoder_config)
+        if self.encoder.config != encoder_config:
+            raise ValueError(f"{name}: the given encoder's config differs from encoder_config")
+        self.hidden_size = encoder_config.hidden_size
+        self.num_layers = encoder_config.num_hidden_layers
+        self.stacking = encoder_config.downsample_rate
+        self.downsample_rate = self.features.hop_length * self.stacking
+        # enough samples for the STFT and for one stacked frame
+        self.min_samples = max(self.features.min_samples, self.features.hop_length * (self.stacking - 1))
+
+    def get_downsample_rates(self, key: str = "hidden_states") -> int:
+        return self.downsample_rate
+
+    def forward(self, wavs: list[Tensor], output_attentions: bool = False, sample_rate: int = SAMPLE_RATE) -> dict:
+        if sample_rate != SAMPLE_RATE:
+            raise ValueError(f"{self.name}: sample_rate is {sample_rate} Hz, expected {SAMPLE_RATE} Hz (resample first)")
+        check_waves(wavs, min_samples=self.min_samples)
+        feats = self.features(wavs)
+        out = self.encoder(feats.inputs, feats.lengths, output_attentions)
+        result = {"hidden_states": out.hidden_states, "last_hidden_state": out.hidden_states[-1],
+                  "lengths": out.lengths}
+        if output_attentions:
+            result["attentions"] = out.attentions
+        return result
