@@ -1,0 +1,177 @@
+"""How differently the layers attend: the layer x layer attention JSD matrix of an upstream.
+
+    python run_attention.py -u aalbert_local -k CKPT --data DIR -n 50 --out OUTDIR
+
+The upstream runs on the first ``N`` audio files under ``--data`` (sorted paths, so the same
+files every time) in small batches; each batch's attention maps (L x (B, heads, T, T)) are
+reduced to an L x L sum right away and dropped, so memory holds one batch's maps, never the
+whole set. ``--max-seconds`` crops long files, since the maps grow with the square of length.
+Writes ``attention_jsd.json`` (matrix, layer labels, settings, upstream) and
+``attention_jsd.png`` (the annotated heatmap) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from aalbert.audio import SAMPLE_RATE, find_audio_files, load_audio
+
+from .jsd import LN2, JSDAccumulator
+
+log = logging.getLogger(__name__)
+JSON_NAME = "attention_jsd.json"
+PNG_NAME = "attention_jsd.png"
+
+
+@dataclass
+class AttentionConfig:
+    upstream: str = "aalbert"
+    ckpt: str | None = None
+    data: list[str] = field(default_factory=list)   # folders, audio files or .txt file lists
+    num_utterances: int = 20
+    batch_size: int = 1                             # 1 = no padding at all; larger pads to the longest
+    max_seconds: float | None = None                # crop each wave to its first N seconds
+    device: str = "auto"                            # auto = cuda when available
+    seed: int = 1337
+
+    def __post_init__(self):
+        if self.num_utterances < 1:
+            raise ValueError(f"number of utterances must be >= 1, got {self.num_utterances}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise ValueError(f"max_seconds must be positive, got {self.max_seconds}")
+
+
+@dataclass
+class AttentionJSD:
+    matrix: torch.Tensor        # (L, L) float64, nats
+    layers: list[str]           # "layer 1" .. "layer L" (hidden state i comes out of layer i)
+    utterances: int
+    queries: int
+    files: list[str]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def select_files(data: list[str], num_utterances: int) -> list[Path]:
+    if not data:
+        raise ValueError("no data given: pass --data with a folder, audio files or a file list")
+    files = find_audio_files(data)
+    if not files:
+        raise FileNotFoundError(f"no .flac or .wav files under {', '.join(data)}")
+    return files[:num_utterances]
+
+
+@torch.no_grad()
+def attention_jsd(upstream: nn.Module, files: list[Path], batch_size: int = 1, max_seconds: float | None = None,
+                  device: torch.device | str = "cpu", progress: bool = True) -> AttentionJSD:
+    """Run ``upstream`` (eval mode: dropout would perturb the maps) over ``files`` and pool the JSD."""
+    num_layers = int(getattr(upstream, "num_layers", 0))
+    if num_layers < 1:
+        raise ValueError(f"upstream {getattr(upstream, 'name', type(upstream).__name__)} has no attention layers "
+                         f"(num_layers = {num_layers})")
+    upstream = upstream.to(device).eval()
+    crop = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)
+    acc = JSDAccumulator(num_layers)
+    batches = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
+    for batch in tqdm(batches, desc="attention", unit="batch", disable=not progress):
+        wavs = [load_audio(p)[:crop].to(device) for p in batch]
+        out = upstream(wavs, output_attentions=True)
+        attentions = out.get("attentions")
+        if not attentions:
+            raise ValueError("the upstream returned no attention maps for output_attentions=True")
+        acc.add_batch(attentions, out["lengths"])
+        del out, attentions  # the maps are the big part: free them before the next batch
+    return AttentionJSD(acc.matrix(), [f"layer {i}" for i in range(1, num_layers + 1)], acc.utterances,
+                        acc.queries, [str(p) for p in files])
+
+
+def write_outputs(result: AttentionJSD, config: AttentionConfig, out_dir: str | Path,
+                  upstream_info: dict | None = None) -> tuple[Path, Path]:
+    from .plots import plot_jsd_heatmap  # matplotlib only when writing
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "upstream": {"name": config.upstream, "ckpt": config.ckpt, **(upstream_info or {})},
+        "layers": result.layers,
+        "matrix": result.matrix.tolist(),
+        "log_base": "e",
+        "units": "nats",
+        "upper_bound": LN2,
+        "definition": "per head, JSD between the two layers' attention rows of the same query; mean over heads "
+                      "and valid queries (padding excluded as queries and keys); utterances weighted by "
+                      "their number of valid queries",
+        "utterances": result.utterances,
+        "queries": result.queries,
+        "settings": asdict(config),
+        "files": result.files,
+    }
+    json_path = out_dir / JSON_NAME
+    json_path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    png_path = plot_jsd_heatmap(result.matrix.tolist(), result.layers, out_dir / PNG_NAME,
+                                title=f"attention JSD between layers: {config.upstream}")
+    return json_path, png_path
+
+
+def run(config: AttentionConfig, out_dir: str | Path, progress: bool = True) -> tuple[Path, Path]:
+    from aalbert.hub import load_upstream  # late: the hub imports every upstream family
+
+    files = select_files(config.data, config.num_utterances)
+    torch.manual_seed(config.seed)  # randomly initialised hub models: the same model every run
+    upstream = load_upstream(config.upstream, config.ckpt)
+    device = resolve_device(config.device)
+    log.info("attention JSD of %s on %d file(s), device %s", config.upstream, len(files), device)
+    result = attention_jsd(upstream, files, config.batch_size, config.max_seconds, device, progress)
+    info = {"num_layers": upstream.num_layers, "hidden_size": upstream.hidden_size,
+            "num_attention_heads": getattr(getattr(upstream, "encoder_config", None), "num_attention_heads", None)}
+    return write_outputs(result, config, out_dir, info)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_attention.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("-u", "--upstream", default="aalbert", help="hub name (python -m aalbert.hub list)")
+    p.add_argument("-k", "--ckpt", default=None, help="checkpoint for *_local upstreams")
+    p.add_argument("--data", nargs="+", required=True, help="audio folder(s), files or .txt file lists")
+    p.add_argument("-n", "--num-utterances", type=int, default=20, help="first N files in sorted order")
+    p.add_argument("-b", "--batch-size", type=int, default=1)
+    p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
+    p.add_argument("--out", default="result/attention", help="output folder")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        config = AttentionConfig(upstream=args.upstream, ckpt=args.ckpt, data=list(args.data),
+                                 num_utterances=args.num_utterances, batch_size=args.batch_size,
+                                 max_seconds=args.max_seconds, device=args.device, seed=args.seed)
+        json_path, png_path = run(config, args.out, progress=not args.no_progress)
+    except (ValueError, FileNotFoundError) as err:
+        # bad input (names, paths, files): one line, not a traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {json_path} and {png_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
