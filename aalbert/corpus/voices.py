@@ -95,24 +95,17 @@ def variant_text(voice: VoiceParams) -> str:
 def build_data_dir(system_data: Path, target: Path, voices: list[VoiceParams]) -> Path:
     """A private espeak-ng-data at ``target``: links to the system data plus our variant files.
 
-    The system data is linked, not copied (it is ~20 MB); only ``voices/`` and ``voices/!v`` are
-    real folders so our files can sit beside the system's.
+    The system data is linked, not copied (it is ~20 MB); ``voices/!v`` is a real folder that
+    holds only our variant files.
     """
     target.mkdir(parents=True)
     for entry in sorted(system_data.iterdir()):
         if entry.name != "voices":
             os.symlink(entry, target / entry.name)
-    voices_dir = target / "voices"
-    voices_dir.mkdir()
-    for entry in sorted((system_data / "voices").iterdir()):
-        if entry.name != "!v":
-            os.symlink(entry, voices_dir / entry.name)
-    variants = voices_dir / "!v"
-    variants.mkdir()
-    system_variants = system_data / "voices" / "!v"
-    if system_variants.is_dir():
-        for entry in sorted(system_variants.iterdir()):
-            os.symlink(entry, variants / entry.name)
+    # Only our own variants go in voices/: eSpeak lists every voice file when selecting one and
+    # stops at 349 (warning on stderr), so the system's ~100 variants and mbrola voices stay out.
+    variants = target / "voices" / "!v"
+    variants.mkdir(parents=True)
     for voice in voices:
         (variants / voice.variant).write_text(variant_text(voice), encoding="utf-8")
     return target

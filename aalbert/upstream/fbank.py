@@ -14,8 +14,10 @@ class FbankUpstream(nn.Module):
     def __init__(self, feature_config: FeatureConfig | None = None, name: str = "fbank"):
         super().__init__()
         self.name = name
+        # No per-utterance CMVN by default (as s3prl's fbank upstream): it would zero every
+        # utterance's mean, so mean-pooled utterance tasks (speaker ID) would see nothing.
         self.feature_config = feature_config if feature_config is not None else FeatureConfig(
-            input=FeatureSpec("mel"), target=None)
+            input=FeatureSpec("mel", log=True, delta=0, cmvn=False), target=None)
         self.features = FeatureExtractor(self.feature_config)
         self.hidden_size = self.features.input_dim
         self.num_layers = 0
