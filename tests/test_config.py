@@ -32,6 +32,9 @@ def test_yaml_then_overrides(tmp_path):
 
 def test_int_accepted_for_float_but_not_string_for_bool(tmp_path):
     assert load_config(Recipe, overrides=["optim.lr=1"]).optim.lr == 1.0
+    assert load_config(Recipe, overrides=["optim.lr=2e-3"]).optim.lr == 0.002  # YAML 1.1 reads a string
+    with pytest.raises(ConfigError, match="optim: steps: expected an integer"):
+        load_config(Recipe, overrides=["optim.steps=2e3"])
     with pytest.raises(ConfigError, match="optim: bf16: expected true or false"):
         load_config(Recipe, overrides=["optim.bf16=yes please"])
 
