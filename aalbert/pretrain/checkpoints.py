@@ -1,0 +1,44 @@
+"""Where pretraining checkpoints live: naming, finding the latest, pruning old ones."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+PATTERN = re.compile(r"^states-(\d+)\.ckpt$")
+
+
+def checkpoint_path(expdir: str | Path, step: int) -> Path:
+    """s3prl's name for the checkpoint of ``step``."""
+    return Path(expdir) / f"states-{step}.ckpt"
+
+
+def list_checkpoints(expdir: str | Path) -> list[Path]:
+    """Checkpoints in ``expdir``, oldest step first."""
+    expdir = Path(expdir)
+    if not expdir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in expdir.iterdir() if (m := PATTERN.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def resolve_resume(path: str | Path) -> Path:
+    """``-e``: a checkpoint file, or an experiment folder (its latest checkpoint)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        found = list_checkpoints(path)
+        if not found:
+            raise FileNotFoundError(f"no states-*.ckpt checkpoint in experiment folder {path}")
+        return found[-1]
+    raise FileNotFoundError(f"resume target not found: {path} (give a checkpoint file or an experiment folder)")
+
+
+def prune(expdir: str | Path, keep_last: int) -> list[Path]:
+    """Delete all but the ``keep_last`` newest checkpoints; returns the deleted paths."""
+    found = list_checkpoints(expdir)
+    doomed = found[:-keep_last] if keep_last > 0 else []
+    for p in doomed:
+        p.unlink(missing_ok=True)
+    return doomed

@@ -1,0 +1,93 @@
+"""``run_pretrain.py``: s3prl-style flags for pretraining (single process or under torchrun).
+
+    python run_pretrain.py -u aalbert -c config/pretrain/tiny.yaml -n tiny_run [-o optim.lr=1e-4]
+    python run_pretrain.py -e result/pretrain/tiny_run            # resume from the latest checkpoint
+    torchrun --nproc_per_node 2 run_pretrain.py -u mockingjay -c pretrain/paper_3l -n mj3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from aalbert.config import ConfigError, from_dict, load_config, merge_dicts, parse_overrides
+from aalbert.pretrain.checkpoints import resolve_resume
+from aalbert.pretrain.config import UPSTREAMS, PretrainConfig, set_upstream
+from aalbert.pretrain.distributed import cleanup, init_distributed
+from aalbert.pretrain.trainer import Trainer
+from aalbert.upstream.checkpoint import load_checkpoint
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_pretrain.py", description="Pretrain Mockingjay / Audio ALBERT (masked acoustic model).")
+    p.add_argument("-u", "--upstream", choices=UPSTREAMS,
+                   help="aalbert: all layers share one weight group; mockingjay: no sharing (required unless -e)")
+    p.add_argument("-c", "--config", help="recipe YAML, e.g. config/pretrain/tiny.yaml (required unless -e)")
+    p.add_argument("-n", "--expname", help="experiment name: writes to result/pretrain/NAME")
+    p.add_argument("--expdir", help="experiment folder (overrides -n)")
+    p.add_argument("-e", "--past_exp", help="resume from a checkpoint file or an experiment folder (its latest checkpoint)")
+    p.add_argument("-o", "--override", action="append", default=[],
+                   help="key=value overrides, dotted and/or comma-separated: -o optim.lr=1e-4,data.batch_size=4")
+    p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
+    p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    p.add_argument("--threads", type=int, help="torch CPU threads per process")
+    p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    p.add_argument("--dump-weights", help=argparse.SUPPRESS)  # debugging/tests: each rank saves its final weights here
+    return p
+
+
+def resolve(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
+    """(config, experiment folder, checkpoint to resume) from the parsed flags."""
+    resume = resolve_resume(args.past_exp) if args.past_exp else None
+    if args.config:
+        cfg = load_config(PretrainConfig, args.config, args.override)
+    elif resume is not None:
+        # s3prl resumes with the experiment's own config; -o still applies (e.g. more steps)
+        saved = load_checkpoint(resume).get("Config")
+        if not isinstance(saved, dict) or "optim" not in saved:
+            raise ConfigError(f"checkpoint {resume} holds no pretraining config; pass -c")
+        cfg = from_dict(PretrainConfig, merge_dicts(saved, parse_overrides(args.override)), where=str(resume))
+    else:
+        raise ConfigError("give a recipe with -c (or resume an experiment with -e)")
+    if args.upstream:
+        cfg = set_upstream(cfg, args.upstream)
+    elif resume is None:
+        raise ConfigError("give the upstream with -u aalbert or -u mockingjay")
+    if args.seed is not None:
+        cfg.seed = args.seed
+    if args.expdir:
+        expdir = Path(args.expdir)
+    elif args.expname:
+        expdir = Path("result") / "pretrain" / args.expname
+    elif resume is not None:
+        expdir = resume.parent
+    else:
+        raise ConfigError("give an experiment name with -n (or a folder with --expdir)")
+    if not cfg.data.roots:
+        raise ConfigError("no training data: set data.roots in the recipe or with -o data.roots=[path,...]")
+    return cfg, expdir, resume
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        cfg, expdir, resume = resolve(args)
+    except (ConfigError, FileNotFoundError, ValueError) as err:
+        print(f"run_pretrain.py: error: {err}", file=sys.stderr)
+        return 2
+    info = init_distributed(args.device)
+    try:
+        saved_args = {k: v for k, v in vars(args).items() if k != "dump_weights"}
+        trainer = Trainer(cfg, expdir, info, resume=resume, args=saved_args, dump_weights_dir=args.dump_weights,
+                          progress=not args.no_progress)
+        trainer.train()
+        if info.is_main:
+            print(f"[pretrain] step {trainer.step}: checkpoint {trainer.last_checkpoint}")
+    finally:
+        cleanup(info)
+    return 0

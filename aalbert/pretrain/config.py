@@ -1,0 +1,113 @@
+"""Typed pretraining recipe: model, audio, task, data, optim and log sections.
+
+A recipe is ``config/pretrain/<name>.yaml`` read with ``aalbert.config.load_config`` (so
+``-o optim.lr=1e-4`` overrides work and typos are errors). ``model`` is the encoder's
+``TransformerConfig`` and ``audio`` the ``FeatureConfig`` (s3prl's ``audio`` section);
+``model.input_dim`` is always taken from the features, and ``task.target`` picks the
+reconstruction target's kind (it replaces ``audio.target.feat_type``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aalbert.upstream.features import FeatureConfig, FeatureExtractor, FeatureSpec
+from aalbert.upstream.model import TransformerConfig
+
+UPSTREAMS = ("aalbert", "mockingjay")
+
+
+@dataclass
+class TaskConfig:
+    mask_proportion: float = 0.15  # share of each utterance's valid (stacked) frames masked
+    mask_consecutive: int = 7  # span length C in (stacked) frames
+    zero_prob: float = 0.8  # per utterance: masked frames zeroed ...
+    random_prob: float = 0.1  # ... or replaced by random frames of the batch; the rest left unchanged
+    loss_on: Literal["masked", "all"] = "masked"  # L1 on masked frames, or on every valid frame
+    target: Literal["linear", "mel"] = "linear"
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.mask_proportion < 1.0:
+            raise ValueError(f"mask_proportion must be in (0, 1), got {self.mask_proportion}")
+        if self.mask_consecutive < 1:
+            raise ValueError(f"mask_consecutive must be at least 1, got {self.mask_consecutive}")
+        if self.zero_prob < 0 or self.random_prob < 0 or self.zero_prob + self.random_prob > 1:
+            raise ValueError(f"zero_prob ({self.zero_prob}) and random_prob ({self.random_prob}) must be "
+                             "non-negative and sum to at most 1")
+
+
+@dataclass
+class DataConfig:
+    roots: list[str] = field(default_factory=list)  # LibriSpeech-layout folders, audio files or .txt file lists
+    max_frames: int = 1500  # longer utterances are randomly cropped (unstacked 10 ms frames)
+    batch_size: int = 8  # utterances per micro-batch (per process under DDP)
+    bucketing: bool = True  # batches of similar lengths (sorted by length), shuffled per epoch
+    num_workers: int = 0  # DataLoader worker processes reading audio
+
+    def __post_init__(self) -> None:
+        if self.max_frames < 1 or self.batch_size < 1 or self.num_workers < 0:
+            raise ValueError(f"max_frames ({self.max_frames}) and batch_size ({self.batch_size}) must be positive "
+                             f"and num_workers ({self.num_workers}) non-negative")
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 2e-4
+    weight_decay: float = 0.01  # not applied to biases and LayerNorm weights (BERT practice)
+    warmup_proportion: float = 0.07
+    total_steps: int = 200000  # optimizer steps
+    grad_clip: float = 5.0  # max global gradient norm; <= 0 disables clipping
+    grad_accum: int = 1  # micro-batches per optimizer step
+    bf16: bool = False  # bfloat16 autocast for the forward pass (CPU or CUDA)
+
+    def __post_init__(self) -> None:
+        if self.total_steps < 1 or self.grad_accum < 1:
+            raise ValueError(f"total_steps ({self.total_steps}) and grad_accum ({self.grad_accum}) must be >= 1")
+        if not 0.0 <= self.warmup_proportion < 1.0:
+            raise ValueError(f"warmup_proportion must be in [0, 1), got {self.warmup_proportion}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+
+
+@dataclass
+class LogConfig:
+    log_every: int = 50  # tensorboard scalars (loss, lr, grad norm)
+    image_every: int = 1000  # masked input / prediction / target figure; 0 = never
+    save_every: int = 10000  # checkpoint; one is always written at the end
+    keep_last: int = 3  # checkpoints kept; older ones are deleted
+
+    def __post_init__(self) -> None:
+        if self.log_every < 1 or self.save_every < 1 or self.keep_last < 1 or self.image_every < 0:
+            raise ValueError("log_every, save_every and keep_last must be >= 1 and image_every >= 0")
+
+
+@dataclass
+class PretrainConfig:
+    model: TransformerConfig = field(default_factory=TransformerConfig)
+    audio: FeatureConfig = field(default_factory=FeatureConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    seed: int = 1337
+
+    def feature_config(self) -> FeatureConfig:
+        """``audio`` with the target kind set by ``task.target``."""
+        target = self.audio.target if self.audio.target is not None else FeatureSpec()
+        target = dataclasses.replace(target, feat_type=self.task.target)
+        return dataclasses.replace(self.audio, target=target)
+
+    def encoder_config(self) -> TransformerConfig:
+        """``model`` with ``input_dim`` taken from the features."""
+        input_dim = FeatureExtractor(self.feature_config()).input_dim
+        return dataclasses.replace(self.model, input_dim=input_dim)
+
+
+def set_upstream(cfg: PretrainConfig, upstream: str) -> PretrainConfig:
+    """``-u``: ``aalbert`` shares one weight group across layers, ``mockingjay`` shares nothing."""
+    if upstream not in UPSTREAMS:
+        raise ValueError(f"upstream must be one of {', '.join(UPSTREAMS)}, got {upstream!r}")
+    groups = 1 if upstream == "aalbert" else None
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, num_hidden_groups=groups))

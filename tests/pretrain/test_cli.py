@@ -1,0 +1,71 @@
+"""run_pretrain.py flags: -u/-c/-n/--expdir/-e/-o/--seed."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aalbert.pretrain import checkpoints
+from aalbert.pretrain.cli import build_parser, main, resolve
+from aalbert.upstream.checkpoint import load_checkpoint
+
+
+
+def write_recipe(path: Path, roots) -> Path:
+    recipe = {
+        "model": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64},
+        "data": {"roots": [str(r) for r in roots], "max_frames": 100, "batch_size": 2},
+        "optim": {"total_steps": 4, "lr": 1e-3},
+        "log": {"log_every": 2, "image_every": 2, "save_every": 2, "keep_last": 1},
+    }
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def test_train_then_resume_from_experiment_dir(tmp_path, corpus_dir, monkeypatch):
+    recipe = write_recipe(tmp_path / "r.yaml", [corpus_dir])
+    monkeypatch.chdir(tmp_path)
+    assert main(["-u", "aalbert", "-c", str(recipe), "-n", "run1", "--no-progress", "-o", "optim.lr=0.002,seed=5"]) == 0
+    exp = tmp_path / "result" / "pretrain" / "run1"
+    ckpt = load_checkpoint(exp / "states-4.ckpt")
+    assert ckpt["Upstream_Config"]["transformer"]["num_hidden_groups"] == 1  # -u aalbert: shared
+    assert ckpt["Config"]["optim"]["lr"] == 0.002 and ckpt["Config"]["seed"] == 5
+    assert ckpt["Args"].upstream == "aalbert"
+    assert list((exp / "log").glob("events.out.tfevents.*"))  # tensorboard scalars and images
+    assert (exp / "config.yaml").is_file()
+    # resume with the saved config, more steps by override
+    assert main(["-e", str(exp), "--no-progress", "-o", "optim.total_steps=6"]) == 0
+    assert [p.name for p in checkpoints.list_checkpoints(exp)] == ["states-6.ckpt"]
+
+
+def test_mockingjay_has_no_sharing_and_expdir_wins(tmp_path, corpus_dir):
+    recipe = write_recipe(tmp_path / "r.yaml", [corpus_dir])
+    exp = tmp_path / "somewhere"
+    assert main(["-u", "mockingjay", "-c", str(recipe), "-n", "ignored", "--expdir", str(exp), "--no-progress",
+                 "-o", "optim.total_steps=2"]) == 0
+    ckpt = load_checkpoint(exp / "states-2.ckpt")
+    assert ckpt["Upstream_Config"]["transformer"]["num_hidden_groups"] == 2
+    assert ckpt["Upstream_Config"]["transformer"]["share_layer"] is False
+
+
+def test_shipped_recipes_resolve_by_name():
+    for name in ("config/pretrain/tiny.yaml", "pretrain/paper_3l", "pretrain/paper_6l", "pretrain/paper_12l"):
+        args = build_parser().parse_args(["-u", "mockingjay", "-c", name, "-n", "x", "-o", "data.roots=[/data]"])
+        cfg, expdir, resume = resolve(args)
+        assert expdir == Path("result/pretrain/x") and resume is None
+    args = build_parser().parse_args(["-u", "aalbert", "-c", "pretrain/paper_12l", "-n", "x", "-o", "data.roots=[/d]"])
+    cfg, _, _ = resolve(args)
+    assert (cfg.model.hidden_size, cfg.model.num_hidden_layers, cfg.model.num_hidden_groups) == (768, 12, 1)
+    assert cfg.model.downsample_rate == 3 and cfg.task.target == "linear"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-c", "pretrain/tiny", "-n", "x", "-o", "data.roots=[/d]"], "-u aalbert or -u mockingjay"),
+    (["-u", "aalbert", "-n", "x"], "give a recipe with -c"),
+    (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x"], "no training data"),
+    (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x", "-o", "optim.lrr=1"], "unknown key"),
+    (["-u", "aalbert", "-c", "pretrain/nope", "-n", "x"], "config file not found"),
+])
+def test_usage_errors_are_clear(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

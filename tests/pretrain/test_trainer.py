@@ -1,0 +1,149 @@
+"""Training loop: resume-exact checkpoints, s3prl/hub compatibility, bad data, non-finite losses."""
+
+import dataclasses
+
+import pytest
+import torch
+from pretrain_fixtures import tiny_config
+
+from aalbert.hub import load_upstream
+from aalbert.pretrain import checkpoints
+from aalbert.pretrain import trainer as trainer_module
+from aalbert.pretrain.trainer import NonFiniteLossError, Trainer
+from aalbert.upstream.checkpoint import load_checkpoint
+
+
+def weights(trainer: Trainer) -> dict:
+    return {k: v.clone() for k, v in trainer.model.state_dict().items()}
+
+
+@pytest.mark.parametrize("sections", [
+    {},  # defaults: bucketing, no accumulation
+    {"optim": {"grad_accum": 2, "total_steps": 8}, "log": {"save_every": 4}, "data": {"bucketing": False},
+     "model": {"num_hidden_groups": 1}},
+], ids=["plain", "accum-unbucketed-shared"])
+def test_resume_is_exact(tmp_path, corpus_dir, sections):
+    """N steps straight == N/2 steps, checkpoint, a fresh trainer resumed from it, N/2 more (torch.equal)."""
+    cfg = tiny_config([corpus_dir], **sections)
+    total, half = cfg.optim.total_steps, cfg.log.save_every
+    assert total == 2 * half
+    assert cfg.model.hidden_dropout_prob > 0  # dropout on: its RNG must be restored too
+    straight = Trainer(cfg, tmp_path / "straight", progress=False)
+    straight.train()
+    assert straight.step == total and straight.epoch > 1  # crossed epoch boundaries
+    mid = checkpoints.checkpoint_path(tmp_path / "straight", half)
+    assert mid.is_file()
+
+    resumed = Trainer(cfg, tmp_path / "resumed", resume=mid, progress=False)
+    assert resumed.step == half and resumed.position > 0  # resumes mid-epoch
+    resumed.train()
+    a, b = weights(straight), weights(resumed)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])]
+    # the optimizer state matches too
+    sa, sb = straight.optimizer.state_dict()["state"], resumed.optimizer.state_dict()["state"]
+    assert all(torch.equal(sa[i]["exp_avg"], sb[i]["exp_avg"]) for i in sa)
+
+
+def test_resume_from_experiment_dir_picks_latest(tmp_path, corpus_dir):
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 6}, log={"save_every": 2, "keep_last": 2})
+    Trainer(cfg, tmp_path / "exp", progress=False).train()
+    kept = [p.name for p in checkpoints.list_checkpoints(tmp_path / "exp")]
+    assert kept == ["states-4.ckpt", "states-6.ckpt"]  # keep_last pruned states-2
+    assert checkpoints.resolve_resume(tmp_path / "exp").name == "states-6.ckpt"
+    more = dataclasses.replace(cfg, optim=dataclasses.replace(cfg.optim, total_steps=8))
+    t = Trainer(more, tmp_path / "exp", resume=tmp_path / "exp", progress=False)
+    assert t.step == 6
+    t.train()
+    assert t.step == 8 and checkpoints.checkpoint_path(tmp_path / "exp", 8).is_file()
+
+
+def test_checkpoint_is_weights_only_and_complete(tmp_path, corpus_dir):
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 3})
+    t = Trainer(cfg, tmp_path / "exp", progress=False)
+    t.train()
+    path = checkpoints.checkpoint_path(tmp_path / "exp", 3)
+    raw = load_checkpoint(path)  # weights-only
+    for key in ("Step", "Args", "Config", "Upstream_Config", "Transformer", "SpecHead", "Optimizer", "Scheduler",
+                "Epoch", "Position", "RNG"):
+        assert key in raw, key
+    assert raw["Step"] == 3 and raw["Upstream_Config"]["task"]["mask_consecutive_min"] == 7
+    assert raw["Config"]["model"]["hidden_size"] == 32
+    assert not list((tmp_path / "exp").glob("*.tmp"))  # atomic write left nothing behind
+
+
+def test_hub_and_s3prl_load_our_checkpoint(tmp_path, corpus_dir):
+    pytest.importorskip("s3prl")
+    from s3prl.upstream.mockingjay.expert import UpstreamExpert
+
+    for sharing, groups in (("mockingjay", None), ("aalbert", 1)):
+        cfg = tiny_config([corpus_dir], optim={"total_steps": 2}, model={"num_hidden_groups": groups})
+        exp = tmp_path / sharing
+        t = Trainer(cfg, exp, progress=False)
+        t.train()
+        ckpt = checkpoints.checkpoint_path(exp, 2)
+        ours = load_upstream(f"{sharing}_local" if sharing == "mockingjay" else "aalbert_local", ckpt=ckpt).eval()
+        assert torch.equal(ours.encoder.state_dict()["input.spec_transform.weight"],
+                           t.model.encoder.state_dict()["input.spec_transform.weight"])
+        assert ours.encoder.config.groups == (1 if groups == 1 else 2)
+        ref = UpstreamExpert(str(ckpt)).eval()
+        wave = torch.randn(16000) * 0.1
+        with torch.no_grad():
+            mine = ours([wave])["hidden_states"]
+            theirs = ref([wave])["hidden_states"]
+        assert len(mine) == len(theirs) == 3
+        for a, b in zip(mine, theirs):
+            assert a.shape == b.shape
+            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_corrupt_file_is_skipped_and_counted(tmp_path, corpus_dir):
+    (corpus_dir / "100" / "1" / "broken.flac").write_bytes(b"\x00garbage" * 50)
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 3})
+    with pytest.warns(UserWarning, match="broken.flac"):
+        t = Trainer(cfg, tmp_path / "exp", progress=False)
+    assert len(t.corpus.paths) == 6 and len(t.skipped) == 1
+    t.train()
+    assert t.step == 3
+    assert load_checkpoint(checkpoints.checkpoint_path(tmp_path / "exp", 3))["Skipped_Files"] == 1
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, corpus_dir, monkeypatch):
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 10}, log={"save_every": 4})
+    real_l1 = trainer_module.l1_loss
+    calls = {"n": 0}
+
+    def poisoned(pred, target):
+        calls["n"] += 1
+        loss = real_l1(pred, target)
+        return loss * float("nan") if calls["n"] == 6 else loss
+
+    monkeypatch.setattr(trainer_module, "l1_loss", poisoned)
+    t = Trainer(cfg, tmp_path / "exp", progress=False)
+    with pytest.raises(NonFiniteLossError, match=r"step 6 .*states-4\.ckpt"):
+        t.train()
+    assert t.step == 5
+    assert all(torch.isfinite(p).all() for p in t.model.parameters())  # the NaN was never applied
+    assert [p.name for p in checkpoints.list_checkpoints(tmp_path / "exp")] == ["states-4.ckpt"]
+
+
+def test_loss_goes_down_on_a_tiny_corpus(tmp_path, corpus_dir):
+    # scoring every frame (most are visible) learns fastest: a quick check that the loop optimises
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 150, "lr": 3e-3}, model={"hidden_dropout_prob": 0.0},
+                      task={"loss_on": "all"})
+    history = Trainer(cfg, tmp_path / "exp", progress=False).train()
+    first = sum(h.loss for h in history[:10]) / 10
+    last = sum(h.loss for h in history[-10:]) / 10
+    assert last < 0.9 * first, (first, last)
+
+
+def test_bf16_autocast_and_mel_target_with_stacking(tmp_path, corpus_dir):
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 3, "bf16": True}, model={"downsample_rate": 3},
+                      task={"target": "mel"})
+    t = Trainer(cfg, tmp_path / "exp", progress=False)
+    history = t.train()
+    assert all(torch.isfinite(torch.tensor(h.loss)) for h in history)
+    # head predicts 3 stacked 80-dim mel frames; the checkpoint says so and our hub rebuilds it
+    assert t.model.head.output.out_features == 80 * 3
+    up = load_upstream("aalbert_local", ckpt=checkpoints.checkpoint_path(tmp_path / "exp", 3))
+    assert up.encoder.config.downsample_rate == 3 and up.feature_config.target.feat_type == "mel"
