@@ -99,7 +99,7 @@ def assert_parity(ours_out, reference: list[list[torch.Tensor]]) -> None:
 
 @pytest.fixture(scope="module")
 def wavs():
-    from conftest import make_speech_like
+    from speech_waves import make_speech_like
 
     return [make_speech_like(1.6, seed=0), make_speech_like(0.93, seed=1)]
 
