@@ -1,14 +1,11 @@
 """A minimal ctypes binding to eSpeak NG (``libespeak-ng.so.1``): text -> audio + phone events.
 
-
-MEASURED here (matters for your worker.py docstring and the determinism test): eSpeak output is
-NOT independent of what the process synthesized before. Same voice/text/srand seed in one process:
-lengths 31903, 31898, 31908, 31898 on four calls; "fresh process" is reproducible (31903 twice);
-espeak_Terminate + espeak_Initialize does NOT reset it (static state). So bit-identical output
-needs a fixed history per process: e.g. one task = one speaker (its utterances in a fixed order)
-run in a fresh process (multiprocessing Pool(maxtasksperchild=1), spawn), which also makes the
-bytes independent of the worker count. libc srand() per utterance is still needed for breath/Klatt
-noise (they call rand()).
+Determinism (measured with eSpeak NG 1.51): an utterance's samples depend on what the process
+synthesized before it (same voice, text and libc seed gave 31903, 31898, 31908 and 31898 samples
+on four calls in one process; a fresh process reproduces its first call exactly), and
+``espeak_Terminate`` + ``espeak_Initialize`` does not reset that state. Bit-identical corpora
+therefore need a fixed history per process (the corpus runs each speaker in a fresh process).
+libc ``srand`` is reseeded per utterance as well, for the breath/Klatt noise that calls ``rand()``.
 
 Only what the corpus needs: initialise with a private data folder (so our own voice variants
 are found), pick a voice, set rate/volume, and synthesize one utterance synchronously,

@@ -1,8 +1,9 @@
 """Synthesizing one utterance in a worker process: eSpeak -> segments -> 16 kHz FLAC + frame labels.
 
-eSpeak holds global state, so each worker process initialises its own engine once (``init``)
-and then runs jobs. Jobs carry everything random (text, pads, noise seed), so the result does
-not depend on which worker runs a job or in which order.
+eSpeak holds global state, so each worker process initialises its own engine once (``init``).
+Jobs carry everything random (text, pads, noise seed); eSpeak's own state still carries from one
+utterance to the next, so a process runs exactly one speaker's jobs in order (``run_speaker``,
+see ``synth._run_jobs``).
 """
 
 from __future__ import annotations
