@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from aalbert.atomic import torch_save_atomic
 
 BEST = "best.ckpt"   # best dev metric: what evaluation uses
 LAST = "last.ckpt"   # latest state: what resuming uses
@@ -14,15 +14,7 @@ LAST = "last.ckpt"   # latest state: what resuming uses
 
 def save_checkpoint(state: dict, path: str | Path) -> None:
     """Write to a temp file in the same folder, then rename: a crash never leaves half a checkpoint."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    torch_save_atomic(state, path)
 
 
 def load_checkpoint(path: str | Path) -> dict:

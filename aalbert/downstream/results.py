@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from aalbert.atomic import write_text_atomic
 
 RESULTS = "results.json"
 LAYER_WEIGHTS_PNG = "layer_weights.png"
@@ -16,11 +17,7 @@ def read_results(expdir: str | Path) -> dict:
 
 
 def write_results(expdir: str | Path, results: dict) -> Path:
-    path = Path(expdir) / RESULTS
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(Path(expdir) / RESULTS, json.dumps(results, indent=2) + "\n")
 
 
 def plot_layer_weights(weights: list[float], path: str | Path, title: str = "") -> Path:

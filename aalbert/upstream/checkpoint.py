@@ -14,15 +14,14 @@ group. ``import_encoder_state`` / ``export_encoder_state`` translate between the
 from __future__ import annotations
 
 import argparse
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from aalbert.atomic import torch_save_atomic
 from aalbert.upstream.features import FeatureConfig, FeatureExtractor
 from aalbert.upstream.model import SpecPredictionHead, TransformerConfig, TransformerEncoder, Upstream, build_spec_head
 
@@ -346,14 +345,5 @@ def save_s3prl_checkpoint(path: str | Path, encoder: TransformerEncoder, spec_he
         if key in ckpt:
             raise ValueError(f"extra checkpoint entry {key!r} would overwrite a standard entry")
         ckpt[key] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(ckpt, f)
-        os.replace(tmp, path)
-    except BaseException:
-        # never leave a half-written temp file behind, whatever interrupted the write
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    torch_save_atomic(ckpt, path)
     return path
