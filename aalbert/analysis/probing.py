@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import logging
 import sys
@@ -29,10 +28,10 @@ from torch import nn
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import Corpus, load_corpus
 from aalbert.downstream.expert import Expert, TaskContext
+from aalbert.downstream.feature_cache import FeatureCache, fill_cache, upstream_identity
 from aalbert.downstream.frame_classifier import FrameClassifierExpert
 from aalbert.downstream.speaker import SpeakerUtteranceExpert
 
-from .feature_cache import FeatureCache, extract_features
 from .probe import PROBES, ProbeTrainConfig, SplitFeatures, probe_depth, train_probe
 
 log = logging.getLogger(__name__)
@@ -68,19 +67,11 @@ class ProbingConfig:
             raise ValueError(f"extract_batch_size must be >= 1, got {self.extract_batch_size}")
 
 
-def cache_manifest(config: ProbingConfig, corpus: Corpus, pool: str) -> dict:
-    """What the cached files depend on; a disk cache is reused only when all of it matches."""
-    ckpt = Path(config.ckpt) if config.ckpt else None
-    ids = sorted(u.uttid for part in corpus.splits.values() for u in part)
-    return {
-        "upstream": config.upstream,
-        "ckpt": str(ckpt.resolve()) if ckpt else None,
-        "ckpt_stat": [ckpt.stat().st_size, ckpt.stat().st_mtime_ns] if ckpt and ckpt.is_file() else None,
-        "init_seed": None if ckpt else config.train.seed,  # random hub models are built from it
-        "pool": pool,
-        "utterances": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
-        "audio_root": str(Path(config.data.root).resolve()),
-    }
+def cache_manifest(config: ProbingConfig, pool: str) -> dict:
+    """Whose features a disk cache holds; a cache made for anything else is emptied first."""
+    # a randomly initialised hub model is built from the training seed (see run)
+    return {**upstream_identity(config.upstream, config.ckpt, config.train.seed), "pool": pool,
+            "audio_root": str(Path(config.data.root).resolve())}
 
 
 def select_layers(requested: list[int] | None, num_hidden_states: int) -> list[int]:
@@ -116,13 +107,10 @@ def run(config: ProbingConfig, out_dir: str | Path, upstream: nn.Module | None =
     pool = "mean" if config.task == "speaker" else "none"
     cache = FeatureCache(num_states, config.cache_dir)
     everything = [u for split in ("train", "dev", "test") for u in corpus.splits[split]]
-    manifest = cache_manifest(config, corpus, pool)
-    if cache.manifest_matches(manifest) and cache.complete(u.uttid for u in everything):
-        log.info("reusing cached features in %s", config.cache_dir)
-    else:
-        cache.clear_manifest()  # a crash mid-way must not leave a cache that claims to be complete
-        extract_features(upstream, everything, cache, pool, config.extract_batch_size, device, progress)
-        cache.write_manifest(manifest)
+    extracted = fill_cache(upstream, everything, cache, cache_manifest(config, pool), pool,
+                           config.extract_batch_size, device, progress)
+    if extracted < len(everything):
+        log.info("reused cached features of %d utterances in %s", len(everything) - extracted, config.cache_dir)
     del upstream  # only cached features are needed from here on
     if device.type == "cuda":
         torch.cuda.empty_cache()

@@ -21,11 +21,17 @@ class RunnerConfig:
     eval_batch_size: int = 16
     gradient_clipping: float = 1.0
     num_workers: int = 0
+    # a frozen upstream's hidden states, computed once per utterance instead of every epoch:
+    # "none", "memory" (all of them in RAM: small corpora) or a folder (on disk, shared by the
+    # tasks that use the same upstream and corpus; one file per utterance and hidden state)
+    feature_cache: str = "none"
 
     def __post_init__(self):
         for name in ("total_steps", "eval_step", "log_step", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"runner.{name} must be >= 1, got {getattr(self, name)}")
+        if not self.feature_cache:
+            raise ValueError('runner.feature_cache must be "none", "memory" or a folder, got an empty string')
 
 
 @dataclass

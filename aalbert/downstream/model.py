@@ -7,6 +7,7 @@ from torch import nn
 
 from .data import Batch
 from .expert import Expert, StepOutput
+from .feature_cache import FeatureCache
 from .featurizer import Featurizer
 
 
@@ -17,6 +18,8 @@ class DownstreamModel(nn.Module):
         self.featurizer = featurizer
         self.expert = expert
         self.finetune = finetune
+        # set by the runner for a frozen upstream: hidden states are read instead of recomputed
+        self.feature_cache: FeatureCache | None = None
         if not finetune:
             upstream.requires_grad_(False)
             upstream.eval()
@@ -30,16 +33,20 @@ class DownstreamModel(nn.Module):
 
     def forward(self, batch: Batch) -> StepOutput:
         device = next(self.expert.parameters()).device
-        wavs = [w.to(device) for w in batch.wavs]
-        if self.finetune:
-            out = self.upstream(wavs)
+        if self.feature_cache is not None:
+            hidden_states, lengths = self.feature_cache.padded(batch.uttids, device)
         else:
-            # no_grad rather than inference_mode: the featurizer's weights still need gradients
-            # through ops that take these outputs as inputs, which inference tensors forbid
-            with torch.no_grad():
+            wavs = [w.to(device) for w in batch.wavs]
+            if self.finetune:
                 out = self.upstream(wavs)
-        features = self.featurizer(out["hidden_states"])
-        return self.expert(features, out["lengths"].to(device), batch)
+            else:
+                # no_grad rather than inference_mode: the featurizer's weights still need gradients
+                # through ops that take these outputs as inputs, which inference tensors forbid
+                with torch.no_grad():
+                    out = self.upstream(wavs)
+            hidden_states, lengths = out["hidden_states"], out["lengths"]
+        features = self.featurizer(hidden_states)
+        return self.expert(features, lengths.to(device), batch)
 
     def trainable_state(self) -> dict[str, dict]:
         """What a checkpoint must hold: the trained parts only (a frozen upstream is reloaded by name)."""

@@ -24,6 +24,7 @@ from .config import ExperimentConfig
 from .data import UtteranceDataset, collate, load_corpus
 from .evaluation import evaluate
 from .expert import TaskContext
+from .feature_cache import FeatureCache, fill_cache, upstream_identity
 from .featurizer import Featurizer
 from .model import DownstreamModel
 from .registry import Task, load_task
@@ -87,10 +88,45 @@ class Runner:
         context = TaskContext(upstream.hidden_size, upstream.downsample_rate, self.corpus)
         expert = self.task.expert_class(context, config.model)
         self.model = DownstreamModel(upstream, featurizer, expert, config.finetune).to(self.device)
+        cache = config.runner.feature_cache
+        if cache != "none":
+            if config.finetune:
+                raise ValueError("runner.feature_cache needs a frozen upstream: a fine-tuned one (-f) changes its "
+                                 "features every step")
+            self.model.feature_cache = FeatureCache(upstream.num_layers + 1, None if cache == "memory" else cache)
+
+    def cache_features(self, splits: tuple[str, ...]) -> None:
+        """Run the frozen upstream once over ``splits`` (the utterances not cached yet)."""
+        cache = self.model.feature_cache
+        if cache is None:
+            return
+        utterances = [u for split in splits for u in self.corpus.splits[split]]
+        # the seed is what a randomly initialised hub upstream was built from (see __init__)
+        manifest = {**upstream_identity(self.config.upstream, self.config.upstream_ckpt, self.config.seed),
+                    "pool": "none", "audio_root": str(Path(self.config.data.root).resolve())}
+
+        def fill() -> None:
+            extracted = fill_cache(self.model.upstream, utterances, cache, manifest,
+                                   batch_size=self.config.runner.eval_batch_size, device=self.device,
+                                   progress=dist.is_main())
+            if cache.directory is not None and extracted < len(utterances):
+                log.info("feature cache %s: reused %d of %d utterances", cache.directory,
+                         len(utterances) - extracted, len(utterances))
+
+        if cache.directory is None or dist.world_size() == 1:
+            fill()  # in memory every rank keeps its own
+        else:
+            # one shared folder: rank 0 fills it, then the other ranks find it complete
+            if dist.is_main():
+                fill()
+            dist.barrier()
+            if not dist.is_main():
+                fill()
 
     # ----------------------------------------------------------------------------- data
     def loader(self, split: str, train: bool = False) -> DataLoader:
-        dataset = UtteranceDataset(self.corpus.splits[split], self.corpus.speaker_index)
+        dataset = UtteranceDataset(self.corpus.splits[split], self.corpus.speaker_index,
+                                   with_audio=self.model.feature_cache is None)
         rc = self.config.runner
         if train:
             if dist.world_size() > 1:
@@ -126,6 +162,7 @@ class Runner:
             log.info("resuming %s from step %d", self.expdir, state.step)
         if dist.is_main():
             save_config(self.config, self.expdir / CONFIG_FILE)
+        self.cache_features(("train", "dev", "test"))
         train_loader = self.loader("train", train=True)
         if len(train_loader) == 0:
             raise ValueError("the train split has no batches")
@@ -152,6 +189,7 @@ class Runner:
         self.model.load_trainable_state(ckpt["model"])
         state = state or TrainState(**ckpt["state"])
         results: dict = {}
+        self.cache_features(("test",))  # every rank: a shared folder is filled behind a barrier
         if dist.is_main():
             test = evaluate(self.model, self.loader("test"), "test")
             results = self._results(state, test)

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 import torch
 
-from aalbert.analysis.feature_cache import FeatureCache, extract_features
+from aalbert.downstream.feature_cache import FeatureCache, extract_features
 from aalbert.analysis.probe import ProbeTrainConfig, SplitFeatures, train_probe
 from aalbert.analysis.probing import CSV_NAME, JSON_NAME, PNG_NAME, ProbingConfig, main, run
 from aalbert.downstream.config import DataConfig

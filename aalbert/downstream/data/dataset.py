@@ -21,9 +21,12 @@ class Batch:
 
 
 class UtteranceDataset(Dataset):
-    def __init__(self, utterances: list[Utterance], speaker_index):
+    """``with_audio=False`` leaves ``wavs`` empty: for batches whose features are already cached."""
+
+    def __init__(self, utterances: list[Utterance], speaker_index, with_audio: bool = True):
         self.utterances = utterances
         self.speaker_index = speaker_index
+        self.with_audio = with_audio
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -31,9 +34,11 @@ class UtteranceDataset(Dataset):
     def __getitem__(self, i: int):
         utt = self.utterances[i]
         # load_audio raises AudioError naming the file when it is corrupt
-        return utt.uttid, load_audio(utt.path), self.speaker_index(utt.speaker), utt.phones
+        wave = load_audio(utt.path) if self.with_audio else None
+        return utt.uttid, wave, self.speaker_index(utt.speaker), utt.phones
 
 
 def collate(items) -> Batch:
     uttids, wavs, speakers, phones = zip(*items)
-    return Batch(list(uttids), list(wavs), torch.tensor(speakers, dtype=torch.long), list(phones))
+    return Batch(list(uttids), [w for w in wavs if w is not None], torch.tensor(speakers, dtype=torch.long),
+                 list(phones))

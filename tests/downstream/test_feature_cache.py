@@ -1,0 +1,107 @@
+"""A frozen upstream's features cached once per utterance: same training, far fewer upstream runs."""
+
+import pytest
+import torch
+
+from aalbert.audio import load_audio
+from aalbert.downstream.feature_cache import FeatureCache, fill_cache, upstream_identity
+from aalbert.downstream.runner import Runner, build_config
+from downstream_fakes import FakeUpstream
+
+
+class CountingUpstream(FakeUpstream):
+    """FakeUpstream that counts the utterances it has been run on."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.utterances_seen = 0
+
+    def forward(self, wavs):
+        self.utterances_seen += len(wavs)
+        return super().forward(wavs)
+
+
+def _runner(task, corpus, expdir, cache="none", upstream=None, extra=()):
+    cfg = build_config(task, overrides=[f"data.root={corpus}", "runner.total_steps=40", "runner.eval_step=20",
+                                        "runner.log_step=10", "model.hidden_size=32", "optimizer.lr=0.01",
+                                        f"runner.feature_cache={cache}", *extra], upstream="fake")
+    return Runner(cfg, expdir, upstream=upstream or CountingUpstream())
+
+
+def _utterances(runner):
+    return sum(len(v) for v in runner.corpus.splits.values())
+
+
+@pytest.mark.parametrize("task", ["phone_linear", "speaker_utterance"])
+def test_memory_cache_trains_the_same_model_with_one_upstream_pass(task, tone_corpus, tmp_path):
+    plain = _runner(task, tone_corpus, tmp_path / "plain")
+    plain_results = plain.train()
+    cached = _runner(task, tone_corpus, tmp_path / "cached", cache="memory")
+    cached_results = cached.train()
+
+    # the upstream saw every utterance exactly once, instead of once per step and evaluation
+    assert cached.model.upstream.utterances_seen == _utterances(cached)
+    assert plain.model.upstream.utterances_seen > 4 * _utterances(plain)
+    # and training followed the same path: same weights, same metrics
+    for key, value in plain.model.expert.state_dict().items():
+        assert torch.allclose(value, cached.model.expert.state_dict()[key], atol=1e-4), key
+    assert torch.allclose(plain.model.featurizer.weights, cached.model.featurizer.weights, atol=1e-4)
+    assert cached_results["metrics"]["test"]["accuracy"] == pytest.approx(plain_results["metrics"]["test"]["accuracy"])
+
+
+def test_disk_cache_is_shared_by_tasks_and_reextracts_only_what_is_missing(tone_corpus, tmp_path):
+    cache_dir = tmp_path / "features"
+    phone = _runner("phone_linear", tone_corpus, tmp_path / "phone", cache=str(cache_dir))
+    phone.train()
+    assert phone.model.upstream.utterances_seen == _utterances(phone) == 29  # 100-7-0003 has no alignment
+    assert len(list((cache_dir / "layer_02").glob("*.pt"))) == 29
+
+    # the speaker task also uses the unaligned utterance: only that one is new
+    speaker = _runner("speaker_utterance", tone_corpus, tmp_path / "speaker", cache=str(cache_dir))
+    speaker.train()
+    assert speaker.model.upstream.utterances_seen == 1
+    assert speaker.model.upstream.utterances_seen + 29 == _utterances(speaker)
+
+    # another upstream (here: another seed for a random hub model) must not read those features
+    other = _runner("speaker_utterance", tone_corpus, tmp_path / "other", cache=str(cache_dir), extra=["seed=7"])
+    other.cache_features(("train", "dev", "test"))
+    assert other.model.upstream.utterances_seen == _utterances(other) == 30
+
+
+def test_cached_batches_are_zero_padded_valid_frames(tone_corpus, tmp_path):
+    runner = _runner("speaker_utterance", tone_corpus, tmp_path / "exp", cache="memory")
+    runner.cache_features(("train",))
+    utts = runner.corpus.splits["train"][:3]
+    hidden, lengths = runner.model.feature_cache.padded([u.uttid for u in utts])
+    assert len(hidden) == 3 and all(h.shape == (3, int(lengths.max()), 32) for h in hidden)
+    with torch.no_grad():
+        alone = FakeUpstream().eval()([load_audio(utts[1].path)])
+    n = int(lengths[1])
+    assert torch.allclose(hidden[2][1, :n], alone["hidden_states"][2][0, :n], atol=1e-5)
+    assert hidden[2][1, n:].abs().sum() == 0
+
+
+def test_cache_refuses_a_finetuned_upstream(tone_corpus, tmp_path):
+    with pytest.raises(ValueError, match="needs a frozen upstream"):
+        _runner("phone_linear", tone_corpus, tmp_path / "exp", cache="memory", extra=["finetune=true"])
+
+
+def test_disk_cache_files_are_complete_or_absent(tone_corpus, tmp_path):
+    runner = _runner("speaker_utterance", tone_corpus, tmp_path / "exp")
+    utts = runner.corpus.splits["dev"]
+    cache = FeatureCache(3, tmp_path / "c")
+    manifest = {**upstream_identity("fake", None, 0), "pool": "none"}
+
+    class Crashing(CountingUpstream):
+        def forward(self, wavs):
+            if self.utterances_seen:
+                raise RuntimeError("killed")
+            return super().forward(wavs)
+
+    with pytest.raises(RuntimeError, match="killed"):
+        fill_cache(Crashing(), utts, cache, manifest, batch_size=1, progress=False)
+    assert not list((tmp_path / "c").rglob("*.tmp"))  # no half-written file left behind
+    assert sum(cache.has(u.uttid) for u in utts) == 1
+    resumed = CountingUpstream()
+    assert fill_cache(resumed, utts, cache, manifest, batch_size=1, progress=False) == len(utts) - 1
+    assert resumed.utterances_seen == len(utts) - 1 and cache.complete(u.uttid for u in utts)
