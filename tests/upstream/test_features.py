@@ -11,26 +11,9 @@ import torch
 
 from aalbert.config import ConfigError
 from aalbert.upstream.features import ExtractedFeatures, FeatureConfig, FeatureExtractor, FeatureSpec
+from speech_waves import make_speech_like as speech_like
 
 SR = 16000
-
-
-def speech_like(seconds: float, seed: int = 0) -> torch.Tensor:
-    """A deterministic vowel-like wave: gliding harmonics with formant-ish weights, noise, a pause."""
-    gen = torch.Generator().manual_seed(seed)
-    n = int(seconds * SR)
-    t = torch.arange(n, dtype=torch.float64) / SR
-    f0 = 110 + 40 * torch.sin(2 * math.pi * 0.7 * t) + 20 * seed
-    phase = 2 * math.pi * torch.cumsum(f0, 0) / SR
-    wave = torch.zeros(n, dtype=torch.float64)
-    for h in range(1, 30):
-        weight = math.exp(-((h * 130 - 700) / 500) ** 2) + 0.5 * math.exp(-((h * 130 - 1800) / 400) ** 2) + 0.02
-        wave += weight * torch.sin(h * phase)
-    envelope = 0.5 + 0.5 * torch.sin(2 * math.pi * 3 * t).clamp(min=0)
-    wave = 0.1 * envelope * wave / wave.abs().max()
-    wave += 0.003 * torch.randn(n, generator=gen, dtype=torch.float64)
-    wave[n // 3: n // 3 + 1600] *= 0.01  # a near-silent pause: the ill-conditioned bins of log spectra
-    return wave.float()
 
 
 def s3prl_audio(input_spec: dict, target_spec: dict | None, target_level=-25) -> dict:
