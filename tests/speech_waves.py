@@ -7,6 +7,7 @@ generator lives here and tests/conftest.py wraps it in a fixture.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 
@@ -30,3 +31,14 @@ def make_speech_like(seconds: float, seed: int = 0) -> torch.Tensor:
     wave += 0.002 * torch.randn(n, generator=gen, dtype=torch.float64)
     wave[n // 2: n // 2 + n // 10] *= 0.02
     return wave.float()
+
+
+REAL_SPEECH = sorted((Path(__file__).parent / "fixtures" / "librispeech").glob("*.flac"))
+
+
+def load_real_speech() -> list[torch.Tensor]:
+    """The two real LibriSpeech utterances shipped in tests/fixtures/librispeech (2.4 s, 2.0 s)."""
+    from aalbert.audio import load_audio
+
+    assert len(REAL_SPEECH) == 2, f"tests/fixtures/librispeech should hold 2 FLAC files, found {REAL_SPEECH}"
+    return [load_audio(p) for p in REAL_SPEECH]

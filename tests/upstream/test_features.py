@@ -11,6 +11,7 @@ import torch
 
 from aalbert.config import ConfigError
 from aalbert.upstream.features import ExtractedFeatures, FeatureConfig, FeatureExtractor, FeatureSpec
+from speech_waves import load_real_speech
 from speech_waves import make_speech_like as speech_like
 
 SR = 16000
@@ -221,7 +222,7 @@ def test_parity_with_s3prl(case):
     input_spec, target_spec, level = PARITY_CASES[case]
     audio = s3prl_audio(input_spec, target_spec, level)
     extractor = FeatureExtractor(FeatureConfig.from_s3prl(audio))
-    wavs = [speech_like(3.0, seed=4), speech_like(1.1, seed=5)]
+    wavs = [speech_like(3.0, seed=4), speech_like(1.1, seed=5), *load_real_speech()]
     ours = extractor(wavs, with_target=True)
     for i, wave in enumerate(wavs):
         ref_in, ref_tgt, input_dim, target_dim = s3prl_features(audio, wave)

@@ -99,9 +99,9 @@ def assert_parity(ours_out, reference: list[list[torch.Tensor]]) -> None:
 
 @pytest.fixture(scope="module")
 def wavs():
-    from speech_waves import make_speech_like
+    from speech_waves import load_real_speech, make_speech_like
 
-    return [make_speech_like(1.6, seed=0), make_speech_like(0.93, seed=1)]
+    return [make_speech_like(1.6, seed=0), make_speech_like(0.93, seed=1), *load_real_speech()]
 
 
 @pytest.mark.parametrize("case", ["mockingjay_3l", "aalbert_3l"])
