@@ -5,7 +5,11 @@ A step = forward, masked L1 loss, backward, AdamW update; paper-size 3-layer mod
 201-dim linear target). Features and masks are computed once and shared: both sides train on
 identical tensors. Runs alternate A/B/A/B so machine load hits both alike.
 
-    python benchmarks/bench_pretrain.py [--threads 2] [--rounds 3] [--layers 3]
+``--attention-dropout`` (both sides; default 0.1 as in the paper) shows what the dropout on
+attention probabilities costs on CPU: it needs the (B, heads, T, T) matrix and a random number
+per entry, so neither side can use a fused attention kernel; at 0 ours takes SDPA's fused path.
+
+    python benchmarks/bench_pretrain.py [--threads 2] [--rounds 3] [--layers 3] [--attention-dropout 0.1]
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ def make_batch(batch: int, frames: int, seed: int = 0):
 class Ours:
     name = "aalbert"
 
-    def __init__(self, layers: int):
-        cfg = TransformerConfig(num_hidden_layers=layers)
+    def __init__(self, layers: int, attention_dropout: float):
+        cfg = TransformerConfig(num_hidden_layers=layers, attention_probs_dropout_prob=attention_dropout)
         self.model = MaskedAcousticModel(TransformerEncoder(cfg), build_spec_head(cfg, 201)).train()
         self.opt = build_optimizer(self.model, OptimConfig(lr=2e-4, weight_decay=0.01))
 
@@ -54,7 +58,7 @@ class Ours:
 class S3prl:
     name = "s3prl"
 
-    def __init__(self, layers: int):
+    def __init__(self, layers: int, attention_dropout: float):
         from s3prl.upstream.mockingjay.model import (
             TransformerConfig as S3Config,
             TransformerModel,
@@ -63,7 +67,7 @@ class S3prl:
 
         cfg = S3Config({"hidden_size": 768, "num_hidden_layers": layers, "num_attention_heads": 12,
                         "hidden_act": "gelu", "intermediate_size": 3072, "hidden_dropout_prob": 0.1,
-                        "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02, "layer_norm_eps": 1e-12,
+                        "attention_probs_dropout_prob": attention_dropout, "initializer_range": 0.02, "layer_norm_eps": 1e-12,
                         "share_layer": False, "pre_layer_norm": False})
         self.model = TransformerModel(cfg, 80).train()
         self.head = TransformerSpecPredictionHead(cfg, 201).train()
@@ -93,12 +97,13 @@ def main() -> None:
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--attention-dropout", type=float, default=0.1)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     frames = int(args.seconds * 100) + 1
     batch = make_batch(args.batch, frames)
-    sides = [Ours(args.layers), S3prl(args.layers)]
+    sides = [Ours(args.layers, args.attention_dropout), S3prl(args.layers, args.attention_dropout)]
     for side in sides:  # warm-up: allocator, kernels, optimizer state
         side.step(*batch)
     times = {side.name: [] for side in sides}
@@ -108,7 +113,7 @@ def main() -> None:
             side.step(*batch)
             times[side.name].append(time.perf_counter() - start)
     print(f"one pretraining step, {args.layers} layers, {args.batch} x {args.seconds:g} s ({frames} frames), "
-          f"{args.threads} threads, {args.rounds} rounds A/B")
+          f"attention dropout {args.attention_dropout:g}, {args.threads} threads, {args.rounds} rounds A/B")
     for name, ts in times.items():
         print(f"  {name:8s} median {sorted(ts)[len(ts) // 2]:.2f} s/step  (all: {', '.join(f'{t:.2f}' for t in ts)})")
     ratio = sorted(times["s3prl"])[len(times["s3prl"]) // 2] / sorted(times["aalbert"])[len(times["aalbert"]) // 2]
