@@ -55,3 +55,10 @@ def test_list_override_with_commas():
 def test_missing_recipe_is_a_clear_error():
     with pytest.raises(ConfigError, match="config file not found: nope/nothing"):
         find_recipe("nope/nothing")
+
+
+def test_recipes_resolve_by_name_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not the repository root
+    by_name = find_recipe("pretrain/tiny")
+    assert by_name.name == "tiny.yaml" and by_name.is_file()
+    assert find_recipe("config/pretrain/tiny.yaml") == by_name

@@ -1,0 +1,234 @@
+"""``make demo``: the whole toolkit on a synthetic corpus, in about a quarter of an hour on 2 CPU cores.
+
+1. synthesize (or reuse) a mini-LibriSpeech of 40 speakers with exact phone alignments;
+2. pretrain a tiny AALBERT and a tiny Mockingjay of equal depth on its training split;
+3. train ``phone_linear`` and ``speaker_utterance`` on both and on the ``fbank`` baseline;
+4. print and write a table (markdown + PNG): parameters, phone accuracy, speaker accuracy, time.
+
+Every step is the command a user would type (printed before it runs), so the demo doubles as
+a walk-through. Finished steps are reused when the demo is run again with the same settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+UPSTREAMS = ("aalbert", "mockingjay")
+PRETRAIN_RECIPE = Path("config/pretrain/tiny.yaml")  # relative to REPO, as a user would type it
+
+
+@dataclass
+class DemoSettings:
+    out: Path
+    corpus: Path
+    speakers: int = 40
+    utterances: int = 25
+    # shorter sentences than the corpus default (5-20 words): a third less audio for every
+    # upstream pass, the main cost of the downstream half (about 1.3 h instead of 2 h)
+    min_words: int = 4
+    max_words: int = 12
+    seed: int = 0
+    pretrain_steps: int = 500
+    downstream_steps: int = 400
+    # small heads on a few hundred steps: a larger rate than the tasks' defaults (1e-3)
+    downstream_lr: float = 1e-2
+    threads: int = 2
+
+
+@dataclass
+class Row:
+    upstream: str
+    parameters: int
+    phone_accuracy: float
+    speaker_accuracy: float
+    pretrain_seconds: float
+    downstream_seconds: float
+
+
+def _run_step(cmd: list[str], expdir: Path, corpus: Path, depends_on: list[Path]) -> tuple[float, bool]:
+    """Run one step (its progress bars show on the terminal) into ``expdir``: (wall time, reused).
+
+    A step finished earlier with the same command, corpus and ``depends_on`` files (recipes,
+    the upstream checkpoint) is reused; an unfinished one, or one made from anything else, is
+    deleted and run afresh.
+    """
+    shown = ["python" if c == sys.executable else c for c in cmd]
+    marker = expdir / "demo_step.json"
+    signature = {"command": shown[1:], "corpus": json.loads((corpus / "corpus.json").read_text())["spec"],
+                 "depends_on": {str(f): hashlib.sha256((REPO / f).read_bytes()).hexdigest() for f in depends_on}}
+    if marker.is_file():
+        done = json.loads(marker.read_text())
+        if done["signature"] == signature:
+            print(f"\n(reusing {expdir})")
+            return done["wall_seconds"], True
+    if expdir.exists():
+        shutil.rmtree(expdir)
+    expdir.mkdir(parents=True)
+    print("\n$ " + " ".join(shown), flush=True)
+    start = time.time()
+    # torch reads OMP_NUM_THREADS for its CPU thread pool (run_downstream.py has no --threads)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=None, text=True)
+    log = expdir / "stdout.log"
+    log.write_text(proc.stdout, encoding="utf-8")
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], file=sys.stderr)
+        raise SystemExit(f"demo step failed (exit {proc.returncode}); its output is in {log}")
+    seconds = time.time() - start
+    marker.write_text(json.dumps({"signature": signature, "wall_seconds": seconds}, indent=2) + "\n")
+    return seconds, False
+
+
+def _train_list(corpus: Path, out: Path) -> Path:
+    """Pretraining sees only the training split's audio (dev/test stay unseen for the tasks)."""
+    train_ids = set((corpus / "splits" / "train.txt").read_text().split())
+    paths = sorted(p for p in corpus.rglob("*.flac") if p.stem in train_ids)
+    listing = out / "pretrain_train_files.txt"
+    listing.write_text("".join(f"{p.resolve()}\n" for p in paths), encoding="utf-8")
+    return listing
+
+
+def pretrain(s: DemoSettings, upstream: str, train_list: Path) -> tuple[Path, float, bool]:
+    expdir = s.out / "pretrain" / upstream
+    seconds, reused = _run_step([sys.executable, "run_pretrain.py", "-u", upstream, "-c", str(PRETRAIN_RECIPE),
+                                 "--expdir", str(expdir), "--threads", str(s.threads), "--seed", str(s.seed),
+                                 "-o", f"data.roots=[{train_list}]", "-o", f"optim.total_steps={s.pretrain_steps}",
+                                 "-o", f"log.save_every={s.pretrain_steps}"], expdir, s.corpus, [PRETRAIN_RECIPE])
+    ckpt = expdir / f"states-{s.pretrain_steps}.ckpt"
+    if not ckpt.is_file():
+        raise SystemExit(f"pretraining {upstream} finished without its final checkpoint {ckpt}")
+    return ckpt, seconds, reused
+
+
+def downstream(s: DemoSettings, upstream: str, ckpt: Path | None, task: str,
+               feature_cache: Path) -> tuple[dict, float, bool]:
+    """Train ``task`` on the frozen ``upstream``; its hidden states are computed once into
+    ``feature_cache`` (shared by the tasks of one upstream) instead of at every step."""
+    expdir = s.out / "downstream" / f"{upstream}_{task}"
+    name = f"{upstream}_local" if ckpt is not None else upstream
+    upstream_args = ["-u", name] + (["-k", str(ckpt)] if ckpt is not None else [])
+    task_config = Path("aalbert/downstream") / task / "config.yaml"
+    seconds, reused = _run_step([sys.executable, "run_downstream.py", "-m", "train", *upstream_args, "-d", task,
+                                 "--expdir", str(expdir), "--data", str(s.corpus), "--seed", str(s.seed),
+                                 "-o", f"runner.total_steps={s.downstream_steps}",
+                                 "-o", f"runner.eval_step={max(1, s.downstream_steps // 4)}",
+                                 "-o", f"optimizer.lr={s.downstream_lr}",
+                                 "-o", f"runner.feature_cache={feature_cache}"],
+                                expdir, s.corpus, [task_config] + ([ckpt] if ckpt is not None else []))
+    return json.loads((expdir / "results.json").read_text()), seconds, reused
+
+
+def _accuracy(results: dict) -> float:
+    test = results["metrics"]["test"]
+    return float(test[results["main_metric"]])
+
+
+def write_table(rows: list[Row], out: Path, settings: DemoSettings, total_seconds: float, reused: int = 0) -> str:
+    lines = [
+        f"Synthetic corpus: {settings.speakers} speakers x {settings.utterances} utterances of "
+        f"{settings.min_words}-{settings.max_words} words; "
+        f"pretraining {settings.pretrain_steps} steps; each task {settings.downstream_steps} steps "
+        f"at lr {settings.downstream_lr:g} "
+        f"(upstream frozen, weighted sum of layers). Test-split accuracy; speaker chance "
+        f"{1 / settings.speakers:.1%}.",
+        "",
+        "| upstream | parameters | phone accuracy | speaker accuracy | pretrain time | downstream time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(f"| {r.upstream} | {r.parameters:,} | {r.phone_accuracy:.1%} | {r.speaker_accuracy:.1%} | "
+                     f"{r.pretrain_seconds:.0f} s | {r.downstream_seconds:.0f} s |")
+    lines += ["", f"Total wall time: {total_seconds / 60:.1f} min"
+              + (f" ({reused} finished steps reused from an earlier run)." if reused else ".")]
+    text = "\n".join(lines) + "\n"
+    (out / "results.md").write_text(text, encoding="utf-8")
+    _plot(rows, out / "results.png", speaker_chance=1 / settings.speakers)
+    return text
+
+
+def _plot(rows: list[Row], path: Path, speaker_chance: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    names = [r.upstream for r in rows]
+    for ax, values, title in ((axes[0], [r.phone_accuracy for r in rows], "phone_linear"),
+                              (axes[1], [r.speaker_accuracy for r in rows], "speaker_utterance")):
+        bars = ax.bar(names, [100 * v for v in values], color=["tab:gray", "tab:blue", "tab:orange"][:len(rows)])
+        ax.bar_label(bars, fmt="%.1f")
+        ax.set_title(f"{title} (test accuracy, %)")
+        ax.set_ylim(0, 105)
+    axes[1].axhline(100 * speaker_chance, color="k", linestyle="--", linewidth=1)
+    axes[1].annotate("chance", (0.99, 100 * speaker_chance), xycoords=("axes fraction", "data"), ha="right",
+                     va="bottom", fontsize=8)
+    fig.suptitle("frozen upstreams on the synthetic corpus; parameters: " +
+                 ", ".join(f"{r.upstream} {r.parameters / 1e6:.2f}M" for r in rows), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run(s: DemoSettings) -> list[Row]:
+    from aalbert.corpus import synthesize
+
+    start = time.time()
+    s.out.mkdir(parents=True, exist_ok=True)
+    print(f"$ python -m aalbert.corpus synth --out {s.corpus} --speakers {s.speakers} "
+          f"--utterances {s.utterances} --min-words {s.min_words} --max-words {s.max_words} --seed {s.seed}",
+          flush=True)
+    synthesize(s.corpus, speakers=s.speakers, utterances=s.utterances, seed=s.seed,
+               words_per_utterance=(s.min_words, s.max_words))
+    train_list = _train_list(s.corpus, s.out)
+
+    rows, reused = [], []
+    for upstream in ("fbank", *UPSTREAMS):
+        ckpt, pre_seconds, pre_reused = (pretrain(s, upstream, train_list) if upstream != "fbank"
+                                         else (None, 0.0, False))
+        cache = s.out / "features" / upstream
+        phone, seconds, phone_reused = downstream(s, upstream, ckpt, "phone_linear", cache)
+        speaker, seconds2, speaker_reused = downstream(s, upstream, ckpt, "speaker_utterance", cache)
+        shutil.rmtree(cache, ignore_errors=True)  # gigabytes of frames, needed no more
+        reused += [pre_reused, phone_reused, speaker_reused]
+        rows.append(Row(upstream, phone["upstream"]["num_parameters"], _accuracy(phone), _accuracy(speaker),
+                        pre_seconds, seconds + seconds2))
+    text = write_table(rows, s.out, s, time.time() - start, reused=sum(reused))
+    print("\n" + text)
+    print(f"written: {s.out / 'results.md'}, {s.out / 'results.png'}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m aalbert.demo", description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="demo_output", help="where experiments and the table go")
+    p.add_argument("--corpus", default="data/synth40", help="synthetic corpus folder (made once, then reused)")
+    p.add_argument("--speakers", type=int, default=DemoSettings.speakers)
+    p.add_argument("--utterances", type=int, default=DemoSettings.utterances)
+    p.add_argument("--min-words", type=int, default=DemoSettings.min_words)
+    p.add_argument("--max-words", type=int, default=DemoSettings.max_words)
+    p.add_argument("--seed", type=int, default=DemoSettings.seed)
+    p.add_argument("--pretrain-steps", type=int, default=DemoSettings.pretrain_steps)
+    p.add_argument("--downstream-steps", type=int, default=DemoSettings.downstream_steps)
+    p.add_argument("--downstream-lr", type=float, default=DemoSettings.downstream_lr)
+    p.add_argument("--threads", type=int, default=DemoSettings.threads)
+    a = p.parse_args(argv)
+    run(DemoSettings(out=Path(a.out).resolve(), corpus=Path(a.corpus).resolve(), speakers=a.speakers,
+                     utterances=a.utterances, min_words=a.min_words, max_words=a.max_words, seed=a.seed,
+                     pretrain_steps=a.pretrain_steps, downstream_steps=a.downstream_steps,
+                     downstream_lr=a.downstream_lr, threads=a.threads))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""`make demo` end to end at toy size: every step runs, the table is written, a rerun reuses it all."""
+
+import json
+import subprocess
+
+import pytest
+
+from aalbert import demo
+
+
+@pytest.mark.slow
+def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
+    settings = demo.DemoSettings(out=tmp_path / "out", corpus=tmp_path / "corpus", speakers=3, utterances=10,
+                                 min_words=2, max_words=4, pretrain_steps=2, downstream_steps=4)
+    rows = demo.run(settings)
+
+    assert [r.upstream for r in rows] == ["fbank", "aalbert", "mockingjay"]
+    fbank, aalbert, mockingjay = rows
+    assert fbank.parameters == 0 and 0 < aalbert.parameters < mockingjay.parameters  # shared vs separate layers
+    for r in rows:
+        assert 0.0 <= r.phone_accuracy <= 1.0 and 0.0 <= r.speaker_accuracy <= 1.0
+    table = (settings.out / "results.md").read_text()
+    assert "| aalbert |" in table and "| mockingjay |" in table and "| fbank |" in table
+    assert (settings.out / "results.png").read_bytes()[:4] == b"\x89PNG"
+    assert (settings.out / "pretrain" / "aalbert" / "states-2.ckpt").is_file()
+    assert not (settings.out / "features").exists() or not any((settings.out / "features").iterdir())
+    results = json.loads((settings.out / "downstream" / "aalbert_phone_linear" / "results.json").read_text())
+    assert results["steps"] == 4 and results["config"]["runner"]["feature_cache"].endswith("features/aalbert")
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"a finished demo step ran again: {args[0]}")
+
+    monkeypatch.setattr(subprocess, "run", no_subprocess)
+    again = demo.run(settings)
+    assert [(r.phone_accuracy, r.speaker_accuracy) for r in again] == [(r.phone_accuracy, r.speaker_accuracy)
+                                                                       for r in rows]
+    assert "(8 finished steps reused" in (settings.out / "results.md").read_text()  # 2 pretrainings + 6 tasks
