@@ -10,7 +10,7 @@ import soundfile
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from analysis_fakes import SR, write_tone_corpus  # noqa: E402
+from tone_corpus import SR, make_tone_corpus  # noqa: E402
 
 
 @pytest.fixture
@@ -32,5 +32,5 @@ def tiny_aalbert_ckpt(make_s3prl_checkpoint) -> Path:
 
 @pytest.fixture(scope="session")
 def probe_corpus(tmp_path_factory) -> Path:
-    return write_tone_corpus(tmp_path_factory.mktemp("analysis_tones"))
+    return make_tone_corpus(tmp_path_factory.mktemp("analysis_tones"))
 

@@ -128,6 +128,6 @@ def test_bad_settings_are_clear_errors(probe_corpus, tmp_path, capsys):
     with pytest.raises(ValueError, match="out of range"):
         run(config(probe_corpus, "speaker", layers=[5]), tmp_path, ToyUpstream(), progress=False)
     no_alignment = tmp_path / "noalign"
-    shutil.copytree(probe_corpus / "tiny", no_alignment / "tiny")
+    shutil.copytree(probe_corpus / "train-tiny", no_alignment / "train-tiny")
     rc = main(["-u", "aalbert_3l", "--task", "phone", "--data", str(no_alignment), "--out", str(tmp_path / "o")])
     assert rc == 2 and "needs phone alignments" in capsys.readouterr().err

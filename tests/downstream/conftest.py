@@ -5,7 +5,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from downstream_fakes import FakeUpstream, make_tone_corpus  # noqa: E402
+from downstream_fakes import FakeUpstream  # noqa: E402
+from tone_corpus import make_tone_corpus  # noqa: E402
 
 
 @pytest.fixture(scope="session")

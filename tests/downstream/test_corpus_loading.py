@@ -5,7 +5,7 @@ import pytest
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
 from aalbert.downstream.data.splits import SplitError
-from downstream_fakes import make_tone_corpus
+from tone_corpus import make_tone_corpus
 
 
 @pytest.fixture

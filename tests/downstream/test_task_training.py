@@ -113,7 +113,7 @@ def test_label_length_mismatch_names_the_utterance(tone_corpus, tmp_path):
 
 def test_corrupt_audio_names_the_file(tmp_path):
     from aalbert.audio import AudioError
-    from downstream_fakes import make_tone_corpus
+    from tone_corpus import make_tone_corpus
 
     root = make_tone_corpus(tmp_path / "c", speakers=2, utterances=3)
     bad = root / "train-tiny" / "100" / "7" / "100-7-0000.flac"
