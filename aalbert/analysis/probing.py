@@ -28,7 +28,7 @@ from torch import nn
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import Corpus, load_corpus
 from aalbert.downstream.expert import Expert, TaskContext
-from aalbert.downstream.feature_cache import FeatureCache, fill_cache, upstream_identity
+from aalbert.downstream.feature_cache import FeatureCache, cache_manifest, fill_cache
 from aalbert.downstream.frame_classifier import FrameClassifierExpert
 from aalbert.downstream.speaker import SpeakerUtteranceExpert
 
@@ -67,13 +67,6 @@ class ProbingConfig:
             raise ValueError(f"extract_batch_size must be >= 1, got {self.extract_batch_size}")
 
 
-def cache_manifest(config: ProbingConfig, pool: str) -> dict:
-    """Whose features a disk cache holds; a cache made for anything else is emptied first."""
-    # a randomly initialised hub model is built from the training seed (see run)
-    return {**upstream_identity(config.upstream, config.ckpt, config.train.seed), "pool": pool,
-            "audio_root": str(Path(config.data.root).resolve())}
-
-
 def select_layers(requested: list[int] | None, num_hidden_states: int) -> list[int]:
     if requested is None:
         return list(range(num_hidden_states))
@@ -107,10 +100,9 @@ def run(config: ProbingConfig, out_dir: str | Path, upstream: nn.Module | None =
     pool = "mean" if config.task == "speaker" else "none"
     cache = FeatureCache(num_states, config.cache_dir)
     everything = [u for split in ("train", "dev", "test") for u in corpus.splits[split]]
-    extracted = fill_cache(upstream, everything, cache, cache_manifest(config, pool), pool,
-                           config.extract_batch_size, device, progress)
-    if extracted < len(everything):
-        log.info("reused cached features of %d utterances in %s", len(everything) - extracted, config.cache_dir)
+    # a randomly initialised hub model is built from the training seed (see above)
+    manifest = cache_manifest(config.upstream, config.ckpt, config.train.seed, pool, config.data.root)
+    fill_cache(upstream, everything, cache, manifest, pool, config.extract_batch_size, device, progress)
     del upstream  # only cached features are needed from here on
     if device.type == "cuda":
         torch.cuda.empty_cache()

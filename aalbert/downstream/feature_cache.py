@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from aalbert.atomic import torch_save_atomic
+from aalbert.atomic import torch_save_atomic, write_text_atomic
 from aalbert.audio import audio_info, load_audio
 
 from .data import Utterance
@@ -37,15 +37,18 @@ MANIFEST = "manifest.json"
 Pool = Literal["none", "mean"]
 
 
-def upstream_identity(name: str, ckpt: str | Path | None, init_seed: int | None) -> dict:
-    """What an upstream's features depend on: its name and checkpoint file (or, for a randomly
-    initialised hub model, the seed it was built from)."""
+def cache_manifest(upstream: str, ckpt: str | Path | None, init_seed: int | None, pool: Pool,
+                   audio_root: str | Path) -> dict:
+    """Whose features a disk cache holds: the upstream's name and checkpoint file (or, for a
+    randomly initialised hub model, the seed it was built from), the pooling and the audio."""
     path = Path(ckpt) if ckpt else None
     return {
-        "upstream": name,
+        "upstream": upstream,
         "ckpt": str(path.resolve()) if path else None,
         "ckpt_stat": [path.stat().st_size, path.stat().st_mtime_ns] if path and path.is_file() else None,
         "init_seed": None if path else init_seed,
+        "pool": pool,
+        "audio_root": str(Path(audio_root).resolve()),
     }
 
 
@@ -73,8 +76,7 @@ class FeatureCache:
             log.info("feature cache %s held features of %s: emptying it", self.directory, path.read_text().strip())
         for layer_dir in self.directory.glob("layer_*"):
             shutil.rmtree(layer_dir)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        write_text_atomic(path, json.dumps(manifest, indent=2) + "\n")
 
     def put(self, uttid: str, states: list[torch.Tensor]) -> None:
         """``states``: one (T, H) tensor per hidden state, valid frames only."""
@@ -160,6 +162,9 @@ def fill_cache(upstream: nn.Module, utterances: list[Utterance], cache: FeatureC
     """
     cache.open(manifest)
     missing = [u for u in utterances if not cache.has(u.uttid)]
+    if len(missing) < len(utterances):
+        log.info("feature cache %s: reusing %d of %d utterances", cache.directory or "in memory",
+                 len(utterances) - len(missing), len(utterances))
     if missing:
         extract_features(upstream, missing, cache, pool, batch_size, device, progress)
     return len(missing)

@@ -24,7 +24,7 @@ from .config import ExperimentConfig
 from .data import UtteranceDataset, collate, load_corpus
 from .evaluation import evaluate
 from .expert import TaskContext
-from .feature_cache import FeatureCache, fill_cache, upstream_identity
+from .feature_cache import FeatureCache, cache_manifest, fill_cache
 from .featurizer import Featurizer
 from .model import DownstreamModel
 from .registry import Task, load_task
@@ -102,16 +102,12 @@ class Runner:
             return
         utterances = [u for split in splits for u in self.corpus.splits[split]]
         # the seed is what a randomly initialised hub upstream was built from (see __init__)
-        manifest = {**upstream_identity(self.config.upstream, self.config.upstream_ckpt, self.config.seed),
-                    "pool": "none", "audio_root": str(Path(self.config.data.root).resolve())}
+        manifest = cache_manifest(self.config.upstream, self.config.upstream_ckpt, self.config.seed, "none",
+                                  self.config.data.root)
 
         def fill() -> None:
-            extracted = fill_cache(self.model.upstream, utterances, cache, manifest,
-                                   batch_size=self.config.runner.eval_batch_size, device=self.device,
-                                   progress=dist.is_main())
-            if cache.directory is not None and extracted < len(utterances):
-                log.info("feature cache %s: reused %d of %d utterances", cache.directory,
-                         len(utterances) - extracted, len(utterances))
+            fill_cache(self.model.upstream, utterances, cache, manifest, batch_size=self.config.runner.eval_batch_size,
+                       device=self.device, progress=dist.is_main())
 
         if cache.directory is None or dist.world_size() == 1:
             fill()  # in memory every rank keeps its own

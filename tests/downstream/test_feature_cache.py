@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from aalbert.audio import load_audio
-from aalbert.downstream.feature_cache import FeatureCache, fill_cache, upstream_identity
+from aalbert.downstream.feature_cache import FeatureCache, cache_manifest, fill_cache
 from aalbert.downstream.runner import Runner, build_config
 from downstream_fakes import FakeUpstream
 
@@ -90,7 +90,7 @@ def test_disk_cache_files_are_complete_or_absent(tone_corpus, tmp_path):
     runner = _runner("speaker_utterance", tone_corpus, tmp_path / "exp")
     utts = runner.corpus.splits["dev"]
     cache = FeatureCache(3, tmp_path / "c")
-    manifest = {**upstream_identity("fake", None, 0), "pool": "none"}
+    manifest = cache_manifest("fake", None, 0, "none", tone_corpus)
 
     class Crashing(CountingUpstream):
         def forward(self, wavs):
