@@ -1,82 +1,122 @@
 """Hub entry points and the upstream registry.
 
-Built-in names: ``mockingjay`` (= ``mockingjay_12l``, like s3prl's default ``mockingjay``, the
-360 h LinearLarge model), ``aalbert`` (= ``aalbert_3l``, like s3prl's default ``audio_albert``,
-the 960 h logMelBase model), the explicit sizes ``mockingjay_3l/6l/12l`` and
-``aalbert_3l/6l/12l``, ``mockingjay_local`` / ``aalbert_local`` (any s3prl-format checkpoint:
-the weight sharing comes from the file) and ``fbank`` (parameter-free log-mel baseline).
-Nothing is ever downloaded: the non-local entries build randomly initialised models.
-Plugins add factories under the entry-point group ``aalbert.upstream``.
+Names mean what they mean in s3prl:
 
-``python -m aalbert.hub list`` (or ``aalbert-hub list``) prints every entry with its size.
+* pretrained (downloaded once into torch's hub cache, see aalbert.upstream.pretrained):
+  ``aalbert`` = ``audio_albert`` (the 960 h logMelBase Audio ALBERT, 3 layers sharing one set of
+  weights), ``mockingjay`` = ``mockingjay_origin`` (the 360 h logMelLinearLarge, 12 layers), and
+  every other published ``audio_albert*`` / ``mockingjay*`` name;
+* random weights, said in the name: ``mockingjay_{3,6,12}l_random``, ``aalbert_{3,6,12}l_random``
+  (paper sizes: hidden 768, 12 heads, FFN 3072);
+* ``*_local(ckpt=PATH)`` and ``*_url(ckpt=URL)``: any s3prl-format checkpoint (the weight
+  sharing comes from the file);
+* ``fbank``: the parameter-free log-mel baseline.
+
+Plugins add factories under the entry-point group ``aalbert.upstream``.
+``python -m aalbert.hub list`` (or ``aalbert-hub list``) prints every entry, and whether a
+pretrained one is in the cache.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import warnings
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable
 
+import torch
 from torch import nn
 
-from aalbert.upstream import factory
+from aalbert.download import cached_download
+from aalbert.upstream import factory, pretrained
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
 from aalbert.upstream.fbank import FbankUpstream
 
 ENTRY_POINT_GROUP = "aalbert.upstream"
-
-mockingjay_3l = factory.mockingjay_3l
-mockingjay_6l = factory.mockingjay_6l
-mockingjay_12l = factory.mockingjay_12l
-aalbert_3l = factory.aalbert_3l
-aalbert_6l = factory.aalbert_6l
-aalbert_12l = factory.aalbert_12l
+FAMILIES = ("aalbert", "audio_albert", "mockingjay")
 
 
-def mockingjay(**kwargs) -> nn.Module:
-    """Mockingjay-12L (s3prl's default mockingjay size), random weights, nothing downloaded."""
-    return factory.mockingjay_12l(**kwargs)
+def _pretrained_entry(name: str) -> Callable[..., nn.Module]:
+    model = pretrained.find_pretrained(name)
+
+    def entry(max_input_length: int | None = None, progress: bool = True, refresh: bool = False) -> nn.Module:
+        return pretrained.load_pretrained(name, max_input_length=max_input_length, progress=progress, refresh=refresh)
+
+    entry.__name__ = name
+    entry.__doc__ = (f"Pretrained {model.family} {model.name}: {model.describe()}. Downloaded once (~"
+                     f"{model.approx_download_mb} MB) into torch.hub.get_dir()/aalbert/; AALBERT_OFFLINE=1 forbids "
+                     "downloads. max_input_length=0 forwards long inputs whole instead of in s3prl's pieces.")
+    return entry
 
 
-def aalbert(**kwargs) -> nn.Module:
-    """Audio ALBERT-3L (s3prl's default audio_albert size), random weights, nothing downloaded."""
-    return factory.aalbert_3l(**kwargs)
+def _random_entry(build: Callable[..., nn.Module], name: str) -> Callable[..., nn.Module]:
+    def entry(**kwargs) -> nn.Module:
+        model = build(**kwargs)
+        model.name = name
+        return model
+
+    entry.__name__ = name
+    entry.__doc__ = (build.__doc__ or "") + " Randomly initialised: nothing is downloaded."
+    return entry
 
 
-def _local(ckpt: str | Path | None, allow_unsafe_pickle: bool, name: str) -> nn.Module:
+def _local(ckpt: str | Path | None = None, allow_unsafe_pickle: bool = False,
+           max_input_length: int | None = None) -> nn.Module:
+    """Any s3prl mockingjay / audio_albert checkpoint file (weights-only); the sharing comes from the file."""
     if ckpt is None:
-        raise ValueError(f"{name} needs ckpt=<path to an s3prl-format checkpoint>")
-    return upstream_from_checkpoint(ckpt, allow_unsafe_pickle=allow_unsafe_pickle)
+        raise ValueError("a *_local upstream needs ckpt=<path to an s3prl-format checkpoint>")
+    return upstream_from_checkpoint(ckpt, allow_unsafe_pickle=allow_unsafe_pickle, max_input_length=max_input_length)
 
 
-def mockingjay_local(ckpt: str | Path | None = None, allow_unsafe_pickle: bool = False) -> nn.Module:
-    """Any s3prl mockingjay / audio_albert checkpoint (loaded weights-only); sharing comes from the file."""
-    return _local(ckpt, allow_unsafe_pickle, "mockingjay_local")
-
-
-def aalbert_local(ckpt: str | Path | None = None, allow_unsafe_pickle: bool = False) -> nn.Module:
-    """Any s3prl mockingjay / audio_albert checkpoint (loaded weights-only); sharing comes from the file."""
-    return _local(ckpt, allow_unsafe_pickle, "aalbert_local")
+def _url(ckpt: str | None = None, max_input_length: int | None = None, progress: bool = True,
+         refresh: bool = False) -> nn.Module:
+    """Any s3prl mockingjay / audio_albert checkpoint at a URL, downloaded once into the hub cache."""
+    if ckpt is None:
+        raise ValueError("a *_url upstream needs ckpt=<URL of an s3prl-format checkpoint>")
+    folder = hashlib.sha256(ckpt.encode()).hexdigest()[:16]
+    name = Path(ckpt.split("?")[0]).name or "checkpoint.ckpt"
+    path = Path(torch.hub.get_dir()) / "aalbert" / "url" / folder / name
+    if refresh:
+        path.unlink(missing_ok=True)
+    cached_download(ckpt, path, what=f"checkpoint {ckpt}", progress=progress)
+    return upstream_from_checkpoint(path, max_input_length=max_input_length)
 
 
 def fbank(**kwargs) -> nn.Module:
-    """Parameter-free 80-dim log-mel (CMVN) baseline: hidden_states = [fbank], num_layers = 0."""
+    """Parameter-free 80-dim log-mel baseline: hidden_states = [fbank], num_layers = 0."""
     return FbankUpstream(**kwargs)
 
 
-BUILTIN: dict[str, Callable[..., nn.Module]] = {
-    "mockingjay": mockingjay, "aalbert": aalbert,
-    "mockingjay_3l": mockingjay_3l, "mockingjay_6l": mockingjay_6l, "mockingjay_12l": mockingjay_12l,
-    "aalbert_3l": aalbert_3l, "aalbert_6l": aalbert_6l, "aalbert_12l": aalbert_12l,
-    "mockingjay_local": mockingjay_local, "aalbert_local": aalbert_local, "fbank": fbank,
-}
-LOCAL = ("mockingjay_local", "aalbert_local")
+def _entries() -> dict[str, tuple[str, Callable[..., nn.Module]]]:
+    """name -> (kind, factory); kinds: pretrained, random, local, url, baseline."""
+    entries: dict[str, tuple[str, Callable[..., nn.Module]]] = {}
+    for name in pretrained.pretrained_names():
+        entries[name] = ("pretrained", _pretrained_entry(name))
+    for layers in (3, 6, 12):
+        for family in ("mockingjay", "aalbert"):
+            name = f"{family}_{layers}l_random"
+            entries[name] = ("random", _random_entry(getattr(factory, f"{family}_{layers}l"), name))
+    for family in FAMILIES:
+        entries[f"{family}_local"] = ("local", _local)
+        entries[f"{family}_url"] = ("url", _url)
+    entries["fbank"] = ("baseline", fbank)
+    return entries
 
 
-def _plugins() -> dict[str, Callable[..., nn.Module]]:
+ENTRIES = _entries()
+BUILTIN: dict[str, Callable[..., nn.Module]] = {name: build for name, (_, build) in ENTRIES.items()}
+# torch.hub looks entries up as attributes of hubconf: these are the functions it sees
+HUB_ENTRIES = {name: build for name, build in BUILTIN.items()}
+
+
+def kind_of(name: str) -> str:
+    return ENTRIES[name][0] if name in ENTRIES else "plugin"
+
+
+def _plugins() -> dict:
     found = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in BUILTIN:
@@ -91,20 +131,29 @@ def available_upstreams() -> list[str]:
     return sorted(BUILTIN) + sorted(_plugins())
 
 
+def _unknown(name: str) -> ValueError:
+    hint = ""
+    if f"{name}_random" in BUILTIN:  # the random models' names before the pretrained ones came
+        hint = (f" (the randomly initialised model is {name}_random; the pretrained ones are "
+                f"{', '.join(sorted(pretrained.pretrained_names()))})")
+    return ValueError(f"unknown upstream {name!r}{hint}; available: {', '.join(available_upstreams())}")
+
+
 def load_upstream(name: str, ckpt: str | Path | None = None, **kwargs) -> nn.Module:
-    """Build an upstream by hub name; ``ckpt`` is for the ``*_local`` entries (or a plugin taking one)."""
+    """Build an upstream by hub name; ``ckpt`` is for ``*_local`` (a path) and ``*_url`` (a URL)."""
     if name in BUILTIN:
-        if name in LOCAL:
-            return BUILTIN[name](ckpt=ckpt, **kwargs)
+        kind, build = ENTRIES[name]
+        if kind in ("local", "url"):
+            return build(ckpt=ckpt, **kwargs)
         if ckpt is not None:
-            raise ValueError(f"upstream {name!r} builds a random model and takes no ckpt; "
-                             f"use mockingjay_local or aalbert_local to load {ckpt}")
-        return BUILTIN[name](**kwargs)
+            raise ValueError(f"upstream {name!r} ({kind}) takes no checkpoint; use aalbert_local (a file) or "
+                             f"aalbert_url (a URL) to load {ckpt}")
+        return build(**kwargs)
     plugins = _plugins()
     if name in plugins:
         builder = plugins[name].load()
         return builder(ckpt=ckpt, **kwargs) if ckpt is not None else builder(**kwargs)
-    raise ValueError(f"unknown upstream {name!r}; available: {', '.join(available_upstreams())}")
+    raise _unknown(name)
 
 
 def describe(model: nn.Module) -> dict:
@@ -115,28 +164,69 @@ def describe(model: nn.Module) -> dict:
             "params": params}
 
 
+def _row(name: str) -> tuple[str, ...]:
+    kind = kind_of(name)
+    if kind == "pretrained":
+        model = pretrained.find_pretrained(name)
+        cached = "yes" if model.cache_path().is_file() else "no"
+        same = "" if name == model.name else f"= {model.name}"
+        return (name, kind, str(model.layers), "all" if model.shared else "none", f"{model.params:,}", cached, same)
+    if kind in ("local", "url"):
+        return (name, kind, "from ckpt", "from ckpt", "-", "-", "")
+    model = load_upstream(name)
+    info = describe(model)
+    groups = getattr(getattr(model, "encoder_config", None), "groups", None)
+    shared = "-" if not info["layers"] else ("all" if groups == 1 and info["layers"] > 1 else "none")
+    return (name, kind, str(info["layers"]), shared, f"{info['encoder_params']:,}", "-", "")
+
+
 def _table(names: list[str]) -> str:
-    rows = [("name", "layers", "hidden", "stacking", "encoder params", "total params")]
-    for name in names:
-        if name in LOCAL:
-            rows.append((name, "from ckpt", "from ckpt", "from ckpt", "-", "-"))
-            continue
-        info = describe(load_upstream(name))
-        rows.append((name, str(info["layers"]), str(info["hidden"]), str(info["stacking"]),
-                     f"{info['encoder_params']:,}", f"{info['params']:,}"))
+    rows = [("name", "kind", "layers", "shared", "encoder params", "cached", "same as")]
+    rows += [_row(name) for name in names]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    lines = ["  ".join(c.ljust(w) if i in (0, 1, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + f"\n\ncache: {Path(torch.hub.get_dir()) / 'aalbert'}"
+
+
+def _info(name: str) -> str:
+    kind = kind_of(name)
+    if kind != "pretrained":
+        doc = (BUILTIN.get(name).__doc__ if name in BUILTIN else None) or ""
+        return f"{name}: {kind}. {doc.strip()}"
+    model = pretrained.find_pretrained(name)
+    path = model.cache_path()
+    lines = [f"{name}: pretrained {model.family}", f"  model     {model.name}", f"  about     {model.describe()}",
+             f"  aliases   {', '.join(model.aliases) or '-'}", f"  url       {model.url}",
+             f"  sha256    {model.sha256 or 'not published (recorded at the first download)'}",
+             f"  download  ~{model.approx_download_mb} MB (weights and optimizer state)",
+             f"  cache     {path} ({'present' if path.is_file() else 'not downloaded'})"]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="aalbert-hub", description="aalbert upstream hub")
+    parser = argparse.ArgumentParser(prog="aalbert-hub", description="aalbert upstream hub",
+                                     epilog="example: aalbert-hub download aalbert")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="print every upstream with its layers, hidden size, stacking and parameters")
+    sub.add_parser("list", help="every upstream: kind (pretrained/random/local/url), layers, sharing, cached")
+    info = sub.add_parser("info", help="one upstream: what it is, its URL and cache path")
+    info.add_argument("name")
+    download = sub.add_parser("download", help="download a pretrained model into the cache now")
+    download.add_argument("name")
     args = parser.parse_args(argv)
-    if args.command == "list":
-        print(_table(available_upstreams()))
+    try:
+        if args.command == "list":
+            print(_table(available_upstreams()))
+        elif args.command == "info":
+            if args.name not in BUILTIN and args.name not in _plugins():
+                raise _unknown(args.name)
+            print(_info(args.name))
+        else:
+            print(pretrained.download_pretrained(args.name))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -15,36 +15,56 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_available_lists_every_builtin():
     names = hub.available_upstreams()
-    for name in ("mockingjay", "aalbert", "mockingjay_3l", "mockingjay_6l", "mockingjay_12l", "aalbert_3l",
-                 "aalbert_6l", "aalbert_12l", "mockingjay_local", "aalbert_local", "fbank"):
+    for name in ("mockingjay", "aalbert", "audio_albert", "mockingjay_origin", "mockingjay_3l_random",
+                 "mockingjay_6l_random", "mockingjay_12l_random", "aalbert_3l_random", "aalbert_6l_random",
+                 "aalbert_12l_random", "mockingjay_local", "aalbert_local", "audio_albert_local", "aalbert_url", "fbank"):
         assert name in names
 
 
-def test_defaults_follow_s3prl():
-    model = hub.load_upstream("aalbert")
+def test_names_a_user_reads_as_aalbert_are_pretrained_or_say_random():
+    for name in hub.available_upstreams():
+        kind = hub.kind_of(name)
+        if kind == "random":
+            assert name.endswith("_random")
+        elif name.startswith(("aalbert", "audio_albert", "mockingjay")):
+            assert kind in ("pretrained", "local", "url"), name
+    assert hub.kind_of("aalbert") == hub.kind_of("mockingjay") == "pretrained"
+
+
+def test_random_models_follow_s3prl_sizes():
+    model = hub.load_upstream("aalbert_3l_random")
     assert (model.num_layers, model.encoder_config.groups, model.hidden_size, model.stacking) == (3, 1, 768, 1)
     assert sum(p.numel() for p in model.parameters()) == 7_151_616
-    assert hub.load_upstream("aalbert_6l", stacking=3).downsample_rate == 480
+    assert model.name == "aalbert_3l_random"
+    assert hub.load_upstream("aalbert_6l_random", stacking=3).downsample_rate == 480
 
 
-def test_mockingjay_default_is_12_layers(monkeypatch):
-    seen = {}
-    monkeypatch.setattr(hub.factory, "mockingjay_12l", lambda **kw: seen.setdefault("kw", kw) or "built")
-    hub.mockingjay(stacking=3)
-    assert seen["kw"] == {"stacking": 3}
+def test_old_random_names_point_to_the_new_ones():
+    with pytest.raises(ValueError, match="aalbert_3l_random.*pretrained ones are.*audio_albert"):
+        hub.load_upstream("aalbert_3l")
 
 
 def test_local_entries_load_checkpoints(make_s3prl_checkpoint):
     path = make_s3prl_checkpoint(num_hidden_groups=1)
-    for name in ("aalbert_local", "mockingjay_local"):
+    for name in ("aalbert_local", "mockingjay_local", "audio_albert_local"):
         model = hub.load_upstream(name, ckpt=path)
         assert len(model.encoder.groups) == 1 and model.hidden_size == 64
     with pytest.raises(ValueError, match="needs ckpt"):
         hub.load_upstream("aalbert_local")
-    with pytest.raises(ValueError, match="takes no ckpt"):
-        hub.load_upstream("aalbert_3l", ckpt=path)
+    with pytest.raises(ValueError, match="takes no checkpoint"):
+        hub.load_upstream("aalbert_3l_random", ckpt=path)
+    with pytest.raises(ValueError, match="takes no checkpoint"):
+        hub.load_upstream("aalbert", ckpt=path)
     with pytest.raises(ValueError, match="unknown upstream 'nope'.*fbank"):
         hub.load_upstream("nope")
+
+
+def test_url_entry_downloads_into_the_hub_cache(make_s3prl_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    path = make_s3prl_checkpoint(num_hidden_groups=1)
+    model = hub.load_upstream("aalbert_url", ckpt=path.as_uri(), progress=False)
+    assert model.encoder_config.groups == 1
+    assert list((tmp_path / "th" / "hub" / "aalbert" / "url").glob("*/ckpt.pt"))
 
 
 def test_fbank_contract(speech_like):
@@ -68,12 +88,29 @@ def test_plugins_are_discovered(monkeypatch):
         assert hub.load_upstream("my_plugin").num_layers == 0
 
 
-def test_list_command_prints_sizes(capsys):
+def test_list_command_prints_kinds_sizes_and_cache(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     assert hub.main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    row = {l.split()[0]: l.split() for l in lines if l and not l.startswith(("-", "cache"))}
+    assert row["mockingjay_12l_random"][1:5] == ["random", "12", "none", "85,118,208"]
+    assert row["aalbert_12l_random"][1:5] == ["random", "12", "all", "7,151,616"]
+    assert row["aalbert"][1:6] == ["pretrained", "3", "all", "7,151,616", "no"]
+    assert row["mockingjay"][1:6] == ["pretrained", "12", "none", "85,118,208", "no"]
+    assert row["aalbert_local"][1] == "local"
+    model = hub.pretrained.find_pretrained("aalbert")
+    model.cache_path().parent.mkdir(parents=True)
+    model.cache_path().write_bytes(b"x")
+    hub.main(["list"])
+    assert next(l for l in capsys.readouterr().out.splitlines() if l.startswith("aalbert ")).split()[5] == "yes"
+
+
+def test_info_names_url_and_cache(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert hub.main(["info", "audio_albert"]) == 0
     out = capsys.readouterr().out
-    line = next(l for l in out.splitlines() if l.startswith("mockingjay_12l"))
-    assert "85,118,208" in line and " 12 " in line
-    assert "7,151,616" in next(l for l in out.splitlines() if l.startswith("aalbert_12l"))
+    assert "huggingface.co/s3prl/audio_albert" in out and str(tmp_path) in out and "not downloaded" in out
+    assert hub.main(["info", "nope"]) == 1
 
 
 def test_torch_hub_local(make_s3prl_checkpoint, speech_like):
@@ -84,7 +121,7 @@ def test_torch_hub_local(make_s3prl_checkpoint, speech_like):
         assert len(model([speech_like(0.3)])["hidden_states"]) == 4
     # torch.hub.list has no source="local"; the local module is what torch.hub.load imported
     module = torch.hub._import_module("hubconf", str(REPO / "hubconf.py"))
-    for name in ("aalbert", "mockingjay", "fbank", "aalbert_12l", "mockingjay_local"):
+    for name in ("aalbert", "mockingjay", "audio_albert", "fbank", "aalbert_12l_random", "mockingjay_local"):
         assert callable(getattr(module, name))
 
 

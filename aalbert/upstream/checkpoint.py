@@ -14,7 +14,6 @@ group. ``import_encoder_state`` / ``export_encoder_state`` translate between the
 from __future__ import annotations
 
 import argparse
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,8 @@ import torch
 from torch import Tensor
 
 from aalbert.atomic import torch_save_atomic
-from aalbert.upstream.features import FeatureConfig, FeatureExtractor
+from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
+from aalbert.upstream.features import FeatureConfig
 from aalbert.upstream.model import SpecPredictionHead, TransformerConfig, TransformerEncoder, Upstream, build_spec_head
 
 DEFAULT_TASK = {
@@ -44,56 +44,39 @@ _INPUT_KEYS = {"input.spec_transform": "input_representations.spec_transform",
 _HEAD_KEYS = {"dense": "dense", "layer_norm": "LayerNorm", "output": "output"}
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used; the message names the file and the problem."""
-
-    def __init__(self, path: str | Path, problem: str):
-        self.path = str(path)
-        super().__init__(f"checkpoint {path}: {problem}")
-
-
 # --------------------------------------------------------------------------- reading the file
 
 def load_checkpoint(path: str | Path, allow_unsafe_pickle: bool = False) -> dict:
-    """The checkpoint dict, loaded weights-only unless ``allow_unsafe_pickle`` (trusted files only)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "file not found")
-    try:
-        if allow_unsafe_pickle:
-            ckpt = torch.load(path, map_location="cpu", weights_only=False)
-        else:
-            with torch.serialization.safe_globals([argparse.Namespace]):
-                ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(path, f"needs more than weights-only unpickling ({_pickle_reason(err)}); load it with "
-                                    "allow_unsafe_pickle=True only if you trust the file: it can run code") from err
-    except (RuntimeError, EOFError, OSError) as err:
-        raise CheckpointError(path, f"cannot be read as a torch checkpoint ({err})") from err
+    """The checkpoint dict, read weights-only (foreign pickled objects become inert placeholders)."""
+    ckpt = load_checkpoint_file(path, allow_unsafe_pickle)
     if not isinstance(ckpt, dict):
         raise CheckpointError(path, f"expected a dict, got {type(ckpt).__name__}")
     return ckpt
 
 
-def _pickle_reason(err: Exception) -> str:
-    """The one useful line of torch's long weights-only error (which global it refused)."""
-    text = str(err)
-    marker = "WeightsUnpickler error:"
-    if marker in text:
-        text = text.split(marker, 1)[1]
-    return text.strip().split(". ")[0].split("\n")[0]
-
-
 def upstream_config_of(ckpt: dict, path: str | Path = "<checkpoint>") -> dict:
-    """The {transformer, task, audio} section: ``Upstream_Config``, or ``Config`` in legacy files."""
-    for key in ("Upstream_Config", "Config"):
+    """The {transformer, task, audio} section: ``Config`` in legacy files, else ``Upstream_Config``.
+
+    Looked up in s3prl's order: legacy files keep it under ``Config`` (and the runner config
+    under ``Runner``); newer ones keep the runner config under ``Config``.
+    """
+    for key in ("Config", "Upstream_Config"):
         section = ckpt.get(key)
         if isinstance(section, dict) and "transformer" in section:
             return section
     raise CheckpointError(path, "no upstream config: neither 'Upstream_Config' nor 'Config' has a 'transformer' section")
 
 
-def transformer_config_from_s3prl(section: dict, path: str | Path = "<checkpoint>") -> TransformerConfig:
+def transformer_config_from_s3prl(section: dict, path: str | Path = "<checkpoint>",
+                                  input_dim: int | None = None) -> TransformerConfig:
+    """Our config from s3prl's ``transformer`` section.
+
+    ``input_dim``: the feature size when the checkpoint extracts features on the fly. s3prl then
+    ignores ``transformer.input_dim`` (its recipes write -1, "irrelevant if on-the-fly
+    extraction is used"), and so do we.
+    """
+    if not isinstance(section, dict):
+        raise CheckpointError(path, f"the 'transformer' section must be a mapping, got {type(section).__name__}")
     if section.get("pre_layer_norm", False):
         raise CheckpointError(path, "pre_layer_norm=True (pre-LN Transformer) is not supported, only post-LN")
     try:
@@ -103,7 +86,7 @@ def transformer_config_from_s3prl(section: dict, path: str | Path = "<checkpoint
         else:
             groups = 1 if section.get("share_layer", False) else layers
         return TransformerConfig(
-            input_dim=int(section.get("input_dim", 80)),
+            input_dim=int(section.get("input_dim", 80)) if input_dim is None else input_dim,
             hidden_size=int(section["hidden_size"]),
             num_hidden_layers=layers,
             num_hidden_groups=groups,
@@ -265,21 +248,32 @@ def _load_into(module: torch.nn.Module, state: dict[str, Tensor], what: str, pat
 
 def configs_from_checkpoint(ckpt: dict, path: str | Path = "<checkpoint>") -> tuple[TransformerConfig, FeatureConfig]:
     section = upstream_config_of(ckpt, path)
-    encoder_config = transformer_config_from_s3prl(section["transformer"], path)
     if "audio" not in section:
-        raise CheckpointError(path, "no 'audio' section: only on-the-fly feature checkpoints are supported")
+        raise CheckpointError(path, "no 'audio' section: only checkpoints with on-the-fly feature extraction are "
+                                    "supported (s3prl's pre-extracted-feature checkpoints need their feature files)")
     try:
         feature_config = FeatureConfig.from_s3prl(section["audio"])
     except ValueError as err:
-        raise CheckpointError(path, f"bad audio config: {err}") from err
+        raise CheckpointError(path, f"unsupported audio config: {err}") from err
     # s3prl sizes the input layer from the features, not from transformer.input_dim
+    feat_dim = feature_config.output_dim
+    encoder_config = transformer_config_from_s3prl(section["transformer"], path, input_dim=feat_dim)
     in_features = ckpt.get("Transformer", {}).get("input_representations.spec_transform.weight")
-    feat_dim = FeatureExtractor(feature_config).input_dim
-    encoder_config.input_dim = feat_dim
     if in_features is not None and in_features.shape[1] != feat_dim * encoder_config.downsample_rate:
         raise CheckpointError(path, f"input layer takes {in_features.shape[1]} features but the audio config gives "
                                     f"{feat_dim} x stacking {encoder_config.downsample_rate}")
     return encoder_config, feature_config
+
+
+def max_input_length_of(ckpt: dict, path: str | Path = "<checkpoint>") -> int:
+    """s3prl's ``task.sequence_length``: longer inputs are forwarded in pieces (0 or absent: never)."""
+    task = upstream_config_of(ckpt, path).get("task") or {}
+    value = task.get("sequence_length", 0) if isinstance(task, dict) else 0
+    try:
+        value = int(value)
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(path, f"task.sequence_length must be an integer, got {value!r}") from err
+    return max(value, 0)
 
 
 def encoder_from_checkpoint(ckpt: dict, encoder_config: TransformerConfig,
@@ -305,14 +299,22 @@ def head_from_checkpoint(ckpt: dict, encoder_config: TransformerConfig,
     return head
 
 
-def upstream_from_checkpoint(path: str | Path, allow_unsafe_pickle: bool = False, name: str | None = None) -> Upstream:
-    """An eval-mode Upstream with the checkpoint's features, encoder weights and weight sharing."""
+def upstream_from_checkpoint(path: str | Path, allow_unsafe_pickle: bool = False, name: str | None = None,
+                             max_input_length: int | None = None) -> Upstream:
+    """An eval-mode Upstream with the checkpoint's features, encoder weights and weight sharing.
+
+    ``max_input_length``: None forwards long inputs in pieces of the checkpoint's
+    ``task.sequence_length`` frames as s3prl does; 0 forwards whole utterances; N uses N frames.
+    """
     ckpt = load_checkpoint(path, allow_unsafe_pickle)
     encoder_config, feature_config = configs_from_checkpoint(ckpt, path)
     if name is None:
         name = "aalbert" if encoder_config.groups < encoder_config.num_hidden_layers else "mockingjay"
+    if max_input_length is None:
+        max_input_length = max_input_length_of(ckpt, path)
     encoder = encoder_from_checkpoint(ckpt, encoder_config, path)
-    return Upstream(feature_config, encoder_config, name=name, encoder=encoder).eval()
+    return Upstream(feature_config, encoder_config, name=name, encoder=encoder,
+                    max_input_length=max_input_length).eval()
 
 
 # --------------------------------------------------------------------------- writing

@@ -140,6 +140,20 @@ class FeatureConfig:
             audio["target"] = {"channel": 0, **dataclasses.asdict(self.target)}
         return audio
 
+    @property
+    def output_dim(self) -> int:
+        """Size of the input features the encoder reads (with deltas), known without an extractor."""
+        return self._spec_dim(self.input)
+
+    @property
+    def target_dim(self) -> int:
+        """Size of the pretraining target frames (0 without a target)."""
+        return self._spec_dim(self.target) if self.target is not None else 0
+
+    def _spec_dim(self, spec: FeatureSpec) -> int:
+        base = self.n_mels if spec.feat_type == "mel" else self.n_freq
+        return base * (1 + spec.delta)
+
 
 def _spec_from_s3prl(spec: Any, where: str) -> dict:
     if not isinstance(spec, dict):
@@ -172,17 +186,13 @@ class FeatureExtractor(nn.Module):
         self.n_fft = 2 * (cfg.n_freq - 1)
         # one window, and enough samples for the reflect padding of the centred STFT
         self.min_samples = max(self.win_length, self.n_fft // 2 + 1)
-        self.input_dim = self._spec_dim(cfg.input)
-        self.target_dim = self._spec_dim(cfg.target) if cfg.target is not None else 0
+        self.input_dim = cfg.output_dim
+        self.target_dim = cfg.target_dim
         self.register_buffer("window", torch.hann_window(self.win_length), persistent=False)
         fbank = torchaudio.functional.melscale_fbanks(
             n_freqs=cfg.n_freq, f_min=0.0, f_max=self.sample_rate / 2, n_mels=cfg.n_mels,
             sample_rate=self.sample_rate, norm=None, mel_scale="htk")
         self.register_buffer("mel_fbank", fbank, persistent=False)  # (n_freq, n_mels)
-
-    def _spec_dim(self, spec: FeatureSpec) -> int:
-        base = self.config.n_mels if spec.feat_type == "mel" else self.config.n_freq
-        return base * (1 + spec.delta)
 
     def num_frames(self, num_samples: int | Tensor) -> int | Tensor:
         """Frames of a centred STFT: one per hop, plus one."""

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from aalbert.audio import SAMPLE_RATE, check_waves
+from aalbert.upstream import chunking
 from aalbert.upstream.components import (
     ACTIVATIONS,
     InputRepresentation,
@@ -106,9 +107,24 @@ class TransformerEncoder(nn.Module):
         """The layer applied at each depth (shared groups repeat)."""
         return [self.groups[g] for g in self.layer_groups]
 
-    def forward(self, feats: Tensor, lengths: Tensor, output_attentions: bool = False) -> EncoderOutput:
-        """``feats`` (B, T, input_dim) zero-padded, ``lengths`` (B,) in unstacked frames."""
+    def forward(self, feats: Tensor, lengths: Tensor, output_attentions: bool = False,
+                max_length: int = 0) -> EncoderOutput:
+        """``feats`` (B, T, input_dim) zero-padded, ``lengths`` (B,) in unstacked frames.
+
+        ``max_length`` > 0: an utterance longer than that many (stacked) frames is forwarded in
+        pieces as s3prl does (see aalbert.upstream.chunking); 0 attends over whole utterances.
+        """
         feats, lengths = stack_frames(feats, lengths, self.config.downsample_rate)
+        plan = chunking.plan_chunks(lengths, max_length)
+        if plan is None:
+            return self._forward_stacked(feats, lengths, output_attentions)
+        out = self._forward_stacked(chunking.cut(feats, plan), plan.length, output_attentions)
+        hidden = [chunking.join(h, plan, feats) for h in out.hidden_states]
+        attentions = None if out.attentions is None else [
+            chunking.join_attentions(a, plan, feats.size(0), feats.size(1)) for a in out.attentions]
+        return EncoderOutput(hidden, lengths, attentions)
+
+    def _forward_stacked(self, feats: Tensor, lengths: Tensor, output_attentions: bool) -> EncoderOutput:
         valid = torch.arange(feats.size(1), device=feats.device)[None, :] < lengths.to(feats.device)[:, None]
         # no mask at all when nothing is padded: SDPA's fastest path
         mask = None if bool(valid.all()) else valid[:, None, None, :]
@@ -139,8 +155,13 @@ class Upstream(nn.Module):
     """Waves in, hidden states out: FeatureExtractor + TransformerEncoder (s3prl upstream contract)."""
 
     def __init__(self, feature_config: FeatureConfig, encoder_config: TransformerConfig, name: str = "upstream",
-                 encoder: TransformerEncoder | None = None):
+                 encoder: TransformerEncoder | None = None, max_input_length: int = 0):
+        """``max_input_length``: s3prl's ``task.sequence_length`` in input (unstacked) frames; longer
+        utterances are forwarded in pieces as s3prl does. 0 forwards whole utterances."""
         super().__init__()
+        if max_input_length < 0:
+            raise ValueError(f"{name}: max_input_length must be 0 (off) or positive, got {max_input_length}")
+        self.max_input_length = int(max_input_length)
         self.name = name
         self.feature_config = feature_config
         self.encoder_config = encoder_config
@@ -167,7 +188,9 @@ class Upstream(nn.Module):
             raise ValueError(f"{self.name}: sample_rate is {sample_rate} Hz, expected {SAMPLE_RATE} Hz (resample first)")
         check_waves(wavs, min_samples=self.min_samples)
         feats = self.features(wavs)
-        out = self.encoder(feats.inputs, feats.lengths, output_attentions)
+        # the encoder counts stacked frames; at least one frame per piece
+        max_length = -(-self.max_input_length // self.stacking) if self.max_input_length else 0
+        out = self.encoder(feats.inputs, feats.lengths, output_attentions, max_length=max_length)
         result = {"hidden_states": out.hidden_states, "last_hidden_state": out.hidden_states[-1],
                   "lengths": out.lengths}
         if output_attentions:

@@ -7,6 +7,7 @@ import argparse
 import pytest
 import torch
 
+from aalbert.checkpoint_file import SkippedObject, SkippedPickleWarning
 from aalbert.upstream.checkpoint import (
     CheckpointError,
     configs_from_checkpoint,
@@ -166,10 +167,13 @@ def test_delta_features_checkpoint(make_s3prl_checkpoint):
     assert model.encoder_config.input_dim == 240
 
 
-def test_unsafe_pickle_needs_opt_in(make_s3prl_checkpoint, tmp_path):
+def test_foreign_objects_are_skipped_unless_opted_in(make_s3prl_checkpoint, tmp_path):
     bad = mutate(make_s3prl_checkpoint(), tmp_path, lambda c: c.update({"scheduler": NotAWeight()}))
-    with pytest.raises(CheckpointError, match=r"bad\.pt.*allow_unsafe_pickle=True"):
-        load_checkpoint(bad)
+    with pytest.warns(SkippedPickleWarning, match=r"bad\.pt.*test_checkpoint\.NotAWeight"):
+        skipped = load_checkpoint(bad)["scheduler"]
+    assert isinstance(skipped, SkippedObject) and not isinstance(skipped, NotAWeight)
+    with pytest.warns(SkippedPickleWarning):
+        assert upstream_from_checkpoint(bad).num_layers == 3
     assert load_checkpoint(bad, allow_unsafe_pickle=True)["scheduler"].value == 3
     assert upstream_from_checkpoint(bad, allow_unsafe_pickle=True).num_layers == 3
 

@@ -1,0 +1,152 @@
+"""The published Mockingjay and Audio ALBERT checkpoints, by the names s3prl gives them.
+
+One table, read from s3prl 0.4.18's ``upstream/mockingjay/hubconf.py`` and
+``upstream/audio_albert/hubconf.py``: the same names (and s3prl's short aliases) mean the same
+weights here. ``aalbert`` is s3prl's default ``audio_albert`` and ``mockingjay`` its default
+``mockingjay``. Files are downloaded once into torch's hub cache (``torch.hub.get_dir()``,
+i.e. ``$TORCH_HOME/hub``) under ``aalbert/<name>/`` and loaded weights-only; s3prl published
+no checksums, so each file's sha256 is recorded at its first download (see aalbert.download).
+
+Sizes are those of the models: "Base" is 3 layers, "Large" 12, hidden 768, 12 heads, FFN 3072,
+80-dim log-mel input, no frame stacking (s3prl 0.4.18's model cannot stack). The download also
+holds the optimizer state, about three times the weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+
+from aalbert.checkpoint_file import CheckpointError
+from aalbert.download import DownloadError, cached_download
+from aalbert.upstream.checkpoint import upstream_from_checkpoint
+from aalbert.upstream.model import Upstream
+
+_HF = "https://huggingface.co/s3prl"
+
+
+@dataclass(frozen=True)
+class PretrainedModel:
+    name: str  # s3prl's full name
+    url: str
+    layers: int
+    shared: bool  # one weight group for all layers (Audio ALBERT)
+    target: str  # what pretraining reconstructed
+    hours: int  # unlabelled LibriSpeech hours
+    steps: int
+    sequence_length: int  # the recipe's task.sequence_length (the file's own value is what is used)
+    params: int  # encoder parameters
+    aliases: tuple[str, ...] = ()
+    sha256: str | None = None  # None: not published; recorded at the first download
+    note: str = ""
+
+    @property
+    def family(self) -> str:
+        return "aalbert" if self.shared else "mockingjay"
+
+    @property
+    def filename(self) -> str:
+        return Path(urlparse(self.url).path).name
+
+    @property
+    def approx_download_mb(self) -> int:
+        return round(self.params * 4 * 3 / 1e6)  # fp32 weights + Adam's two moments
+
+    def cache_path(self, hub_dir: str | Path | None = None) -> Path:
+        return Path(hub_dir if hub_dir is not None else torch.hub.get_dir()) / "aalbert" / self.name / self.filename
+
+    def describe(self) -> str:
+        sharing = "all layers share one set of weights" if self.shared else "unshared layers"
+        return (f"{self.layers} layers ({sharing}), 80-dim log-mel input, {self.target} target, "
+                f"LibriSpeech {self.hours} h, {self.steps:,} steps{self.note}")
+
+
+_AALBERT_BASE = 7_151_616
+_MOCKINGJAY_BASE = 21_327_360
+_MOCKINGJAY_LARGE = 85_118_208
+
+PRETRAINED: tuple[PretrainedModel, ...] = (
+    PretrainedModel(
+        "audio_albert_logMelBase_T_share_AdamW_b32_1m_960hr_drop1",
+        f"{_HF}/audio_albert/resolve/main/audio_albert_logMelBase_T_share_AdamW_b32_1m_960hr_drop1/states-1000000.ckpt",
+        layers=3, shared=True, target="80-dim log-mel", hours=960, steps=1_000_000, sequence_length=1500,
+        params=_AALBERT_BASE, aliases=("aalbert", "audio_albert", "audio_albert_960hr")),
+    PretrainedModel(
+        "mockingjay_logMelLinearLarge_T_AdamW_b32_500k_360hr_drop1",
+        f"{_HF}/mockingjay/resolve/main/mockingjay_logMelLinearLarge_T_AdamW_b32_500k_360hr_drop1/states-500000.ckpt",
+        layers=12, shared=False, target="201-dim linear", hours=360, steps=500_000, sequence_length=500,
+        params=_MOCKINGJAY_LARGE, aliases=("mockingjay", "mockingjay_origin")),
+    PretrainedModel(
+        "mockingjay_logMelBase_T_AdamW_b32_200k_100hr",
+        "https://www.dropbox.com/s/luorglf8mdg67l2/states-200000.ckpt?dl=1",
+        layers=3, shared=False, target="80-dim log-mel", hours=100, steps=200_000, sequence_length=1500,
+        params=_MOCKINGJAY_BASE, aliases=("mockingjay_100hr",)),
+    PretrainedModel(
+        "mockingjay_logMelBase_T_AdamW_b32_1m_960hr",
+        "https://www.dropbox.com/s/jzx0xggk663jev6/states-1000000.ckpt?dl=1",
+        layers=3, shared=False, target="80-dim log-mel", hours=960, steps=1_000_000, sequence_length=1500,
+        params=_MOCKINGJAY_BASE, note=", dropout 0.3"),
+    PretrainedModel(
+        "mockingjay_logMelBase_T_AdamW_b32_1m_960hr_drop1",
+        "https://www.dropbox.com/s/7f9z6dzc7oix6qv/states-1000000.ckpt?dl=1",
+        layers=3, shared=False, target="80-dim log-mel", hours=960, steps=1_000_000, sequence_length=1500,
+        params=_MOCKINGJAY_BASE, aliases=("mockingjay_960hr",), note=", dropout 0.1"),
+    PretrainedModel(
+        "mockingjay_logMelBase_T_AdamW_b32_1m_960hr_seq3k",
+        "https://www.dropbox.com/s/qnnvdrai2tfmjmh/states-1000000.ckpt?dl=1",
+        layers=3, shared=False, target="80-dim log-mel", hours=960, steps=1_000_000, sequence_length=3000,
+        params=_MOCKINGJAY_BASE, note=", sequence length 3000"),
+)
+
+
+def pretrained_names() -> dict[str, PretrainedModel]:
+    """Every accepted name (full names and aliases) -> its model."""
+    names: dict[str, PretrainedModel] = {}
+    for model in PRETRAINED:
+        for name in (model.name, *model.aliases):
+            if name in names:
+                raise AssertionError(f"pretrained name {name!r} is listed twice")
+            names[name] = model
+    return names
+
+
+def find_pretrained(name: str) -> PretrainedModel:
+    names = pretrained_names()
+    if name not in names:
+        raise ValueError(f"no pretrained model named {name!r}; known: {', '.join(sorted(names))}")
+    return names[name]
+
+
+def download_pretrained(name: str, progress: bool = True, refresh: bool = False) -> Path:
+    """The cached checkpoint file of ``name``, downloaded first if needed."""
+    model = find_pretrained(name)
+    path = model.cache_path()
+    if refresh:
+        path.unlink(missing_ok=True)
+    return cached_download(model.url, path, what=f"pretrained model {name!r}", sha256=model.sha256,
+                           progress=progress)
+
+
+def load_pretrained(name: str, max_input_length: int | None = None, progress: bool = True,
+                    refresh: bool = False) -> Upstream:
+    """The published model ``name`` as an eval-mode Upstream (downloaded once, then cached).
+
+    ``max_input_length``: None forwards long inputs in pieces as s3prl does (the checkpoint's
+    ``task.sequence_length``), 0 forwards whole utterances.
+    """
+    model = find_pretrained(name)
+    path = download_pretrained(name, progress=progress, refresh=refresh)
+    what = f"pretrained model {name!r}"
+    try:
+        upstream = upstream_from_checkpoint(path, name=name, max_input_length=max_input_length)
+    except CheckpointError as err:
+        raise DownloadError(what, model.url, path, f"the cached file cannot be used ({err.problem}); delete it to "
+                                                   "download it again") from err
+    groups = upstream.encoder_config.groups
+    if upstream.num_layers != model.layers or (groups == 1) != model.shared:
+        raise DownloadError(what, model.url, path, f"the file holds a {upstream.num_layers}-layer model with {groups} "
+                                                   f"weight group(s), not the {model.describe()} listed for this name")
+    return upstream

@@ -1,0 +1,184 @@
+"""aalbert.download and the pretrained-model cache, against file:// URLs and a local http.server."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from aalbert.download import DownloadError, cached_download, record_path
+from aalbert.upstream import pretrained
+
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
+
+
+class Server:
+    """An http.server on 127.0.0.1 that serves PAYLOAD at /ok, half of it at /cut, 404 elsewhere."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                outer.requests.append(self.path)
+                if self.path not in ("/ok", "/cut"):
+                    self.send_error(404, "no such file")
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(PAYLOAD)))
+                self.end_headers()
+                body = PAYLOAD if self.path == "/ok" else PAYLOAD[: len(PAYLOAD) // 2]
+                self.wfile.write(body)
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.close()
+
+
+@pytest.fixture(autouse=True)
+def online(monkeypatch):
+    monkeypatch.delenv("AALBERT_OFFLINE", raising=False)
+
+
+def test_http_download_then_cache(server, tmp_path):
+    dest = tmp_path / "cache" / "model" / "states.ckpt"
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    assert cached_download(server.url("/ok"), dest, "model x", sha256=sha, progress=False) == dest
+    assert dest.read_bytes() == PAYLOAD and server.requests == ["/ok"]
+    assert json.loads(record_path(dest).read_text())["sha256"] == sha
+    cached_download(server.url("/ok"), dest, "model x", sha256=sha, progress=False)
+    assert server.requests == ["/ok"]  # the second load never touched the URL
+    assert not list(dest.parent.glob(".*partial"))
+
+
+def test_file_url_and_cache_after_source_is_gone(tmp_path):
+    source = tmp_path / "served.bin"
+    source.write_bytes(PAYLOAD)
+    dest = tmp_path / "cache" / "served.bin"
+    cached_download(source.as_uri(), dest, "model y", progress=False)
+    source.unlink()
+    assert cached_download(source.as_uri(), dest, "model y", progress=False).read_bytes() == PAYLOAD
+
+
+def test_interrupted_download_leaves_nothing(server, tmp_path):
+    dest = tmp_path / "cache" / "states.ckpt"
+    with pytest.raises(DownloadError, match=r"model z: download interrupted: got 524288 of 1048576 bytes") as err:
+        cached_download(server.url("/cut"), dest, "model z", progress=False)
+    assert str(dest) in str(err.value) and server.url("/cut") in str(err.value)
+    assert not dest.exists() and list(dest.parent.iterdir()) == []
+
+
+def test_stale_partial_of_a_killed_download_is_removed(server, tmp_path):
+    dest = tmp_path / "states.ckpt"
+    stale = tmp_path / ".states.ckpt.abc123.partial"
+    stale.write_bytes(b"half")
+    cached_download(server.url("/ok"), dest, "model", progress=False)
+    assert not stale.exists() and dest.read_bytes() == PAYLOAD
+
+
+def test_wrong_sha256_names_both_hashes_and_the_path(server, tmp_path):
+    dest = tmp_path / "states.ckpt"
+    with pytest.raises(DownloadError) as err:
+        cached_download(server.url("/ok"), dest, "model w", sha256="0" * 64, progress=False)
+    message = str(err.value)
+    assert "0" * 64 in message and hashlib.sha256(PAYLOAD).hexdigest() in message and str(dest) in message
+    assert not dest.exists()
+
+
+def test_http_error_and_no_server(server, tmp_path):
+    with pytest.raises(DownloadError, match="HTTP 404"):
+        cached_download(server.url("/missing"), tmp_path / "a.ckpt", "model", progress=False)
+    url = server.url("/ok")
+    server.close()
+    with pytest.raises(DownloadError, match="download failed.*no network") as err:
+        cached_download(url, tmp_path / "b.ckpt", "model", progress=False)
+    assert str(tmp_path / "b.ckpt") in str(err.value)
+
+
+def test_offline_with_empty_cache_names_url_and_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("AALBERT_OFFLINE", "1")
+    dest = tmp_path / "states.ckpt"
+    with pytest.raises(DownloadError, match="AALBERT_OFFLINE") as err:
+        cached_download("https://example.invalid/states.ckpt", dest, "pretrained model 'aalbert'")
+    assert "https://example.invalid/states.ckpt" in str(err.value) and str(dest) in str(err.value)
+    assert "pretrained model 'aalbert'" in str(err.value)
+
+
+def test_damaged_cache_is_an_error(tmp_path):
+    source = tmp_path / "served.bin"
+    source.write_bytes(PAYLOAD)
+    dest = tmp_path / "cache" / "served.bin"
+    cached_download(source.as_uri(), dest, "model", progress=False)
+    dest.write_bytes(PAYLOAD[:1000])
+    with pytest.raises(DownloadError, match="damaged: 1000 bytes where 1048576"):
+        cached_download(source.as_uri(), dest, "model", progress=False)
+
+
+def test_file_placed_by_hand_is_checked_against_a_known_hash(tmp_path):
+    dest = tmp_path / "states.ckpt"
+    dest.write_bytes(PAYLOAD)
+    with pytest.raises(DownloadError, match="sha256 mismatch"):
+        cached_download("https://example.invalid/x", dest, "model", sha256="1" * 64)
+    cached_download("https://example.invalid/x", dest, "model", sha256=hashlib.sha256(PAYLOAD).hexdigest())
+    assert record_path(dest).is_file()
+
+
+def test_corrupt_cached_pretrained_model_names_model_url_and_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setenv("AALBERT_OFFLINE", "1")
+    model = pretrained.find_pretrained("aalbert")
+    model.cache_path().parent.mkdir(parents=True)
+    model.cache_path().write_bytes(b"not a checkpoint at all")
+    with pytest.raises(DownloadError) as err:
+        pretrained.load_pretrained("aalbert")
+    message = str(err.value)
+    assert "'aalbert'" in message and model.url in message and str(model.cache_path()) in message
+    assert "corrupt" in message
+
+
+def test_a_file_of_another_shape_is_refused(monkeypatch, tmp_path, make_s3prl_checkpoint):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    source = make_s3prl_checkpoint(num_hidden_layers=2)  # the table says 3 shared layers
+    table = tuple(dataclasses.replace(m, url=source.as_uri()) if m.name.startswith("audio_albert") else m
+                  for m in pretrained.PRETRAINED)
+    monkeypatch.setattr(pretrained, "PRETRAINED", table)
+    with pytest.raises(DownloadError, match="2-layer model with 2 weight group"):
+        pretrained.load_pretrained("audio_albert", progress=False)
+
+
+def test_permissions_follow_the_umask(tmp_path):
+    import os
+
+    source = tmp_path / "served.bin"
+    source.write_bytes(PAYLOAD)
+    old = os.umask(0o022)
+    try:
+        dest = cached_download(source.as_uri(), tmp_path / "c" / "served.bin", "model", progress=False)
+    finally:
+        os.umask(old)
+    assert dest.stat().st_mode & 0o777 == 0o644
+    assert Path(dest).read_bytes() == PAYLOAD
