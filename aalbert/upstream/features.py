@@ -33,6 +33,7 @@ from torch import Tensor, nn
 
 from aalbert.audio import SAMPLE_RATE, check_waves
 from aalbert.config import from_dict
+from aalbert.upstream.kaldi_features import KaldiFrontEnd, kaldi_features
 
 FEAT_TYPES = ("mel", "linear")
 # s3prl's OnlinePreprocessor epsilon: log floor, CMVN std floor and RMS floor all use it.
@@ -71,6 +72,8 @@ class FeatureConfig:
     min_level_db: float = -100  # kept for checkpoint round trips; unused (see module docstring)
     input: FeatureSpec = field(default_factory=lambda: FeatureSpec("mel"))
     target: FeatureSpec | None = field(default_factory=lambda: FeatureSpec("linear"))
+    # s3prl's other front end (audio.kaldi): when set, it replaces everything above
+    kaldi: KaldiFrontEnd | None = None
 
     def __post_init__(self) -> None:
         for name in ("win_ms", "hop_ms", "n_mels"):
@@ -92,8 +95,8 @@ class FeatureConfig:
         if not isinstance(audio, dict):
             raise ValueError(f"s3prl audio config must be a mapping, got {type(audio).__name__}")
         if "kaldi" in audio:
-            raise ValueError("s3prl audio configs with a 'kaldi' section (torchaudio.compliance.kaldi "
-                             "extracter) are not supported; only the on-the-fly mel/linear preprocessor is")
+            # s3prl's extracter: no wave normalisation, and the input is its own target
+            return cls(target_level=None, target=None, kaldi=KaldiFrontEnd.from_s3prl(audio))
         audio = dict(audio)
         eps = audio.pop("eps", EPS)
         if eps != EPS:
@@ -127,6 +130,8 @@ class FeatureConfig:
         s3prl cannot express "no target" (it falls back to the input), so ``target=None`` is
         written as an absent ``target`` key.
         """
+        if self.kaldi is not None:
+            return self.kaldi.to_s3prl()
         audio: dict[str, Any] = {
             "target_level": "None" if self.target_level is None else self.target_level,
             "win_ms": self.win_ms,
@@ -143,11 +148,13 @@ class FeatureConfig:
     @property
     def output_dim(self) -> int:
         """Size of the input features the encoder reads (with deltas), known without an extractor."""
-        return self._spec_dim(self.input)
+        return self.kaldi.output_dim if self.kaldi is not None else self._spec_dim(self.input)
 
     @property
     def target_dim(self) -> int:
-        """Size of the pretraining target frames (0 without a target)."""
+        """Size of the pretraining target frames (0 without a target; the input for Kaldi features)."""
+        if self.kaldi is not None:
+            return self.kaldi.output_dim
         return self._spec_dim(self.target) if self.target is not None else 0
 
     def _spec_dim(self, spec: FeatureSpec) -> int:
@@ -159,6 +166,10 @@ def _spec_from_s3prl(spec: Any, where: str) -> dict:
     if not isinstance(spec, dict):
         raise ValueError(f"s3prl audio.{where} must be a mapping, got {spec!r}")
     spec = dict(spec)
+    feat_type = spec.get("feat_type")
+    if feat_type in ("wav", "complx", "phase", "mfcc"):
+        raise ValueError(f"audio.{where}.feat_type {feat_type!r} of s3prl's preprocessor is not supported here "
+                         f"(only 'mel' and 'linear', what the published models use; MFCCs via audio.kaldi are)")
     channel = spec.pop("channel", 0)
     if not isinstance(channel, int):
         raise ValueError(f"s3prl audio.{where}.channel must be an integer, got {channel!r}")
@@ -186,6 +197,9 @@ class FeatureExtractor(nn.Module):
         self.n_fft = 2 * (cfg.n_freq - 1)
         # one window, and enough samples for the reflect padding of the centred STFT
         self.min_samples = max(self.win_length, self.n_fft // 2 + 1)
+        if cfg.kaldi is not None:
+            self.win_length, self.hop_length = cfg.kaldi.window, cfg.kaldi.shift
+            self.min_samples = cfg.kaldi.window
         self.input_dim = cfg.output_dim
         self.target_dim = cfg.target_dim
         self.register_buffer("window", torch.hann_window(self.win_length), persistent=False)
@@ -195,7 +209,9 @@ class FeatureExtractor(nn.Module):
         self.register_buffer("mel_fbank", fbank, persistent=False)  # (n_freq, n_mels)
 
     def num_frames(self, num_samples: int | Tensor) -> int | Tensor:
-        """Frames of a centred STFT: one per hop, plus one."""
+        """Frames of a centred STFT: one per hop, plus one (Kaldi features: see kaldi_features)."""
+        if self.config.kaldi is not None:
+            return self.config.kaldi.num_frames(num_samples)
         if isinstance(num_samples, Tensor):
             return torch.div(num_samples, self.hop_length, rounding_mode="floor") + 1
         return int(num_samples) // self.hop_length + 1
@@ -205,9 +221,13 @@ class FeatureExtractor(nn.Module):
         if sample_rate != self.sample_rate:
             raise ValueError(f"sample_rate is {sample_rate} Hz, expected {self.sample_rate} Hz (resample first)")
         check_waves(wavs, min_samples=self.min_samples)
+        device = self.window.device
+        if self.config.kaldi is not None:
+            feats, lengths = kaldi_features(self.config.kaldi, [w.cpu() for w in wavs])
+            feats, lengths = feats.to(device), lengths.to(device)
+            return ExtractedFeatures(feats, feats if with_target else None, lengths)
         if with_target and self.config.target is None:
             raise ValueError("with_target=True but this FeatureConfig has no target")
-        device = self.window.device
         lengths = torch.tensor([self.num_frames(w.numel()) for w in wavs], dtype=torch.long, device=device)
         power = self._power_spectrum([w.to(device=device, dtype=torch.float32) for w in wavs])
         inputs = self._features(power, lengths, self.config.input)

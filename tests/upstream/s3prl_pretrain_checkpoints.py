@@ -77,10 +77,12 @@ def _runner_optimizers():
     return module
 
 
-def write_checkpoint(path: Path, shape: str, seed: int = 0, step: int = 100, legacy: bool = False) -> Path:
+def write_checkpoint(path: Path, shape: str, seed: int = 0, step: int = 100, legacy: bool = False,
+                     hidden: int = 64, heads: int = 4, ffn: int = 128) -> Path:
     """``legacy``: the old layout (upstream config under ``Config``, runner config under
-    ``Runner``, LayerNorm parameters named gamma/beta)."""
-    config = upstream_config(shape)
+    ``Runner``, LayerNorm parameters named gamma/beta). ``hidden=768, heads=12, ffn=3072`` is
+    the published size."""
+    config = upstream_config(shape, hidden, heads, ffn)
     torch.manual_seed(seed)
     model_config = s3prl_model.TransformerConfig(config["transformer"])
     transformer = s3prl_model.TransformerModel(model_config, 80)  # input size from the features

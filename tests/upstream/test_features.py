@@ -171,6 +171,18 @@ def test_s3prl_round_trip(name):
     assert back == cfg
 
 
+def test_output_size_is_known_without_an_extractor():
+    for cfg in (FeatureConfig(), FeatureConfig(input=FeatureSpec("linear", delta=2), target=None),
+                FeatureConfig.from_s3prl({"kaldi": {"feat_type": "spectrogram", "spectrogram": {}},
+                                          "delta": {"order": 1}, "cmvn": {"use_cmvn": True}})):
+        extractor = FeatureExtractor(cfg)
+        feats = extractor([torch.randn(8000)], with_target=cfg.target is not None or cfg.kaldi is not None)
+        assert cfg.output_dim == extractor.input_dim == feats.inputs.shape[-1]
+        assert feats.inputs.shape[1] == extractor.num_frames(8000)
+        if feats.targets is not None:
+            assert cfg.target_dim == feats.targets.shape[-1]
+
+
 def test_from_s3prl_follows_s3prl_conventions():
     audio = {"target_level": "None", "win_ms": 25, "hop_ms": 10, "n_freq": 201, "n_mfcc": 13,
              "input": {"feat_type": "mel", "channel": 0, "log": True}}
@@ -180,8 +192,12 @@ def test_from_s3prl_follows_s3prl_conventions():
     assert cfg.input == FeatureSpec("mel", log=True, delta=0, cmvn=False)
     assert cfg.target == cfg.input  # no target: s3prl predicts the input
     assert audio["input"] == {"feat_type": "mel", "channel": 0, "log": True}  # not mutated
-    with pytest.raises(ValueError, match="kaldi"):
+    with pytest.raises(ValueError, match="kaldi needs a 'fbank' mapping"):
         FeatureConfig.from_s3prl({**audio, "kaldi": {}})
+    with pytest.raises(ValueError, match="cmvn.use_cmvn is missing"):
+        FeatureConfig.from_s3prl({"kaldi": {"feat_type": "fbank", "fbank": {}}})
+    with pytest.raises(ValueError, match="feat_type 'mfcc' of s3prl's preprocessor is not supported"):
+        FeatureConfig.from_s3prl({**audio, "input": {"feat_type": "mfcc", "channel": 0}})
     with pytest.raises(ConfigError, match="unknown key"):
         FeatureConfig.from_s3prl({**audio, "input": {"feat_type": "mel", "power": 2}})
     with pytest.raises(ValueError, match="input"):

@@ -142,3 +142,40 @@ def test_our_checkpoint_loads_in_s3prl(tmp_path, wavs, make_s3prl_checkpoint, gr
         out = ours(wavs)
     expert = AlbertExpert if groups == 1 else MockingjayExpert
     assert_parity(out, [s3prl_expert_hidden(expert, path, w) for w in wavs])
+
+
+KALDI_AUDIO = {
+    "fbank_deltas": {"kaldi": {"feat_type": "fbank", "fbank": {"num_mel_bins": 80, "frame_length": 25.0,
+                                                                "frame_shift": 10.0, "use_log_fbank": True}},
+                     "delta": {"order": 2, "win_length": 5}, "cmvn": {"use_cmvn": True}},
+    "mfcc_default_deltas": {"kaldi": {"feat_type": "mfcc", "mfcc": {"num_ceps": 13}}, "cmvn": {"use_cmvn": False}},
+}
+
+
+@pytest.mark.parametrize("variant", list(KALDI_AUDIO))
+def test_kaldi_front_end_checkpoint(tmp_path, wavs, variant):
+    """s3prl's other on-the-fly front end (audio.kaldi: torchaudio.compliance.kaldi features)."""
+    from aalbert.upstream.features import FeatureConfig as Features
+
+    audio = KALDI_AUDIO[variant]
+    dim = Features.from_s3prl(audio).output_dim  # known without building an extractor
+    assert dim == {"fbank_deltas": 240, "mfcc_default_deltas": 39}[variant]
+    section = {**s3prl_transformer_section(3, share=True), "input_dim": -1}
+    torch.manual_seed(3)
+    config = s3prl_model.TransformerConfig(section)
+    model = s3prl_model.TransformerModel(config, dim)
+    head = s3prl_model.TransformerSpecPredictionHead(config, dim)
+    with torch.no_grad():
+        for p in list(model.parameters()) + list(head.parameters()):
+            p.add_(0.05 * torch.randn_like(p))
+    path = tmp_path / f"{variant}.ckpt"
+    torch.save({"Step": 1, "Args": argparse.Namespace(upstream="audio_albert"), "Config": {},
+                "Upstream_Config": {"transformer": section, "task": {"loss": "L1", "sequence_length": 1500},
+                                    "audio": audio},
+                "Transformer": model.state_dict(), "SpecHead": head.state_dict()}, path)
+    ours = upstream_from_checkpoint(path)
+    assert ours.feature_config.to_s3prl()["kaldi"] == audio["kaldi"]
+    with torch.inference_mode():
+        out = ours(wavs)
+    assert_parity(out, [s3prl_expert_hidden(AlbertExpert, path, w) for w in wavs])
+    assert out["lengths"].tolist() == [ours.features.num_frames(w.numel()) for w in wavs]
