@@ -9,6 +9,7 @@ silently ignored setting (no string booleans: ``true``/``false`` are YAML boolea
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -68,7 +69,7 @@ def load_yaml(path: str | Path) -> dict:
     except OSError as err:
         raise ConfigError(f"cannot read config {path}: {err}") from err
     except yaml.YAMLError as err:
-        raise ConfigError(f"config {path} is not valid YAML: {err}") from err
+        raise ConfigError(f"config {path} is not valid YAML: {_yaml_problem(err)}") from err
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -76,19 +77,30 @@ def load_yaml(path: str | Path) -> dict:
     return data
 
 
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """PyYAML's multi-line message as one line: the problem and where."""
+    problem = getattr(err, "problem", None) or str(err).strip().splitlines()[0]
+    mark = getattr(err, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
+
+
 def parse_overrides(overrides: Iterable[str] | None) -> dict:
     """``["optim.lr=1e-4", "model.num_layers=6"]`` -> nested dict. Values are parsed as YAML."""
     nested: dict = {}
     for item in overrides or ():
-        # s3prl passes several overrides comma-separated in one -o; accept both forms.
-        for part in _split_commas(item):
+        # s3prl passes several overrides in one -o, separated by ",," (older: ","); accept all forms
+        for part in (p for chunk in item.split(",,") for p in _split_commas(chunk)):
             if "=" not in part:
                 raise ConfigError(f"override {part!r} must look like key=value")
             key, raw = part.split("=", 1)
             key = key.strip().removeprefix("config.")
             if not key:
                 raise ConfigError(f"override {part!r} has an empty key")
-            value = yaml.safe_load(raw) if raw.strip() else None
+            try:
+                value = yaml.safe_load(raw) if raw.strip() else None
+            except yaml.YAMLError as err:
+                reason = _yaml_problem(err)
+                raise ConfigError(f"override {key}: value {raw!r} is not a plain YAML value ({reason})") from err
             node = nested
             keys = key.split(".")
             for k in keys[:-1]:
@@ -205,9 +217,11 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
     if tp is float:
         if isinstance(value, str) and _YAML11_FLOAT.fullmatch(value.strip()):
             # PyYAML follows YAML 1.1, which reads 2e-3 (no dot) as a string, not a number
-            return float(value)
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):

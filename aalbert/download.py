@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from aalbert.atomic import write_text_atomic
+from aalbert.atomic import current_umask, write_text_atomic
 from aalbert.checkpoint_file import CheckpointError
 
 OFFLINE_ENV = "AALBERT_OFFLINE"
@@ -78,7 +78,7 @@ def cached_download(url: str, path: str | Path, what: str, sha256: str | None = 
         if sha256 is not None and digest != sha256.lower():
             raise DownloadError(what, url, path, f"sha256 mismatch: expected {sha256.lower()}, downloaded file has "
                                                  f"{digest}")
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -137,9 +137,3 @@ def _check_cached(url: str, path: Path, what: str, sha256: str | None) -> None:
     if actual != size:
         raise DownloadError(what, url, path, f"the cached file is damaged: {actual} bytes where {size} were downloaded; "
                                              "delete it to download it again")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

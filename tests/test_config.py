@@ -62,3 +62,28 @@ def test_recipes_resolve_by_name_from_anywhere(tmp_path, monkeypatch):
     by_name = find_recipe("pretrain/tiny")
     assert by_name.name == "tiny.yaml" and by_name.is_file()
     assert find_recipe("config/pretrain/tiny.yaml") == by_name
+
+
+def test_override_values_are_plain_yaml_only():
+    with pytest.raises(ConfigError, match=r"override x: value .* is not a plain YAML value") as err:
+        parse_overrides(["x=!!python/object/apply:os.system ['true']"])
+    assert "\n" not in str(err.value)
+
+
+def test_numbers_must_be_finite():
+    for bad in (".inf", "-.inf", ".nan", "1e999"):
+        with pytest.raises(ConfigError, match=r"optim: lr: expected a finite number"):
+            load_config(Recipe, None, [f"optim.lr={bad}"])
+
+
+def test_s3prl_double_comma_separator():
+    cfg = load_config(Recipe, None, ["config.optim.steps=3,,optim.lr=0.5,,layers=[4,5]"])
+    assert (cfg.optim.steps, cfg.optim.lr, cfg.layers) == (3, 0.5, [4, 5])
+
+
+def test_malformed_yaml_file_is_one_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("optim:\n  lr: [1, 2\n  steps: 3\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml is not valid YAML: .*line \d+") as err:
+        load_config(Recipe, path)
+    assert "\n" not in str(err.value)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 
 from aalbert.atomic import torch_save_atomic
+from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
 
 BEST = "best.ckpt"   # best dev metric: what evaluation uses
 LAST = "last.ckpt"   # latest state: what resuming uses
@@ -18,7 +18,8 @@ def save_checkpoint(state: dict, path: str | Path) -> None:
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """A downstream checkpoint, read like every checkpoint (aalbert.checkpoint_file): errors name the file."""
+    ckpt = load_checkpoint_file(path)
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(path, f"expected a dict, got {type(ckpt).__name__}")
+    return ckpt

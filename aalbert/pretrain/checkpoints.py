@@ -35,9 +35,17 @@ def resolve_resume(path: str | Path) -> Path:
     raise FileNotFoundError(f"resume target not found: {path} (give a checkpoint file or an experiment folder)")
 
 
-def prune(expdir: str | Path, keep_last: int) -> list[Path]:
-    """Delete all but the ``keep_last`` newest checkpoints; returns the deleted paths."""
-    found = list_checkpoints(expdir)
+def step_of(path: Path) -> int:
+    match = PATTERN.match(Path(path).name)
+    if match is None:
+        raise ValueError(f"{path} is not named states-STEP.ckpt")
+    return int(match.group(1))
+
+
+def prune(expdir: str | Path, keep_last: int, newest: Path) -> list[Path]:
+    """Keep the ``keep_last`` newest checkpoints up to ``newest`` (the one just written); delete the
+    older ones. A checkpoint of a later step is never touched: this run did not write it."""
+    found = [p for p in list_checkpoints(expdir) if step_of(p) <= step_of(newest)]
     doomed = found[:-keep_last] if keep_last > 0 else []
     for p in doomed:
         p.unlink(missing_ok=True)

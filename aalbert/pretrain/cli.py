@@ -13,8 +13,10 @@ from pathlib import Path
 
 import torch
 
-from aalbert.config import ConfigError, from_dict, load_config, merge_dicts, parse_overrides
-from aalbert.pretrain.checkpoints import resolve_resume
+from aalbert.checkpoint_file import CheckpointError
+from aalbert.config import ConfigError, from_dict, load_config, merge_dicts, parse_overrides, to_dict
+from aalbert.experiment import claim, experiment_dir, make_record, move_aside
+from aalbert.pretrain.checkpoints import list_checkpoints, resolve_resume
 from aalbert.pretrain.config import UPSTREAMS, PretrainConfig, set_upstream
 from aalbert.pretrain.distributed import cleanup, init_distributed
 from aalbert.pretrain.trainer import Trainer
@@ -29,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--expname", help="experiment name: writes to result/pretrain/NAME")
     p.add_argument("--expdir", help="experiment folder (overrides -n)")
     p.add_argument("-e", "--past_exp", help="resume from a checkpoint file or an experiment folder (its latest checkpoint)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start over in an experiment folder that holds another run (its contents are moved aside "
+                        "to FOLDER.old-TIME, never deleted)")
     p.add_argument("-o", "--override", action="append", default=[],
                    help="key=value overrides, dotted and/or comma-separated: -o optim.lr=1e-4,data.batch_size=4")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
@@ -39,8 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# what a resume (-e) may change without making it another experiment
+RESUME_MAY_CHANGE = ("optim.total_steps", "log", "data.num_workers")
+
+
 def resolve(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
-    """(config, experiment folder, checkpoint to resume) from the parsed flags."""
+    """(config, experiment folder, checkpoint to resume) from the parsed flags (reads, never writes)."""
+    cfg, expdir, resume = _resolve_flags(args)
+    decision = claim(expdir, make_record("pretrain", to_dict(cfg)), resuming=resume is not None,
+                     overwrite=args.overwrite, may_change=RESUME_MAY_CHANGE)
+    args.claim = decision.action
+    if decision.action == "continue" and resume is None:
+        found = list_checkpoints(expdir)
+        if found:  # the same command again: go on from where it stopped
+            resume = found[-1]
+    return cfg, expdir, resume
+
+
+def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
     resume = resolve_resume(args.past_exp) if args.past_exp else None
     if args.config:
         cfg = load_config(PretrainConfig, args.config, args.override)
@@ -58,14 +79,10 @@ def resolve(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None
         raise ConfigError("give the upstream with -u aalbert or -u mockingjay")
     if args.seed is not None:
         cfg.seed = args.seed
-    if args.expdir:
-        expdir = Path(args.expdir)
-    elif args.expname:
-        expdir = Path("result") / "pretrain" / args.expname
-    elif resume is not None:
+    if not args.expdir and not args.expname and resume is not None:
         expdir = resume.parent
     else:
-        raise ConfigError("give an experiment name with -n (or a folder with --expdir)")
+        expdir = experiment_dir(Path("result") / "pretrain", args.expname, args.expdir)
     if not cfg.data.roots:
         raise ConfigError("no training data: set data.roots in the recipe or with -o data.roots=[path,...]")
     return cfg, expdir, resume
@@ -82,10 +99,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     info = init_distributed(args.device)
     try:
-        saved_args = {k: v for k, v in vars(args).items() if k != "dump_weights"}
-        trainer = Trainer(cfg, expdir, info, resume=resume, args=saved_args, dump_weights_dir=args.dump_weights,
-                          progress=not args.no_progress)
-        trainer.train()
+        if info.is_main and args.claim == "overwrite":
+            print(f"[pretrain] --overwrite: moved the old contents of {expdir} to {move_aside(expdir)}")
+        elif info.is_main and resume is not None and not args.past_exp:
+            print(f"[pretrain] {expdir} holds this run already: resuming from {resume.name}")
+        saved_args = {k: v for k, v in vars(args).items() if k not in ("dump_weights", "claim")}
+        try:
+            trainer = Trainer(cfg, expdir, info, resume=resume, args=saved_args, dump_weights_dir=args.dump_weights,
+                              progress=not args.no_progress)
+            trainer.train()
+        except CheckpointError as err:
+            print(f"run_pretrain.py: error: {err}", file=sys.stderr)
+            return 1
         if info.is_main:
             print(f"[pretrain] step {trainer.step}: checkpoint {trainer.last_checkpoint}")
     finally:

@@ -21,7 +21,10 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from aalbert.atomic import remove_stale_temp_files
+from aalbert.checkpoint_file import CheckpointError
 from aalbert.config import save_config, to_dict
+from aalbert.experiment import make_record, write_record
 from aalbert.pretrain import checkpoints, rng
 from aalbert.pretrain.config import PretrainConfig
 from aalbert.pretrain.data import BatchDataset, Corpus, collate_one, epoch_batches, scan_corpus
@@ -54,8 +57,10 @@ class StepResult:
 class Trainer:
     def __init__(self, cfg: PretrainConfig, expdir: str | Path, dist_info: DistInfo | None = None,
                  resume: str | Path | None = None, args: dict | None = None,
-                 dump_weights_dir: str | Path | None = None, progress: bool = True):
+                 dump_weights_dir: str | Path | None = None, progress: bool = True, record: dict | None = None):
+        """``record``: the experiment record written into ``expdir`` (default: made from ``cfg``)."""
         self.cfg = cfg
+        self.record = record if record is not None else make_record("pretrain", to_dict(cfg))
         self.expdir = Path(expdir)
         self.dist = dist_info or DistInfo()
         self.device = self.dist.device
@@ -124,7 +129,7 @@ class Trainer:
         save_s3prl_checkpoint(path, self.model.encoder, self.model.head, self.feature_config, self.step,
                               extra=extra, task=task, runner_config=to_dict(self.cfg),
                               args=argparse.Namespace(**self.args))
-        checkpoints.prune(self.expdir, self.cfg.log.keep_last)
+        checkpoints.prune(self.expdir, self.cfg.log.keep_last, newest=path)
         self.last_checkpoint = path
         return path
 
@@ -133,10 +138,17 @@ class Trainer:
         for key in ("Transformer", "SpecHead", "Optimizer", "Scheduler", "Epoch", "Position", "RNG"):
             if key not in ckpt:
                 raise ValueError(f"checkpoint {path}: no {key!r} entry; it is not a resumable pretraining checkpoint")
-        self.model.encoder.load_state_dict(import_encoder_state(ckpt["Transformer"], self.encoder_config, path))
-        self.model.head.load_state_dict(import_head_state(ckpt["SpecHead"], path))
-        self.optimizer.load_state_dict(ckpt["Optimizer"])
-        self.scheduler.load_state_dict(ckpt["Scheduler"])
+        try:
+            self.model.encoder.load_state_dict(import_encoder_state(ckpt["Transformer"], self.encoder_config, path))
+            self.model.head.load_state_dict(import_head_state(ckpt["SpecHead"], path))
+            self.optimizer.load_state_dict(ckpt["Optimizer"])
+            self.scheduler.load_state_dict(ckpt["Scheduler"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            if isinstance(err, CheckpointError):
+                raise
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise CheckpointError(path, f"does not fit this run's model or optimizer ({first}); resume it with its own "
+                                        "config (-e without -c) or start a new experiment") from err
         self.step, self.epoch, self.position = int(ckpt["Step"]), int(ckpt["Epoch"]), int(ckpt["Position"])
         states = ckpt["RNG"]
         if len(states) == self.dist.world_size:
@@ -195,6 +207,10 @@ class Trainer:
         history: list[StepResult] = []
         if self.dist.is_main:
             self.expdir.mkdir(parents=True, exist_ok=True)
+            for stale in remove_stale_temp_files(self.expdir):
+                tqdm.write(f"[pretrain] removed {stale.name}, left by an interrupted checkpoint write")
+            if self.record is not None:
+                write_record(self.expdir, self.record)
             save_config(cfg, self.expdir / "config.yaml")
             from tensorboardX import SummaryWriter  # imported late: only rank 0 writes logs
             self.writer = SummaryWriter(str(self.expdir / "log"))

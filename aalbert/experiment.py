@@ -1,0 +1,143 @@
+"""Experiment folders that are owned: what made them is recorded, and nothing is silently reused.
+
+A run writes ``experiment.json`` into its folder: the kind of run, the resolved config, the
+upstream it used (name and checkpoint hash), the command and the toolkit version. Starting a
+run in a folder that already holds something is then decided, never guessed:
+
+* the same run (same record): it continues from where it stopped (rerunning the command after
+  an interruption resumes it);
+* resuming (``-e``) with changes only to keys that may change on resume (more steps, logging):
+  it continues;
+* anything else (another config, another upstream, files not made by us): an error that says
+  what differs and offers ``-e`` (resume that run) or ``--overwrite`` (start over after moving
+  the old contents aside to ``<folder>.old-<time>``; nothing is deleted).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from aalbert.atomic import write_text_atomic
+from aalbert.config import ConfigError
+
+RECORD = "experiment.json"
+
+
+class ExperimentError(ConfigError):
+    """An experiment folder that cannot be used as asked; the message says what to do."""
+
+
+def version() -> str:
+    try:
+        from importlib.metadata import version as package_version
+
+        return package_version("aalbert")
+    except Exception:  # noqa: BLE001 - not installed (a bare checkout): say so
+        return "unknown"
+
+
+def experiment_dir(base: str | Path, name: str | None, expdir: str | Path | None) -> Path:
+    """``--expdir`` as given (the explicit way to write anywhere), else ``base/name``.
+
+    A name may not leave ``base``: no absolute path, no ``..``.
+    """
+    if expdir is not None:
+        return Path(expdir)
+    if name is None:
+        raise ConfigError("give an experiment name with -n (or a folder with --expdir)")
+    parts = PurePath(name).parts
+    if not name.strip() or PurePath(name).is_absolute() or ".." in parts or parts in ((), (".",)):
+        raise ConfigError(f"experiment name {name!r} must be a folder name inside {base}/ (no absolute path, no "
+                          "'..'); to write elsewhere give the folder with --expdir")
+    return Path(base) / name
+
+
+def make_record(kind: str, config: dict, **about: Any) -> dict:
+    return {"kind": kind, "config": config, **about, "command": list(sys.argv), "aalbert_version": version(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def write_record(expdir: Path, record: dict) -> None:
+    write_text_atomic(Path(expdir) / RECORD, json.dumps(record, indent=1, default=str))
+
+
+def read_record(expdir: Path) -> dict | None:
+    path = Path(expdir) / RECORD
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ExperimentError(f"{path} cannot be read ({err}); move the folder aside or pass --overwrite") from err
+    return record if isinstance(record, dict) else None
+
+
+def differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ, as ``key: old -> new``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            out += differences(old.get(key, "<absent>"), new.get(key, "<absent>"), f"{prefix}{key}.")
+        return out
+    return [] if old == new else [f"{prefix.rstrip('.')}: {old!r} -> {new!r}"]
+
+
+@dataclass
+class Claim:
+    action: str  # "new" (empty or absent folder), "continue" (the same run), "overwrite" (move aside first)
+    changes: list[str]  # what -o changed on a resume (allowed keys only)
+
+
+def claim(expdir: Path, record: dict, resuming: bool, overwrite: bool, may_change: tuple[str, ...] = ()) -> Claim:
+    """Decide how a run may use ``expdir`` (read-only: see move_aside / write_record).
+
+    ``record`` is what this run would write; ``may_change``: dotted key prefixes that a resume
+    may change (e.g. ``optim.total_steps``).
+    """
+    expdir = Path(expdir)
+    contents = [p for p in expdir.iterdir()] if expdir.is_dir() else []
+    if not contents:
+        return Claim("new", [])
+    if overwrite:
+        return Claim("overwrite", [])
+    old = read_record(expdir)
+    if old is None and resuming:
+        return Claim("continue", [])  # a folder from before records existed: nothing to compare
+    if old is None:
+        raise ExperimentError(f"{expdir} already holds {len(contents)} file(s) not made by an aalbert run (no {RECORD}); "
+                              "choose another experiment name, or pass --overwrite to move them aside and start over")
+    skip = ("command", "created", "aalbert_version")
+    diff = differences({k: v for k, v in old.items() if k not in skip}, {k: v for k, v in record.items() if k not in skip})
+    if not diff:
+        return Claim("continue", [])
+    allowed = [d for d in diff if d.startswith(tuple(f"config.{p}" for p in may_change))]
+    if resuming and len(allowed) == len(diff):
+        return Claim("continue", allowed)
+    blocking = [d for d in diff if d not in allowed] if resuming else diff
+    listed = "; ".join(blocking[:6]) + (" ..." if len(blocking) > 6 else "")
+    made_by = " ".join(map(str, old.get("command", []))) or "?"
+    if resuming:
+        advice = (f"a resume may only change {', '.join(may_change) or 'nothing'}: start a new experiment (another "
+                  "name) or pass --overwrite to move the old contents aside and start over")
+    else:
+        advice = (f"resume that run with -e {expdir}, pass --overwrite to move the old contents aside and start "
+                  "over, or choose another experiment name")
+    raise ExperimentError(f"{expdir} holds another {old.get('kind', '?')} run (made by: {made_by}); it differs in "
+                          f"{listed}. To go on: {advice}")
+
+
+def move_aside(expdir: Path) -> Path:
+    """Rename ``expdir`` to ``expdir.old-<time>`` (never delete a user's results)."""
+    expdir = Path(expdir)
+    target = expdir.with_name(f"{expdir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while target.exists():
+        target = expdir.with_name(f"{expdir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+        n += 1
+    expdir.rename(target)
+    return target
