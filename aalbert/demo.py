@@ -25,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 UPSTREAMS = ("aalbert", "mockingjay")
 PRETRAIN_RECIPE = Path("config/pretrain/tiny.yaml")  # relative to REPO, as a user would type it
+PRETRAIN_SAVE_EVERY = 100  # steps: a checkpoint every ~50 s on 2 cores, so an interrupted demo loses little
 
 
 @dataclass
@@ -55,37 +56,43 @@ class Row:
     downstream_seconds: float
 
 
-def _run_step(cmd: list[str], expdir: Path, corpus: Path, depends_on: list[Path]) -> tuple[float, bool]:
+def _run_step(cmd: list[str], expdir: Path, corpus: Path, depends_on: list[Path],
+              resumable: bool = False) -> tuple[float, bool]:
     """Run one step (its progress bars show on the terminal) into ``expdir``: (wall time, reused).
 
     A step finished earlier with the same command, corpus and ``depends_on`` files (recipes,
-    the upstream checkpoint) is reused; an unfinished one, or one made from anything else, is
-    deleted and run afresh.
+    the upstream checkpoint) is reused. An interrupted one is continued when ``resumable`` (the
+    command itself resumes from its last checkpoint), else run afresh; a step made from anything
+    else is deleted and run afresh. The demo's own bookkeeping (``<expdir>.step.json`` and
+    ``<expdir>.log``) stays beside the experiment folder, which belongs to the command.
     """
     shown = ["python" if c == sys.executable else c for c in cmd]
-    marker = expdir / "demo_step.json"
+    marker = expdir.with_name(expdir.name + ".step.json")
     signature = {"command": shown[1:], "corpus": json.loads((corpus / "corpus.json").read_text())["spec"],
                  "depends_on": {str(f): hashlib.sha256((REPO / f).read_bytes()).hexdigest() for f in depends_on}}
-    if marker.is_file():
-        done = json.loads(marker.read_text())
-        if done["signature"] == signature:
-            print(f"\n(reusing {expdir})")
-            return done["wall_seconds"], True
-    if expdir.exists():
+    done = json.loads(marker.read_text()) if marker.is_file() else None
+    same = done is not None and done["signature"] == signature
+    if same and done.get("finished"):
+        print(f"\n(reusing {expdir})")
+        return done["wall_seconds"], True
+    if same and resumable and expdir.exists():
+        print(f"\n(continuing the interrupted step in {expdir})")
+    elif expdir.exists():
         shutil.rmtree(expdir)
-    expdir.mkdir(parents=True)
+    expdir.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"signature": signature, "finished": False}, indent=2) + "\n")
     print("\n$ " + " ".join(shown), flush=True)
     start = time.time()
     # torch reads OMP_NUM_THREADS for its CPU thread pool (run_downstream.py has no --threads)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=None, text=True)
-    log = expdir / "stdout.log"
+    log = expdir.with_name(expdir.name + ".log")
     log.write_text(proc.stdout, encoding="utf-8")
     if proc.returncode != 0:
         print(proc.stdout[-3000:], file=sys.stderr)
         raise SystemExit(f"demo step failed (exit {proc.returncode}); its output is in {log}")
     seconds = time.time() - start
-    marker.write_text(json.dumps({"signature": signature, "wall_seconds": seconds}, indent=2) + "\n")
+    marker.write_text(json.dumps({"signature": signature, "finished": True, "wall_seconds": seconds}, indent=2) + "\n")
     return seconds, False
 
 
@@ -103,7 +110,8 @@ def pretrain(s: DemoSettings, upstream: str, train_list: Path) -> tuple[Path, fl
     seconds, reused = _run_step([sys.executable, "run_pretrain.py", "-u", upstream, "-c", str(PRETRAIN_RECIPE),
                                  "--expdir", str(expdir), "--threads", str(s.threads), "--seed", str(s.seed),
                                  "-o", f"data.roots=[{train_list}]", "-o", f"optim.total_steps={s.pretrain_steps}",
-                                 "-o", f"log.save_every={s.pretrain_steps}"], expdir, s.corpus, [PRETRAIN_RECIPE])
+                                 "-o", f"log.save_every={min(PRETRAIN_SAVE_EVERY, s.pretrain_steps)}"], expdir, s.corpus,
+                                [PRETRAIN_RECIPE], resumable=True)
     ckpt = expdir / f"states-{s.pretrain_steps}.ckpt"
     if not ckpt.is_file():
         raise SystemExit(f"pretraining {upstream} finished without its final checkpoint {ckpt}")

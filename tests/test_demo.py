@@ -35,3 +35,25 @@ def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
     assert [(r.phone_accuracy, r.speaker_accuracy) for r in again] == [(r.phone_accuracy, r.speaker_accuracy)
                                                                        for r in rows]
     assert "(8 finished steps reused" in (settings.out / "results.md").read_text()  # 2 pretrainings + 6 tasks
+
+
+@pytest.mark.slow
+def test_interrupted_pretraining_continues_from_its_checkpoint(tmp_path, monkeypatch, capsys):
+    from aalbert.corpus import synthesize
+
+    monkeypatch.setattr(demo, "PRETRAIN_SAVE_EVERY", 2)
+    settings = demo.DemoSettings(out=tmp_path / "out", corpus=tmp_path / "corpus", speakers=2, utterances=4,
+                                 min_words=2, max_words=3, pretrain_steps=4)
+    synthesize(settings.corpus, speakers=2, utterances=4, seed=0, words_per_utterance=(2, 3))
+    train_list = demo._train_list(settings.corpus, tmp_path)
+    ckpt, _, _ = demo.pretrain(settings, "aalbert", train_list)
+    assert ckpt.name == "states-4.ckpt" and (ckpt.parent / "states-2.ckpt").is_file()
+    # as if killed between the checkpoints of steps 2 and 4
+    ckpt.unlink()
+    marker = ckpt.parent.with_name("aalbert.step.json")
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "finished": False}))
+    capsys.readouterr()
+    again, _, reused = demo.pretrain(settings, "aalbert", train_list)
+    assert again.is_file() and not reused
+    assert "continuing the interrupted step" in capsys.readouterr().out
+    assert "resuming from states-2.ckpt" in (ckpt.parent.with_name("aalbert.log")).read_text()
