@@ -228,10 +228,10 @@ class Trainer:
                 for waves, failed in self._loader():
                     self.position += 1
                     used += bool(waves)
-                    if failed:
-                        for problem in failed:
+                    for problem in failed:
+                        if problem not in self.skipped:  # a broken file fails again every epoch: count it once
                             warnings.warn(f"skipping {problem}", stacklevel=1)
-                        self.skipped.extend(failed)
+                            self.skipped.append(problem)
                     if not waves:
                         if self.dist.enabled:
                             raise RuntimeError(f"every file of a batch failed to load ({'; '.join(failed)}); "

@@ -147,3 +147,17 @@ def test_bf16_autocast_and_mel_target_with_stacking(tmp_path, corpus_dir):
     assert t.model.head.output.out_features == 80 * 3
     up = load_upstream("aalbert_local", ckpt=checkpoints.checkpoint_path(tmp_path / "exp", 3))
     assert up.encoder.config.downsample_rate == 3 and up.feature_config.target.feat_type == "mel"
+
+
+def test_a_file_that_fails_every_epoch_is_counted_once(tmp_path, corpus_dir):
+    # a valid header (the scan accepts it) but a truncated body: decoding fails at every epoch
+    path = sorted(corpus_dir.rglob("*.flac"))[0]
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 9}, log={"save_every": 9})
+    t = Trainer(cfg, tmp_path / "exp", progress=False)
+    assert len(t.corpus.paths) == 6  # the scan did not see the damage
+    with pytest.warns(UserWarning, match=path.name):
+        t.train()
+    assert t.epoch >= 2 and len(t.skipped) == 1
+    assert load_checkpoint(checkpoints.checkpoint_path(tmp_path / "exp", 9))["Skipped_Files"] == 1
