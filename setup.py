@@ -26,10 +26,15 @@ setup(
         "tensorboardX",
         "editdistance",
         "matplotlib",
+        # MFA TextGrids (phone tier) for phone alignments: a maintained reader, not a hand-written parser
+        "praatio>=6",
     ],
     extras_require={
+        # Lhotse manifests as a corpus format (data.format=lhotse)
+        "lhotse": ["lhotse>=1.20"],
         "test": [
             "pytest",
+            "lhotse>=1.20",  # the lhotse reader is tested in CI
             # reference implementation, compared against in tests and benchmarks only
             "s3prl==0.4.18",
             "filelock",
@@ -44,5 +49,7 @@ setup(
         "console_scripts": [
             "aalbert-hub=aalbert.hub:main",
         ],
+        # third-party corpus readers register here: name = "package.module:read"
+        # (see docs/adding_a_corpus.md); the built-in ones are in aalbert.corpus.registry
     },
 )

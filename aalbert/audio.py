@@ -26,16 +26,26 @@ class AudioError(ValueError):
         super().__init__(f"{path}: {problem}")
 
 
-def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
-    """Read a mono wave as float32 in [-1, 1]; ``AudioError`` if unreadable, empty or off-rate."""
+def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, start: int = 0,
+               frames: int | None = None) -> torch.Tensor:
+    """Read a mono wave as float32 in [-1, 1]; ``AudioError`` if unreadable, empty or off-rate.
+
+    ``start`` / ``frames`` read a segment (Kaldi ``segments``, Lhotse cuts) without decoding the
+    rest of the recording; a segment running past the end of the file is an error.
+    """
     try:
-        data, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        data, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True, start=start,
+                                         frames=-1 if frames is None else frames)
     except (RuntimeError, soundfile.LibsndfileError, OSError) as err:
         raise AudioError(path, f"cannot read audio ({err})") from err
     if file_rate != sample_rate:
         raise AudioError(path, f"sample rate is {file_rate} Hz, expected {sample_rate} Hz (resample it first)")
+    if frames is not None and data.shape[0] < frames:
+        raise AudioError(path, f"segment of {frames} samples from sample {start} runs past the end of the file "
+                               f"({start + data.shape[0]} samples)")
     if data.shape[0] == 0:
-        raise AudioError(path, "audio file is empty (0 samples)")
+        raise AudioError(path, "audio file is empty (0 samples)" if not start else
+                         f"segment starting at sample {start} is empty")
     wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     if not np.isfinite(wave).all():
         raise AudioError(path, "audio holds NaN or infinite samples")

@@ -132,7 +132,8 @@ def downstream(s: DemoSettings, upstream: str, ckpt: Path | None, task: str,
                                  "-o", f"runner.eval_step={max(1, s.downstream_steps // 4)}",
                                  "-o", f"optimizer.lr={s.downstream_lr}",
                                  "-o", f"runner.feature_cache={feature_cache}"],
-                                expdir, s.corpus, [task_config] + ([ckpt] if ckpt is not None else []))
+                                expdir, s.corpus, [task_config] + ([ckpt] if ckpt is not None else []),
+                                resumable=True)
     return json.loads((expdir / "results.json").read_text()), seconds, reused
 
 

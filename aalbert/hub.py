@@ -30,7 +30,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from aalbert.download import cached_download
+from aalbert.download import cached_download, sha256_of
 from aalbert.upstream import factory, pretrained
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
 from aalbert.upstream.fbank import FbankUpstream
@@ -154,6 +154,40 @@ def load_upstream(name: str, ckpt: str | Path | None = None, **kwargs) -> nn.Mod
         builder = plugins[name].load()
         return builder(ckpt=ckpt, **kwargs) if ckpt is not None else builder(**kwargs)
     raise _unknown(name)
+
+
+_HASHES: dict[tuple, str] = {}
+
+
+def file_sha256(path: str | Path) -> str:
+    """A file's sha256, computed once per (path, size, mtime) in this process."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = sha256_of(path)
+    return _HASHES[key]
+
+
+def upstream_identity(name: str, ckpt: str | Path | None = None) -> dict:
+    """What decides an upstream's weights: its name and the content of its checkpoint.
+
+    A pretrained name stands for its published file; a checkpoint file is identified by its
+    sha256, not its path or date, so a file replaced in place is another upstream. A random
+    model's weights come from the run's seed, which the run's config records.
+    """
+    kind = kind_of(name)
+    if kind == "pretrained":
+        model = pretrained.find_pretrained(name)
+        return {"name": name, "kind": kind, "pretrained": model.name, "url": model.url}
+    identity: dict = {"name": name, "kind": kind}
+    if ckpt is not None:
+        path = Path(ckpt)
+        if kind != "url" and path.is_file():
+            identity.update(ckpt=str(path.resolve()), sha256=file_sha256(path))
+        else:
+            identity["ckpt"] = str(ckpt)
+    return identity
 
 
 def describe(model: nn.Module) -> dict:

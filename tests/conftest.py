@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -10,6 +11,12 @@ import torch
 
 from speech_waves import make_speech_like  # noqa: E402  (tests/ is on sys.path)
 
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _corpus_scan_cache_in_tmp(tmp_path_factory):
+    """Corpus scan manifests (aalbert.corpus.scan_cache) go to a temporary folder, not ~/.cache."""
+    os.environ["AALBERT_CACHE_DIR"] = str(tmp_path_factory.mktemp("aalbert_cache"))
 
 
 @pytest.fixture

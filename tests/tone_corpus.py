@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import numpy as np
 import soundfile
+
+from aalbert.corpus.frames import segment_frame_labels
 
 SR = 16000
 PHONES = ["sil", "aa", "iy", "s", "m"]
@@ -22,10 +26,13 @@ def make_tone_corpus(root: Path, speakers: int = 3, utterances: int = 10, seed: 
     """LibriSpeech layout; phones are tones, speakers differ by a constant extra tone.
 
     Writes ``alignment/converted_aligned_phones.txt`` + ``alignment/phones.txt`` (s3prl's
-    format, one label per 10 ms frame, labelled at the frame centre) leaving out ``unaligned``.
+    format, one label per 10 ms frame by the project's convention, aalbert.corpus.frames) leaving
+    out ``unaligned``, and ``tone_segments.json`` (uttid -> [start, end, phone] in samples) from
+    which tests write the same corpus in other layouts.
     """
     rng = np.random.default_rng(seed)
     lines = []
+    timed: dict[str, list[list]] = {}
     for s in range(speakers):
         spk = str(100 + s)
         folder = root / "train-tiny" / spk / "7"
@@ -34,7 +41,7 @@ def make_tone_corpus(root: Path, speakers: int = 3, utterances: int = 10, seed: 
             uttid = f"{spk}-7-{u:04d}"
             segs = [0] + list(rng.integers(1, len(PHONES), size=5)) + [0]
             durs = rng.integers(1200, 2800, size=len(segs))  # 75..175 ms
-            wave, seg_of_sample = [], []
+            wave, segments, position = [], [], 0
             for k, (ph, n) in enumerate(zip(segs, durs)):
                 t = np.arange(n) / SR
                 x = 0.02 * rng.standard_normal(n)
@@ -42,15 +49,17 @@ def make_tone_corpus(root: Path, speakers: int = 3, utterances: int = 10, seed: 
                     x += 0.5 * np.sin(2 * np.pi * PHONE_TONES[ph] * t + rng.uniform(0, 6))
                 x += 0.2 * np.sin(2 * np.pi * SPEAKER_TONES[s % len(SPEAKER_TONES)] * t)
                 wave.append(x)
-                seg_of_sample += [ph] * n
+                segments.append((position, position + int(n), int(ph)))
+                position += int(n)
             wave = np.concatenate(wave).astype(np.float32)
             soundfile.write(folder / f"{uttid}.flac", wave, SR)
-            n_frames = -(-len(wave) // 160)
-            labels = [seg_of_sample[min(160 * i + 80, len(wave) - 1)] for i in range(n_frames)]
+            labels = segment_frame_labels(segments, len(wave), fill=0)
             if uttid not in unaligned:
+                timed[uttid] = [[s, e, PHONES[p]] for s, e, p in segments]
                 lines.append(uttid + " " + " ".join(map(str, labels)))
     align = root / "alignment"
     align.mkdir(exist_ok=True)
     (align / "converted_aligned_phones.txt").write_text("\n".join(lines) + "\n")
     (align / "phones.txt").write_text("".join(f"{i} {p}\n" for i, p in enumerate(PHONES)))
+    (root / "tone_segments.json").write_text(json.dumps(timed))
     return root

@@ -23,7 +23,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from aalbert.audio import SAMPLE_RATE, find_audio_files, load_audio
+from aalbert.audio import SAMPLE_RATE
+from aalbert.corpus.sources import describe, utterances_from_sources
+from aalbert.corpus.utterance import Utterance, load_utterance_audio
 
 from .jsd import LN2, JSDAccumulator
 
@@ -36,7 +38,7 @@ PNG_NAME = "attention_jsd.png"
 class AttentionConfig:
     upstream: str = "aalbert"
     ckpt: str | None = None
-    data: list[str] = field(default_factory=list)   # folders, audio files or .txt file lists
+    data: list[str] = field(default_factory=list)   # folders, audio files, .txt file lists or FORMAT:PATH corpora
     num_utterances: int = 20
     batch_size: int = 1                             # 1 = no padding at all; larger pads to the longest
     max_seconds: float | None = None                # crop each wave to its first N seconds
@@ -67,18 +69,20 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def select_files(data: list[str], num_utterances: int) -> list[Path]:
+def select_files(data: list[str], num_utterances: int) -> list[Utterance]:
+    """The first ``num_utterances`` utterances of ``data`` (sorted paths, or a corpus's utterance ids)."""
     if not data:
-        raise ValueError("no data given: pass --data with a folder, audio files or a file list")
-    files = find_audio_files(data)
-    if not files:
+        raise ValueError("no data given: pass --data with a folder, audio files, a file list or FORMAT:PATH")
+    utterances = utterances_from_sources(data)
+    if not utterances:
         raise FileNotFoundError(f"no .flac or .wav files under {', '.join(data)}")
-    return files[:num_utterances]
+    return utterances[:num_utterances]
 
 
 @torch.no_grad()
-def attention_jsd(upstream: nn.Module, files: list[Path], batch_size: int = 1, max_seconds: float | None = None,
-                  device: torch.device | str = "cpu", progress: bool = True) -> AttentionJSD:
+def attention_jsd(upstream: nn.Module, files: list[Path | Utterance], batch_size: int = 1,
+                  max_seconds: float | None = None, device: torch.device | str = "cpu",
+                  progress: bool = True) -> AttentionJSD:
     """Run ``upstream`` (eval mode: dropout would perturb the maps) over ``files`` and pool the JSD."""
     num_layers = int(getattr(upstream, "num_layers", 0))
     if num_layers < 1:
@@ -89,7 +93,7 @@ def attention_jsd(upstream: nn.Module, files: list[Path], batch_size: int = 1, m
     acc = JSDAccumulator(num_layers)
     batches = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
     for batch in tqdm(batches, desc="attention", unit="batch", disable=not progress):
-        wavs = [load_audio(p)[:crop].to(device) for p in batch]
+        wavs = [_load(p)[:crop].to(device) for p in batch]
         out = upstream(wavs, output_attentions=True)
         attentions = out.get("attentions")
         if not attentions:
@@ -97,7 +101,11 @@ def attention_jsd(upstream: nn.Module, files: list[Path], batch_size: int = 1, m
         acc.add_batch(attentions, out["lengths"])
         del out, attentions  # the maps are the big part: free them before the next batch
     return AttentionJSD(acc.matrix(), [f"layer {i}" for i in range(1, num_layers + 1)], acc.utterances,
-                        acc.queries, [str(p) for p in files])
+                        acc.queries, [describe(p) if isinstance(p, Utterance) else str(p) for p in files])
+
+
+def _load(item: Path | Utterance):
+    return load_utterance_audio(item if isinstance(item, Utterance) else Utterance(Path(item).stem, Path(item), ""))
 
 
 def write_outputs(result: AttentionJSD, config: AttentionConfig, out_dir: str | Path,
@@ -146,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run_attention.py", description=__doc__.split("\n\n")[0])
     p.add_argument("-u", "--upstream", default="aalbert", help="hub name (python -m aalbert.hub list)")
     p.add_argument("-k", "--ckpt", default=None, help="checkpoint for *_local upstreams")
-    p.add_argument("--data", nargs="+", required=True, help="audio folder(s), files or .txt file lists")
+    p.add_argument("--data", nargs="+", required=True,
+                   help="audio folder(s), files, .txt file lists or corpora as FORMAT:PATH (e.g. kaldi:data/train)")
     p.add_argument("-n", "--num-utterances", type=int, default=20, help="first N files in sorted order")
     p.add_argument("-b", "--batch-size", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")

@@ -4,8 +4,8 @@
         --data data/LibriSpeech --out result/probe
 
 Data, labels and splits come from the downstream package exactly as a downstream task reads
-them (LibriSpeech layout, s3prl alignment + phone list, split lists or a seeded 8:1:1 split per
-speaker). The upstream runs once; every hidden state (0 = input representation .. L) is cached
+them (any corpus reader: ``--format librispeech|timit|kaldi|lhotse``; split lists, or the
+task's seeded 8:1:1 split: speaker-disjoint for phones, per speaker for speakers). The upstream runs once; every hidden state (0 = input representation .. L) is cached
 (``--cache-dir`` for sets too big for memory) and each probe is trained on each of them.
 Writes ``probe_results.csv`` / ``probe_results.json`` (one row per layer x probe: dev and
 test accuracy) and ``probe_accuracy.png`` (test accuracy against layer, one line per probe).
@@ -25,6 +25,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from aalbert.atomic import write_text_atomic
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import Corpus, load_corpus
 from aalbert.downstream.expert import Expert, TaskContext
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 CSV_NAME = "probe_results.csv"
 JSON_NAME = "probe_results.json"
 PNG_NAME = "probe_accuracy.png"
+PROGRESS_NAME = "probe_progress.json"  # finished probes, kept as they finish (an interrupted run resumes)
 TASKS: dict[str, type[Expert]] = {"phone": FrameClassifierExpert, "speaker": SpeakerUtteranceExpert}
 
 
@@ -82,7 +84,7 @@ def run(config: ProbingConfig, out_dir: str | Path, upstream: nn.Module | None =
     from .attention import resolve_device
 
     device = resolve_device(config.device)
-    corpus = load_corpus(config.data, needs_phones=config.task == "phone")
+    corpus = load_corpus(config.data, TASKS[config.task].task_data())
     if upstream is None:
         from aalbert.hub import load_upstream  # late: the hub imports every upstream family
 
@@ -101,29 +103,76 @@ def run(config: ProbingConfig, out_dir: str | Path, upstream: nn.Module | None =
     cache = FeatureCache(num_states, config.cache_dir)
     everything = [u for split in ("train", "dev", "test") for u in corpus.splits[split]]
     # a randomly initialised hub model is built from the training seed (see above)
-    manifest = cache_manifest(config.upstream, config.ckpt, config.train.seed, pool, config.data.root)
+    manifest = cache_manifest(config.upstream, config.ckpt, config.train.seed, pool)
     fill_cache(upstream, everything, cache, manifest, pool, config.extract_batch_size, device, progress)
     del upstream  # only cached features are needed from here on
     if device.type == "cuda":
         torch.cuda.empty_cache()
 
     expert_class = TASKS[config.task]
+    progress_file = ProbeProgress(Path(out_dir) / PROGRESS_NAME, config, upstream_fingerprint(config))
     rows = []
     for layer in layers:
-        splits = {s: SplitFeatures(corpus.splits[s], cache.layer(layer, [u.uttid for u in corpus.splits[s]]))
-                  for s in ("train", "dev", "test")}
-        context = TaskContext(splits["train"].features[0].shape[-1], downsample_rate, corpus)
+        splits = None
         for name in config.probes:
-            result = train_probe(expert_class, context, probe_depth(name), splits, config.train, device,
-                                 desc=f"layer {layer} {name}", progress=progress)
-            metric = expert_class.main_metric
-            rows.append({"layer": layer, "probe": name, "hidden_layers": probe_depth(name),
-                         f"dev_{metric}": result.dev[metric], f"test_{metric}": result.test[metric],
-                         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "steps": result.steps})
-            log.info("layer %d %s: dev %s %.4f, test %.4f", layer, name, metric, result.dev[metric],
-                     result.test[metric])
+            row = progress_file.done(layer, name)
+            if row is None:
+                if splits is None:
+                    splits = {s: SplitFeatures(corpus.splits[s], cache.layer(layer, [u.uttid for u in corpus.splits[s]]))
+                              for s in ("train", "dev", "test")}
+                context = TaskContext(splits["train"].features[0].shape[-1], downsample_rate, corpus)
+                result = train_probe(expert_class, context, probe_depth(name), splits, config.train, device,
+                                     desc=f"layer {layer} {name}", progress=progress)
+                metric = expert_class.main_metric
+                row = {"layer": layer, "probe": name, "hidden_layers": probe_depth(name),
+                       f"dev_{metric}": result.dev[metric], f"test_{metric}": result.test[metric],
+                       "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "steps": result.steps}
+                progress_file.add(row)  # kept at once: an interrupted run redoes only unfinished probes
+                log.info("layer %d %s: dev %s %.4f, test %.4f", layer, name, metric, result.dev[metric],
+                         result.test[metric])
+            else:
+                log.info("layer %d %s: done in an earlier run (%s)", layer, name, progress_file.path)
+            rows.append(row)
     write_outputs(rows, config, corpus, info, out_dir)
     return rows
+
+
+def upstream_fingerprint(config: ProbingConfig) -> dict:
+    from aalbert.hub import upstream_identity
+
+    try:
+        return upstream_identity(config.upstream, config.ckpt)
+    except (OSError, ValueError):
+        return {"name": config.upstream, "ckpt": config.ckpt}
+
+
+class ProbeProgress:
+    """Finished (layer, probe) results of one probing setup, written as each probe finishes.
+
+    Rows are reused only by a run with the same settings (apart from which layers and probes
+    it asks for) and the same upstream (checkpoint content): each probe is seeded on its own,
+    so a finished row is what a fresh run would compute.
+    """
+
+    def __init__(self, path: Path, config: ProbingConfig, upstream: dict):
+        settings = {k: v for k, v in asdict(config).items() if k not in ("layers", "probes", "device",
+                                                                         "extract_batch_size", "cache_dir")}
+        self.path, self.key = path, json.loads(json.dumps({"settings": settings, "upstream": upstream}, default=str))
+        self.rows: list[dict] = []
+        if path.is_file():
+            try:
+                saved = json.loads(path.read_text())
+            except ValueError:
+                saved = {}
+            if saved.get("key") == self.key:
+                self.rows = list(saved.get("rows", []))
+
+    def done(self, layer: int, probe: str) -> dict | None:
+        return next((r for r in self.rows if r["layer"] == layer and r["probe"] == probe), None)
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        write_text_atomic(self.path, json.dumps({"key": self.key, "rows": self.rows}, indent=1) + "\n")
 
 
 def write_outputs(rows: list[dict], config: ProbingConfig, corpus: Corpus, upstream_info: dict,
@@ -165,7 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probes", default=",".join(PROBES), help=f"comma-separated, from {', '.join(PROBES)}")
     p.add_argument("--layers", default=None, help="comma-separated hidden-state indices (default: all)")
     d = p.add_argument_group("data (read as the downstream package reads it)")
-    d.add_argument("--data", required=True, help="corpus root (LibriSpeech layout)")
+    d.add_argument("--data", required=True, help="corpus root (folder, Kaldi data dir or Lhotse manifest)")
+    d.add_argument("--format", default="librispeech", help="corpus reader: librispeech, timit, kaldi, lhotse, ...")
+    d.add_argument("--split-policy", default="task", choices=["task", "per_speaker", "disjoint_speakers"],
+                   help="default split without split lists (task: phones speaker-disjoint, speakers per speaker)")
     d.add_argument("--subsets", default=None, help="comma-separated subsets under the root")
     d.add_argument("--alignment", default=None, help="alignment file or folder (default ROOT/alignment)")
     d.add_argument("--phone-list", default=None, help="phone list (default: beside the alignment)")
@@ -196,8 +248,9 @@ def config_from_args(args: argparse.Namespace) -> ProbingConfig:
         layer_ids = None if layers is None else [int(v) for v in layers]
     except ValueError as err:
         raise ValueError(f"--layers must be comma-separated integers, got {args.layers!r}") from err
-    data = DataConfig(root=args.data, subsets=_csv(args.subsets) or [], alignment=args.alignment,
-                      phone_list=args.phone_list, splits=args.splits, split_seed=args.split_seed)
+    data = DataConfig(format=args.format, root=args.data, subsets=_csv(args.subsets) or [], alignment=args.alignment,
+                      phone_list=args.phone_list, splits=args.splits, split_seed=args.split_seed,
+                      split_policy=args.split_policy)
     train = ProbeTrainConfig(epochs=args.epochs, max_steps=args.max_steps, batch_size=args.batch_size, lr=args.lr,
                              weight_decay=args.weight_decay, patience=args.patience, hidden_size=args.hidden_size,
                              dropout=args.dropout, seed=args.seed)

@@ -1,4 +1,11 @@
-"""A synthetic mini-LibriSpeech with exact phone alignments, made offline with eSpeak NG.
+"""Corpora: the reader interface every command uses, and a synthetic mini-LibriSpeech.
+
+Reading a corpus: ``aalbert.corpus.registry.read_corpus(CorpusSpec(format, roots))`` with a
+reader found by name (librispeech, timit, kaldi, lhotse, or a plugin of the entry-point group
+``aalbert.corpus``); see docs/adding_a_corpus.md. Frame labels follow
+:mod:`aalbert.corpus.frames`.
+
+The synthetic corpus has exact phone alignments and is made offline with eSpeak NG:
 
     from aalbert.corpus import synthesize
     root = synthesize("data/synth40", speakers=40, utterances=25, seed=0)

@@ -13,10 +13,10 @@ from typing import Sequence
 
 import numpy as np
 
+from . import frames
 from .espeak import PhonemeEvent
 from .phones import MERGE_WITH_PREVIOUS, PHONE_ID, SILENCE, STOPS, fold
 
-HOP = 160                 # samples per 10 ms frame at 16 kHz
 MIN_CLOSURE = 22          # zero runs shorter than 1 ms at 22050 Hz are zero crossings, not closures
 
 
@@ -78,20 +78,11 @@ def rescale(segs: list[Segment], num: int, den: int, length: int) -> list[Segmen
 
 def num_frames(num_samples: int) -> int:
     """Frames our feature extractor produces (centred STFT, hop 160): one per hop, plus one."""
-    return num_samples // HOP + 1
+    return frames.num_frames(num_samples)
 
 
 def frame_labels(segs: list[Segment], num_samples: int) -> list[int]:
-    """Phone id per frame: frame i takes the phone at sample 160 i.
-
-    Our feature extractor (like s3prl's) uses a centred STFT, so frame i's analysis window is
-    centred on sample 160 i; labelling at that sample keeps labels and features aligned (the
-    "[10i, 10i+10) ms, phone at its centre" convention would sit half a frame late).
-    A centre past the audio (cannot happen with num_samples // 160 + 1 frames) would be silence.
-    """
-    starts = np.array([s.start for s in segs])
-    ids = np.array([PHONE_ID[s.phone] for s in segs])
-    centres = np.arange(num_frames(num_samples)) * HOP
-    labels = ids[np.searchsorted(starts, centres, side="right") - 1]
-    labels[centres >= num_samples] = PHONE_ID[SILENCE]
-    return labels.tolist()
+    """Phone id per frame, by the project's one convention (:mod:`aalbert.corpus.frames`):
+    frame i takes the phone at sample 160 i, the centre of the feature extractor's frame i."""
+    return frames.segment_frame_labels([(s.start, s.end, PHONE_ID[s.phone]) for s in segs], num_samples,
+                                       fill=PHONE_ID[SILENCE])

@@ -10,16 +10,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
-from aalbert.config import ConfigError
+from aalbert.config import ConfigError, to_dict
+from aalbert.experiment import claim, experiment_dir, make_record, move_aside
 
 from . import distributed as dist
 from .registry import UnknownTaskError, available_tasks
 from .runner import Runner, build_config, load_experiment_config
+from .training import TrainingInterrupted
 
 DEFAULT_RESULT_DIR = Path("result/downstream")
+# what a resume (-e) may change without making it another experiment
+RESUME_MAY_CHANGE = ("runner.total_steps", "runner.eval_step", "runner.log_step", "runner.num_workers",
+                     "runner.eval_batch_size", "runner.save_minutes", "runner.feature_cache")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -37,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("-n", "--name", help="experiment name: expdir is result/downstream/NAME")
     p.add_argument("--expdir", help="experiment folder (instead of -n)")
     p.add_argument("-e", "--past-exp", help="experiment folder to resume training from or to evaluate")
+    p.add_argument("--overwrite", action="store_true",
+                   help="train anew in a folder that holds another run (its contents are moved aside to "
+                        "FOLDER.old-TIME, never deleted)")
     p.add_argument("--seed", type=int)
     p.add_argument("--data", help="corpus root (sets data.root)")
     p.add_argument("--label-fraction", type=float, help="fraction of training utterances to use (0.001..1)")
@@ -76,12 +85,20 @@ def run(argv: list[str] | None = None) -> dict:
             raise SystemExit("training a new experiment needs -u UPSTREAM and -d TASK")
         if not (args.name or args.expdir):
             raise SystemExit("name the experiment with -n NAME (or --expdir DIR)")
-        expdir = Path(args.expdir) if args.expdir else DEFAULT_RESULT_DIR / args.name
+        expdir = experiment_dir(DEFAULT_RESULT_DIR, args.name, args.expdir)
         config = build_config(args.downstream, args.config, overrides, upstream=args.upstream,
                               upstream_ckpt=args.upstream_ckpt, finetune=args.finetune or None)
+    record = None
+    if args.mode == "train":
+        record = experiment_record(config)
+        decision = claim(expdir, record, resuming=bool(args.past_exp), overwrite=args.overwrite,
+                         may_change=RESUME_MAY_CHANGE)
     dist.init_from_env()
     try:
-        runner = Runner(config, expdir)
+        if record is not None and decision.action == "overwrite" and dist.is_main():
+            print(f"--overwrite: moved the old contents of {expdir} to {move_aside(expdir)}", file=sys.stderr)
+        dist.barrier()
+        runner = Runner(config, expdir, record=record)
         results = runner.train() if args.mode == "train" else runner.evaluate()
     finally:
         dist.cleanup()
@@ -90,12 +107,29 @@ def run(argv: list[str] | None = None) -> dict:
     return results
 
 
+def experiment_record(config) -> dict:
+    """What makes a downstream experiment: its resolved config and the upstream's identity."""
+    from aalbert.hub import upstream_identity  # late: the hub imports every upstream family
+
+    return make_record("downstream", to_dict(config), upstream=upstream_identity(config.upstream, config.upstream_ckpt))
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # the training loop saves a resumable state, then stops
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         run(argv)
+    except TrainingInterrupted as stop:
+        print(f"\n{stop}", file=sys.stderr)
+        return 130
     except (UnknownTaskError, ConfigError, FileNotFoundError, ValueError) as err:
         # user errors: one clear line, no traceback (AudioError, LabelLengthError are ValueErrors)
         print(f"error: {err}", file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0

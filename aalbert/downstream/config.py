@@ -25,11 +25,14 @@ class RunnerConfig:
     # "none", "memory" (all of them in RAM: small corpora) or a folder (on disk, shared by the
     # tasks that use the same upstream and corpus; one file per utterance and hidden state)
     feature_cache: str = "none"
+    save_minutes: float = 5.0     # also write last.ckpt every this many minutes of wall time (0: only at evals)
 
     def __post_init__(self):
         for name in ("total_steps", "eval_step", "log_step", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"runner.{name} must be >= 1, got {getattr(self, name)}")
+        if self.save_minutes < 0:
+            raise ValueError(f"runner.save_minutes must be >= 0, got {self.save_minutes}")
         if not self.feature_cache:
             raise ValueError('runner.feature_cache must be "none", "memory" or a folder, got an empty string')
 
@@ -50,19 +53,38 @@ class FeaturizerConfig:
 
 @dataclass
 class DataConfig:
-    format: Literal["librispeech", "timit"] = "librispeech"
-    root: str = "data/LibriSpeech"
+    """Which corpus, which labels, which split (see docs/adding_a_corpus.md)."""
+    format: str = "librispeech"   # a corpus reader: librispeech, timit, kaldi, lhotse or a plugin's
+    root: str = "data/LibriSpeech"  # corpus folder, Kaldi data dir, or Lhotse manifest (file or folder)
+    more_roots: list[str] = field(default_factory=list)  # pooled with root, same format (Kaldi train + test)
     subsets: list[str] = field(default_factory=list)   # LibriSpeech subsets under root; empty = all
-    alignment: str | None = None  # file or folder; None = ROOT/alignment when it exists
-    phone_list: str | None = None  # None = found beside the alignment
-    splits: str | None = None     # folder with train/dev/test.txt; None = ROOT/splits or a seeded 8:1:1
+    wav_root: str | None = None   # Kaldi: folder relative wav.scp paths start from (default: found)
+    alignment: str | None = None  # s3prl alignment file/folder or MFA TextGrid folder; None = ROOT/alignment
+    phone_list: str | None = None  # None = found beside an s3prl alignment, or collected from the labels
+    textgrid_tier: str = "phones"
+    transcripts: str | None = None  # phone sequences for CTC: "UTTID PHONE PHONE ..." lines
+    lexicon: str | None = None    # CTC from words (Kaldi text, trans.txt, Lhotse text): "WORD PHONE ..." lines
+    fold_phone_marks: bool = True  # AH0 -> AH, T_B -> T in TextGrids, transcripts, lexicons, Lhotse
+    timit_phone_set: int = 39     # TIMIT's 61 phones folded to 39 or 48 classes
+    label_tolerance_s: float = 0.5  # timed labels may miss (or overrun) the audio end by this much
+    splits: str | None = None     # folder with train/dev/test.txt; None = ROOT/splits, else split_policy
+    split_policy: Literal["task", "per_speaker", "disjoint_speakers"] = "task"  # task: speaker tasks per
+    # speaker (each speaker's utterances 8:1:1), phone tasks speaker-disjoint (speakers 8:1:1)
     split_seed: int = 1337
     label_fraction: float = 1.0   # fraction of training utterances used (low-resource curves)
     silence_phones: list[str] = field(default_factory=lambda: ["sil", "sp", "spn", "SIL", "<sil>", "h#"])
+    scan_cache: bool = True       # keep audio lengths per corpus in ~/.cache/aalbert (AALBERT_CACHE_DIR)
 
     def __post_init__(self):
         if not 0.001 <= self.label_fraction <= 1.0:
             raise ValueError(f"data.label_fraction must be in [0.001, 1.0], got {self.label_fraction}")
+
+    def corpus_spec(self):
+        from aalbert.corpus.spec import CorpusSpec
+
+        return CorpusSpec(format=self.format, roots=[self.root, *self.more_roots], subsets=list(self.subsets),
+                          wav_root=self.wav_root, timit_phone_set=self.timit_phone_set,
+                          label_tolerance_s=self.label_tolerance_s, use_scan_cache=self.scan_cache)
 
 
 @dataclass

@@ -39,6 +39,8 @@ def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[i
 class PhoneCTCExpert(Expert):
     Config = CTCConfig
     needs_phones = True
+    phone_labels = "sequence"           # CTC needs the phones in order, not their timing
+    split_policy = "disjoint_speakers"
     main_metric = "per"
     higher_is_better = False
 
@@ -51,7 +53,10 @@ class PhoneCTCExpert(Expert):
                               c.hidden_size, c.dropout)
 
     def targets(self, batch: Batch) -> list[list[int]]:
-        return [phone_sequence(p, self.context.corpus.silence_ids) for p in batch.phones]
+        """The corpus's phone sequences; frame labels (repeats merged, silence dropped) otherwise."""
+        sequences = batch.phone_sequences or [None] * len(batch.phones)
+        return [seq if seq is not None else phone_sequence(p, self.context.corpus.silence_ids)
+                for seq, p in zip(sequences, batch.phones)]
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         refs = self.targets(batch)

@@ -16,7 +16,7 @@ from torch import nn
 
 from aalbert.config import from_dict
 
-from .data import Batch, Corpus
+from .data import Batch, Corpus, TaskData
 
 SAMPLES_PER_LABEL_FRAME = 160  # alignments are at 10 ms, 16 kHz
 
@@ -48,6 +48,12 @@ class Expert(nn.Module):
 
     Config: ClassVar[type]            # dataclass of the ``model`` section
     needs_phones: ClassVar[bool] = False
+    # with needs_phones: "frames" (a label per 10 ms frame) or "sequence" (phones in order: CTC)
+    phone_labels: ClassVar[str] = "frames"
+    # the default split when the corpus has no split lists: "per_speaker" (each speaker's
+    # utterances 8:1:1) or "disjoint_speakers" (speakers 8:1:1: test voices are unseen)
+    split_policy: ClassVar[str] = "per_speaker"
+    speaker_classes: ClassVar[bool] = False   # predicts speakers: dev/test speakers must be in train
     main_metric: ClassVar[str] = "accuracy"
     higher_is_better: ClassVar[bool] = True
 
@@ -55,6 +61,11 @@ class Expert(nn.Module):
         super().__init__()
         self.context = context
         self.config = from_dict(self.Config, config, where="model")
+
+    @classmethod
+    def task_data(cls) -> TaskData:
+        """What this task needs from the corpus (labels, default split)."""
+        return TaskData(cls.phone_labels if cls.needs_phones else "none", cls.split_policy, cls.speaker_classes)
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         raise NotImplementedError

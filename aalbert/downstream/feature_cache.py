@@ -3,13 +3,21 @@
 A frozen upstream in eval mode is a fixed function of the audio, so running it again every
 epoch (downstream training) or for every layer and probe (probing) repeats the same work.
 Here the upstream runs once per utterance and its hidden states are kept: in memory, or on
-disk as one ``.pt`` per utterance and hidden state (``CACHE/layer_03/UTTID.pt``) so that
-several tasks can share them and a reader of one layer touches only that layer's files.
+disk as one ``.pt`` per utterance and hidden state so that several tasks can share them and a
+reader of one layer touches only that layer's files.
 
-A disk cache carries a manifest saying whose features it holds (upstream, checkpoint, audio
-root, pooling). Opening it for anything else empties it first; each file is written
-atomically, so after a crash every file present is complete and only the missing utterances
-are extracted again.
+On disk nothing stale is ever read and nothing foreign is ever deleted:
+
+* the folder is marked as a feature cache (``aalbert_feature_cache.json``); a folder holding
+  anything else is refused, never emptied;
+* each upstream gets its own sub-folder, named by a hash of its identity (the checkpoint's
+  content hash, not its path or date; the pooling), so runs with different upstreams share
+  one folder side by side, even at the same time;
+* each utterance's entry records the identity of the audio it came from (path, size,
+  modification time and a hash of its first and last 64 KiB, plus the segment), written after
+  its feature files: an audio file changed since is extracted again;
+* every file is written to a temporary name and renamed, so a reader never sees half a file
+  and concurrent writers of the same upstream cannot corrupt each other.
 
 ``pool="mean"`` keeps only the mean over each utterance's valid frames (a (1, H) tensor):
 for utterance-level probes that is all they use, and it is T times smaller.
@@ -17,9 +25,9 @@ for utterance-level probes that is all they use, and it is T times smaller.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import shutil
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -27,29 +35,43 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from aalbert.atomic import torch_save_atomic, write_text_atomic
-from aalbert.audio import audio_info, load_audio
-
-from .data import Utterance
+from aalbert.atomic import remove_stale_temp_files, torch_save_atomic, write_text_atomic
+from aalbert.audio import audio_info
+from aalbert.checkpoint_file import load_checkpoint_file
+from aalbert.config import ConfigError
+from aalbert.corpus.utterance import Utterance, load_utterance_audio
 
 log = logging.getLogger(__name__)
+MARKER = "aalbert_feature_cache.json"
 MANIFEST = "manifest.json"
+FORMAT = 2
 Pool = Literal["none", "mean"]
+_EDGE = 64 * 1024  # bytes hashed at each end of an audio file
 
 
-def cache_manifest(upstream: str, ckpt: str | Path | None, init_seed: int | None, pool: Pool,
-                   audio_root: str | Path) -> dict:
-    """Whose features a disk cache holds: the upstream's name and checkpoint file (or, for a
-    randomly initialised hub model, the seed it was built from), the pooling and the audio."""
-    path = Path(ckpt) if ckpt else None
-    return {
-        "upstream": upstream,
-        "ckpt": str(path.resolve()) if path else None,
-        "ckpt_stat": [path.stat().st_size, path.stat().st_mtime_ns] if path and path.is_file() else None,
-        "init_seed": None if path else init_seed,
-        "pool": pool,
-        "audio_root": str(Path(audio_root).resolve()),
-    }
+def cache_manifest(upstream: str, ckpt: str | Path | None, init_seed: int | None, pool: Pool) -> dict:
+    """Whose features a cache folder holds: the upstream's identity (name and checkpoint content,
+    see aalbert.hub.upstream_identity; for a randomly initialised model, the seed it was built
+    from) and the pooling."""
+    from aalbert.hub import upstream_identity  # late: the hub imports every upstream family
+
+    identity = upstream_identity(upstream, ckpt)
+    random_weights = identity["kind"] not in ("pretrained", "local", "url") and ckpt is None
+    return {"format": FORMAT, "upstream": identity, "init_seed": init_seed if random_weights else None, "pool": pool}
+
+
+def audio_key(utt: Utterance) -> dict:
+    """What identifies the audio an utterance's features came from."""
+    path = Path(utt.path).resolve()
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        digest.update(f.read(_EDGE))
+        if stat.st_size > 2 * _EDGE:
+            f.seek(-_EDGE, 2)
+        digest.update(f.read(_EDGE))
+    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "edges_sha256": digest.hexdigest(),
+            "start": utt.start, "num_samples": utt.num_samples}
 
 
 class FeatureCache:
@@ -57,44 +79,70 @@ class FeatureCache:
 
     def __init__(self, num_hidden_states: int, directory: str | Path | None = None):
         self.num_hidden_states = num_hidden_states
-        self.directory = Path(directory) if directory is not None else None
+        self.root = Path(directory) if directory is not None else None
+        self.directory: Path | None = None  # this upstream's sub-folder, set by open()
         self._memory: list[dict[str, torch.Tensor]] = [{} for _ in range(num_hidden_states)]
+        self._keys: dict[str, dict] = {}
         self.bytes = 0
 
+    def open(self, manifest: dict) -> None:
+        """Bind a disk cache to ``manifest``: its sub-folder of the cache folder."""
+        if self.root is None:
+            return
+        root = self.root
+        marker = root / MARKER
+        if root.is_dir() and any(root.iterdir()) and not marker.is_file():
+            if (root / MANIFEST).is_file() and all(p.name == MANIFEST or p.name.startswith("layer_")
+                                                   for p in root.iterdir()):
+                raise ConfigError(f"feature cache folder {root} holds features in the layout of an older aalbert "
+                                  "(no per-upstream sub-folders); delete the folder to rebuild it in the new layout")
+            raise ConfigError(f"feature cache folder {root} holds files that a feature cache did not write (no "
+                              f"{MARKER}); it is left untouched: give an empty or new folder to runner.feature_cache")
+        if not marker.is_file():
+            write_text_atomic(marker, json.dumps({"format": FORMAT}) + "\n")
+        text = json.dumps(manifest, sort_keys=True)
+        self.directory = root / hashlib.sha256(text.encode()).hexdigest()[:16]
+        remove_stale_temp_files(self.directory, recursive=True)
+        if not (self.directory / MANIFEST).is_file():
+            write_text_atomic(self.directory / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
     def _path(self, layer: int, uttid: str) -> Path:
-        assert self.directory is not None
+        assert self.directory is not None, "open() the disk cache first"
         return self.directory / f"layer_{layer:02d}" / f"{uttid}.pt"
 
-    def open(self, manifest: dict) -> None:
-        """Bind a disk cache to ``manifest``: files made for anything else are deleted first."""
-        if self.directory is None:
-            return
-        path = self.directory / MANIFEST
-        if path.is_file() and json.loads(path.read_text(encoding="utf-8")) == manifest:
-            return
-        if path.is_file():
-            log.info("feature cache %s held features of %s: emptying it", self.directory, path.read_text().strip())
-        for layer_dir in self.directory.glob("layer_*"):
-            shutil.rmtree(layer_dir)
-        write_text_atomic(path, json.dumps(manifest, indent=2) + "\n")
+    def _key_path(self, uttid: str) -> Path:
+        assert self.directory is not None, "open() the disk cache first"
+        return self.directory / "audio" / f"{uttid}.json"
 
-    def put(self, uttid: str, states: list[torch.Tensor]) -> None:
-        """``states``: one (T, H) tensor per hidden state, valid frames only."""
+    def put(self, uttid: str, states: list[torch.Tensor], key: dict | None = None) -> None:
+        """``states``: one (T, H) tensor per hidden state, valid frames only; ``key``: the audio's identity."""
         if len(states) != self.num_hidden_states:
             raise ValueError(f"{uttid}: {len(states)} hidden states, expected {self.num_hidden_states}")
         for layer, h in enumerate(states):
             # clone: a slice of a batch tensor would keep (and save) the whole padded batch
             h = h.detach().to("cpu", torch.float32).contiguous().clone()
             self.bytes += h.numel() * h.element_size()
-            if self.directory is None:
+            if self.root is None:
                 self._memory[layer][uttid] = h
             else:
                 torch_save_atomic(h, self._path(layer, uttid))
+        if self.root is not None:
+            # last: an entry counts only once all its files are there
+            write_text_atomic(self._key_path(uttid), json.dumps(key or {}, sort_keys=True))
 
-    def has(self, uttid: str) -> bool:
-        """Every hidden state of ``uttid`` is cached."""
-        if self.directory is None:
+    def has(self, uttid: str, key: dict | None = None) -> bool:
+        """Every hidden state of ``uttid`` is cached (and, on disk, made from audio with ``key``)."""
+        if self.root is None:
             return uttid in self._memory[-1]
+        path = self._key_path(uttid)
+        if not path.is_file():
+            return False
+        if key is not None:
+            try:
+                if json.loads(path.read_text()) != json.loads(json.dumps(key, sort_keys=True)):
+                    return False
+            except ValueError:
+                return False
         return all(self._path(layer, uttid).is_file() for layer in range(self.num_hidden_states))
 
     def complete(self, uttids: Iterable[str]) -> bool:
@@ -104,7 +152,7 @@ class FeatureCache:
         """The features of ``layer`` for ``uttids``, in that order."""
         if not 0 <= layer < self.num_hidden_states:
             raise IndexError(f"layer {layer} outside 0..{self.num_hidden_states - 1}")
-        if self.directory is None:
+        if self.root is None:
             try:
                 return [self._memory[layer][u] for u in uttids]
             except KeyError as err:
@@ -114,7 +162,10 @@ class FeatureCache:
             path = self._path(layer, u)
             if not path.is_file():
                 raise FileNotFoundError(f"feature cache file missing: {path}")
-            out.append(torch.load(path, weights_only=True))
+            feats = load_checkpoint_file(path)
+            if not isinstance(feats, torch.Tensor) or feats.dim() != 2:
+                raise ConfigError(f"feature cache file {path} does not hold a (frames, hidden) tensor; delete it")
+            out.append(feats)
         return out
 
     def padded(self, uttids: list[str], device: torch.device | str = "cpu") -> tuple[list[torch.Tensor], torch.Tensor]:
@@ -127,7 +178,8 @@ class FeatureCache:
 
 @torch.no_grad()
 def extract_features(upstream: nn.Module, utterances: list[Utterance], cache: FeatureCache, pool: Pool = "none",
-                     batch_size: int = 8, device: torch.device | str = "cpu", progress: bool = True) -> None:
+                     batch_size: int = 8, device: torch.device | str = "cpu", progress: bool = True,
+                     keys: dict[str, dict] | None = None) -> None:
     """Run the frozen ``upstream`` once over ``utterances`` and store every hidden state.
 
     Batches hold utterances of similar length (sorted by the audio headers), so little compute
@@ -136,10 +188,10 @@ def extract_features(upstream: nn.Module, utterances: list[Utterance], cache: Fe
     if pool not in ("none", "mean"):
         raise ValueError(f"pool must be 'none' or 'mean', got {pool!r}")
     upstream = upstream.to(device).eval()  # eval: dropout must not reach frozen features
-    by_length = sorted(utterances, key=lambda u: audio_info(u.path)[0])
+    by_length = sorted(utterances, key=lambda u: audio_info(u.path)[0] if u.num_samples is None else u.num_samples)
     batches = [by_length[i:i + batch_size] for i in range(0, len(by_length), batch_size)]
     for batch in tqdm(batches, desc="features", unit="batch", disable=not progress):
-        out = upstream([load_audio(u.path).to(device) for u in batch])
+        out = upstream([load_utterance_audio(u).to(device) for u in batch])
         hidden, lengths = out["hidden_states"], out["lengths"]
         if len(hidden) != cache.num_hidden_states:
             raise ValueError(f"upstream gave {len(hidden)} hidden states, expected {cache.num_hidden_states}")
@@ -148,7 +200,7 @@ def extract_features(upstream: nn.Module, utterances: list[Utterance], cache: Fe
             states = [h[i, :n] for h in hidden]  # padding frames excluded here, once
             if pool == "mean":
                 states = [h.mean(0, keepdim=True) for h in states]
-            cache.put(utt.uttid, states)
+            cache.put(utt.uttid, states, (keys or {}).get(utt.uttid))
     log.info("cached %d hidden states of %d utterances (%.1f MB so far)", cache.num_hidden_states, len(utterances),
              cache.bytes / 2**20)
 
@@ -156,15 +208,19 @@ def extract_features(upstream: nn.Module, utterances: list[Utterance], cache: Fe
 def fill_cache(upstream: nn.Module, utterances: list[Utterance], cache: FeatureCache, manifest: dict,
                pool: Pool = "none", batch_size: int = 8, device: torch.device | str = "cpu",
                progress: bool = True) -> int:
-    """Make sure every utterance is cached, running the upstream only on the missing ones.
-
-    Returns how many utterances were extracted (0: the cache already held them all).
-    """
+    """Make sure every utterance is cached from its current audio, running the upstream only on
+    the missing or changed ones. Returns how many utterances were extracted."""
     cache.open(manifest)
-    missing = [u for u in utterances if not cache.has(u.uttid)]
+    keys = {u.uttid: audio_key(u) for u in utterances} if cache.root is not None else {}
+    missing = [u for u in utterances if not cache.has(u.uttid, keys.get(u.uttid))]
+    if cache.root is not None:
+        changed = sum(cache._key_path(u.uttid).is_file() for u in missing)
+        if changed:
+            log.warning("feature cache %s: %d utterance(s) whose audio changed since they were cached: extracting "
+                        "them again", cache.directory, changed)
     if len(missing) < len(utterances):
         log.info("feature cache %s: reusing %d of %d utterances", cache.directory or "in memory",
                  len(utterances) - len(missing), len(utterances))
     if missing:
-        extract_features(upstream, missing, cache, pool, batch_size, device, progress)
+        extract_features(upstream, missing, cache, pool, batch_size, device, progress, keys)
     return len(missing)

@@ -25,6 +25,7 @@ class FrameClassifierConfig:
 class FrameClassifierExpert(Expert):
     Config = FrameClassifierConfig
     needs_phones = True
+    split_policy = "disjoint_speakers"  # phones are tested on voices not heard in training
     main_metric = "accuracy"
 
     def __init__(self, context: TaskContext, config: dict):

@@ -6,6 +6,7 @@ split), ``results`` (results.json, the layer-weight chart), ``checkpointing``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from pathlib import Path
@@ -14,14 +15,19 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 
+from aalbert.atomic import remove_stale_temp_files
+from aalbert.checkpoint_file import CheckpointError
 from aalbert.config import from_dict, load_yaml, merge_dicts, parse_overrides, save_config, to_dict
+from aalbert.experiment import write_record
+from aalbert.pretrain import rng
 
 from . import distributed as dist
 from .checkpointing import BEST, LAST, load_checkpoint
-from .config import ExperimentConfig
+from .config import DataConfig, ExperimentConfig
 from .data import UtteranceDataset, collate, load_corpus
+from .data.splits import write_split_files
 from .evaluation import evaluate
 from .expert import TaskContext
 from .feature_cache import FeatureCache, cache_manifest, fill_cache
@@ -29,10 +35,12 @@ from .featurizer import Featurizer
 from .model import DownstreamModel
 from .registry import Task, load_task
 from .results import LAYER_WEIGHTS_PNG, plot_layer_weights, read_results, write_results
+from .sampling import EpochBatchSampler, epoch_generator
 from .training import TrainState, train_loop
 
 log = logging.getLogger(__name__)
 CONFIG_FILE = "config.yaml"
+SPLITS_DIR = "splits"   # the utterance lists a run used (train/dev/test.txt)
 
 
 def build_config(task: str, config_file: str | Path | None = None, overrides: list[str] | None = None,
@@ -73,16 +81,21 @@ def load_upstream_by_name(name: str, ckpt: str | None) -> nn.Module:
 
 
 class Runner:
-    def __init__(self, config: ExperimentConfig, expdir: str | Path, upstream: nn.Module | None = None):
-        """``upstream`` may be passed in (tests, notebooks); otherwise it comes from the hub by name."""
+    def __init__(self, config: ExperimentConfig, expdir: str | Path, upstream: nn.Module | None = None,
+                 record: dict | None = None):
+        """``upstream`` may be passed in (tests, notebooks); otherwise it comes from the hub by name.
+        ``record``: written to the experiment folder when training starts (see aalbert.experiment)."""
         self.config = config
         self.expdir = Path(expdir)
+        self.record = record
         self.task: Task = load_task(config.task)
         seed_everything(config.seed)
         if upstream is None:
             upstream = load_upstream_by_name(config.upstream, config.upstream_ckpt)
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        self.corpus = load_corpus(config.data, needs_phones=self.task.expert_class.needs_phones)
+        self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data())
+        if dist.is_main() and not (self.expdir / SPLITS_DIR).is_dir():
+            write_split_files(self.corpus.split_ids, self.expdir / SPLITS_DIR)  # to repeat the run exactly
         fcfg = config.featurizer
         featurizer = Featurizer(upstream.num_layers + 1, fcfg.mode, fcfg.layer, fcfg.layer_norm)
         context = TaskContext(upstream.hidden_size, upstream.downsample_rate, self.corpus)
@@ -95,6 +108,14 @@ class Runner:
                                  "features every step")
             self.model.feature_cache = FeatureCache(upstream.num_layers + 1, None if cache == "memory" else cache)
 
+    def _data_config(self) -> DataConfig:
+        """The data section; a resumed or evaluated experiment reads the split it was trained on."""
+        data = self.config.data
+        if data.splits is None and (self.expdir / SPLITS_DIR).is_dir():
+            log.info("using the split of %s", self.expdir / SPLITS_DIR)
+            return dataclasses.replace(data, splits=str(self.expdir / SPLITS_DIR))
+        return data
+
     def cache_features(self, splits: tuple[str, ...]) -> None:
         """Run the frozen upstream once over ``splits`` (the utterances not cached yet)."""
         cache = self.model.feature_cache
@@ -102,8 +123,7 @@ class Runner:
             return
         utterances = [u for split in splits for u in self.corpus.splits[split]]
         # the seed is what a randomly initialised hub upstream was built from (see __init__)
-        manifest = cache_manifest(self.config.upstream, self.config.upstream_ckpt, self.config.seed, "none",
-                                  self.config.data.root)
+        manifest = cache_manifest(self.config.upstream, self.config.upstream_ckpt, self.config.seed, "none")
 
         def fill() -> None:
             fill_cache(self.model.upstream, utterances, cache, manifest, batch_size=self.config.runner.eval_batch_size,
@@ -120,20 +140,25 @@ class Runner:
                 fill()
 
     # ----------------------------------------------------------------------------- data
-    def loader(self, split: str, train: bool = False) -> DataLoader:
+    def loader(self, split: str) -> DataLoader:
+        """An evaluation loader (in corpus order; draws nothing from the global RNG)."""
         dataset = UtteranceDataset(self.corpus.splits[split], self.corpus.speaker_index,
                                    with_audio=self.model.feature_cache is None)
         rc = self.config.runner
-        if train:
-            if dist.world_size() > 1:
-                sampler = DistributedSampler(dataset, shuffle=True, seed=self.config.seed)
-                return DataLoader(dataset, rc.batch_size, sampler=sampler, collate_fn=collate,
-                                  num_workers=rc.num_workers)
-            generator = torch.Generator().manual_seed(self.config.seed)
-            return DataLoader(dataset, rc.batch_size, shuffle=True, generator=generator, collate_fn=collate,
-                              num_workers=rc.num_workers)
-        return DataLoader(dataset, rc.eval_batch_size, shuffle=False, collate_fn=collate,
-                          num_workers=rc.num_workers)
+        return DataLoader(dataset, rc.eval_batch_size, shuffle=False, collate_fn=collate, num_workers=rc.num_workers,
+                          generator=torch.Generator().manual_seed(self.config.seed))
+
+    def train_loader(self, epoch: int, position: int = 0) -> DataLoader:
+        """Epoch ``epoch``'s training batches from batch ``position`` on; the order depends only on
+        (seed, epoch), so a resumed run continues with the batches a straight run would see."""
+        dataset = UtteranceDataset(self.corpus.splits["train"], self.corpus.speaker_index,
+                                   with_audio=self.model.feature_cache is None)
+        rc = self.config.runner
+        sampler = EpochBatchSampler(len(dataset), rc.batch_size, self.config.seed, epoch, position,
+                                    dist.rank(), dist.world_size())
+        # its own generator: worker seeds must not be drawn from the global RNG either
+        return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=rc.num_workers,
+                          generator=epoch_generator(self.config.seed + 1, epoch))
 
     def optimizer(self) -> torch.optim.Optimizer:
         oc = self.config.optimizer
@@ -149,19 +174,26 @@ class Runner:
         """Train (resuming from EXPDIR/last.ckpt when present), then test the best checkpoint."""
         self.expdir.mkdir(parents=True, exist_ok=True)
         optimizer = self.optimizer()
-        state = TrainState()
+        state, rng_state = TrainState(), None
         if (self.expdir / LAST).is_file():
             ckpt = load_checkpoint(self.expdir / LAST)
-            self.model.load_trainable_state(ckpt["model"])
-            optimizer.load_state_dict(ckpt["optimizer"])
-            state = TrainState(**ckpt["state"])
+            try:
+                self.model.load_trainable_state(ckpt["model"])
+                optimizer.load_state_dict(ckpt["optimizer"])
+                state = TrainState(**ckpt["state"])
+            except (KeyError, RuntimeError, TypeError, ValueError) as err:
+                raise CheckpointError(self.expdir / LAST, f"does not fit this experiment's model ({err})") from err
+            rng_state = ckpt.get("rng")
             log.info("resuming %s from step %d", self.expdir, state.step)
         if dist.is_main():
+            for stale in remove_stale_temp_files(self.expdir):
+                log.info("removed %s, left by an interrupted checkpoint write", stale.name)
+            if self.record is not None:
+                write_record(self.expdir, self.record)
             save_config(self.config, self.expdir / CONFIG_FILE)
         self.cache_features(("train", "dev", "test"))
-        train_loader = self.loader("train", train=True)
-        if len(train_loader) == 0:
-            raise ValueError("the train split has no batches")
+        if not self.corpus.splits["train"]:
+            raise ValueError("the train split has no utterances")
         dev_loader = self.loader("dev")
         train_model: nn.Module = self.model
         if dist.world_size() > 1:
@@ -171,8 +203,10 @@ class Runner:
             from tensorboardX import SummaryWriter
 
             writer = SummaryWriter(str(self.expdir / "tb"))
+        if rng_state is not None:
+            rng.restore(rng_state)  # last: everything above may draw from the RNGs, in both runs alike
         try:
-            state = train_loop(self.model, train_model, optimizer, train_loader, self.config.runner, state,
+            state = train_loop(self.model, train_model, optimizer, self.train_loader, self.config.runner, state,
                                self.expdir, lambda: evaluate(self.model, dev_loader, "dev"), writer)
         finally:
             if writer is not None:

@@ -22,6 +22,7 @@ class SpeakerUtteranceExpert(Expert):
     """Mean of the valid frames -> linear classifier over the corpus' speakers."""
 
     Config = SpeakerConfig
+    speaker_classes = True
     main_metric = "accuracy"
 
     def __init__(self, context: TaskContext, config: dict):
@@ -49,6 +50,7 @@ class SpeakerFrameExpert(Expert):
     """Per-frame classifier; utterance decision by the mean log-probability over its frames."""
 
     Config = SpeakerConfig
+    speaker_classes = True
     main_metric = "frame_accuracy"
 
     def __init__(self, context: TaskContext, config: dict):

@@ -40,7 +40,8 @@ class TaskConfig:
 
 @dataclass
 class DataConfig:
-    roots: list[str] = field(default_factory=list)  # LibriSpeech-layout folders, audio files or .txt file lists
+    # audio folders, files, .txt file lists, or corpora as FORMAT:PATH (kaldi:data/train, timit:/data/TIMIT, ...)
+    roots: list[str] = field(default_factory=list)
     max_frames: int = 1500  # longer utterances are randomly cropped (unstacked 10 ms frames)
     batch_size: int = 8  # utterances per micro-batch (per process under DDP)
     bucketing: bool = True  # batches of similar lengths (sorted by length), shuffled per epoch

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -18,7 +18,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from aalbert.audio import SAMPLE_RATE, AudioError, audio_info, find_audio_files, load_audio
+from aalbert.audio import SAMPLE_RATE, AudioError, find_audio_files, load_audio
+from aalbert.corpus.registry import available_formats, read_corpus
+from aalbert.corpus.scan_cache import AudioInfoCache
+from aalbert.corpus.spec import parse_corpus_spec
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +31,47 @@ class Corpus:
     paths: list[Path]
     num_samples: list[int]
     skipped: list[str]  # "path: problem" for each file left out
+    # (start, samples) inside the file for utterances of a corpus spec (Kaldi segments, Lhotse
+    # cuts); None = the whole file
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
+
+    def span(self, index: int) -> tuple[int, int | None]:
+        span = self.spans[index] if self.spans else None
+        return span if span is not None else (0, None)
 
 
 def scan_corpus(roots: str | Path | Iterable[str | Path], min_samples: int = 1) -> Corpus:
-    """Every usable audio file under ``roots`` with its length read from the header.
+    """Every usable utterance of ``roots`` with its length.
 
-    Unreadable, empty, off-rate or too-short files are skipped with a warning (one per file) and
-    listed in ``Corpus.skipped``; no usable file at all is an error.
+    A root is a folder, an audio file, a ``.txt`` file list, or a corpus spec ``FORMAT:PATH``
+    (``kaldi:data/train``, ``timit:/data/TIMIT``, ...) read by that corpus reader, which
+    validates it up front. Unreadable, empty, off-rate or too-short plain files are skipped with
+    a warning (one per file) and listed in ``Corpus.skipped``; no usable file at all is an error.
     """
-    paths, lengths, skipped = [], [], []
-    for path in find_audio_files(roots):
+    if isinstance(roots, (str, Path)):
+        roots = [roots]
+    formats = available_formats()
+    plain = [r for r in roots if parse_corpus_spec(str(r), formats) is None]
+    specs = [parse_corpus_spec(str(r), formats) for r in roots if parse_corpus_spec(str(r), formats) is not None]
+    paths, lengths, skipped, spans = [], [], [], []
+    for spec in specs:
+        for utt in sorted(read_corpus(spec).utterances, key=lambda u: u.uttid):
+            if utt.num_samples < min_samples:
+                skipped.append(f"{utt.source}: utterance {utt.uttid} has {utt.num_samples} samples, shorter than "
+                               f"the {min_samples} one frame needs")
+                warnings.warn(f"skipping {skipped[-1]}", stacklevel=2)
+                continue
+            paths.append(utt.path)
+            lengths.append(utt.num_samples)
+            spans.append((utt.start, utt.num_samples))
+    # header lengths cached per set of roots: a large corpus is not re-read at every start
+    cache = AudioInfoCache("files", [str(r) for r in plain])
+    for path in find_audio_files(plain) if plain else []:
         try:
-            frames, rate = audio_info(path)
+            try:
+                frames, rate = cache.info(path)
+            except FileNotFoundError:
+                raise AudioError(path, "audio file not found") from None
             if rate != SAMPLE_RATE:
                 raise AudioError(path, f"sample rate is {rate} Hz, expected {SAMPLE_RATE} Hz")
             if frames < min_samples:
@@ -51,9 +83,11 @@ def scan_corpus(roots: str | Path | Iterable[str | Path], min_samples: int = 1) 
             continue
         paths.append(path)
         lengths.append(frames)
+        spans.append(None)
+    cache.save()
     if not paths:
         raise ValueError(f"no usable audio found under {roots!r} ({len(skipped)} file(s) skipped)")
-    return Corpus(paths, lengths, skipped)
+    return Corpus(paths, lengths, skipped, spans)
 
 
 def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int, bucketing: bool = True,
@@ -106,8 +140,9 @@ class BatchDataset(Dataset):
         waves, failed = [], []
         for index in self.batches[i]:
             path = self.corpus.paths[index]
+            start, frames = self.corpus.span(index)
             try:
-                wave = load_audio(path)
+                wave = load_audio(path, start=start, frames=frames)
             except AudioError as err:
                 # the header was fine at scan time but the data is not: skip, the trainer counts it
                 failed.append(str(err))

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 
-def capture(mask_generator: torch.Generator) -> dict:
+def capture(mask_generator: torch.Generator | None = None) -> dict:
+    """Every RNG a training step draws from (torch, numpy, python, CUDA, and an extra generator)."""
     np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
     py_version, py_state, py_gauss = random.getstate()
     state = {
@@ -21,21 +22,23 @@ def capture(mask_generator: torch.Generator) -> dict:
                   "has_gauss": int(np_has_gauss), "gauss": float(np_gauss)},
         "python": {"version": int(py_version), "state": torch.tensor(py_state, dtype=torch.int64),
                    "gauss": py_gauss},
-        "mask": mask_generator.get_state(),
     }
+    if mask_generator is not None:
+        state["mask"] = mask_generator.get_state()
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
-def restore(state: dict, mask_generator: torch.Generator) -> None:
+def restore(state: dict, mask_generator: torch.Generator | None = None) -> None:
     torch.set_rng_state(state["torch"])
     np_state = state["numpy"]
     np.random.set_state((np_state["name"], np_state["keys"].numpy().astype(np.uint32), np_state["pos"],
                          np_state["has_gauss"], np_state["gauss"]))
     py = state["python"]
     random.setstate((py["version"], tuple(int(v) for v in py["state"].tolist()), py["gauss"]))
-    mask_generator.set_state(state["mask"])
+    if mask_generator is not None:
+        mask_generator.set_state(state["mask"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_files_are_taken_in_sorted_order(audio_dir):
     files = select_files([str(audio_dir)], 3)
-    assert [f.name for f in files] == ["utt0.flac", "utt2.flac", "utt1.flac"]  # spk0/utt0, spk0/utt2, spk1/utt1
+    assert [f.path.name for f in files] == ["utt0.flac", "utt2.flac", "utt1.flac"]  # spk0/utt0, spk0/utt2, spk1/utt1
     with pytest.raises(ValueError, match="no data"):
         select_files([], 3)
 
@@ -103,7 +103,7 @@ def test_config_checks_its_values(bad, message):
 def test_random_hub_upstream_is_seeded(audio_dir, tmp_path):
     # no checkpoint: the seed alone decides the weights, so reruns agree and other seeds do not
     def matrix(seed, out):
-        assert main(["-u", "aalbert_3l", "--data", str(audio_dir), "-n", "1", "--max-seconds", "0.3",
+        assert main(["-u", "aalbert_3l_random", "--data", str(audio_dir), "-n", "1", "--max-seconds", "0.3",
                      "--seed", str(seed), "--out", str(tmp_path / out), "--no-progress"]) == 0
         return json.loads((tmp_path / out / JSON_NAME).read_text())["matrix"]
 

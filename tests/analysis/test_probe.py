@@ -10,7 +10,7 @@ from aalbert.downstream.feature_cache import FeatureCache, extract_features
 from aalbert.analysis.probe import ProbeTrainConfig, SplitFeatures, train_probe
 from aalbert.analysis.probing import CSV_NAME, JSON_NAME, PNG_NAME, ProbingConfig, main, run
 from aalbert.downstream.config import DataConfig
-from aalbert.downstream.data import Corpus, Utterance, load_corpus
+from aalbert.downstream.data import Corpus, TaskData, Utterance, load_corpus
 from aalbert.downstream.expert import TaskContext
 from aalbert.downstream.speaker import SpeakerUtteranceExpert
 
@@ -37,15 +37,16 @@ def test_cli_writes_layer_by_probe_table_and_plot(probe_corpus, tiny_aalbert_ckp
         assert 0.0 <= float(r["dev_accuracy"]) <= 1.0 and 0.0 <= float(r["test_accuracy"]) <= 1.0
     payload = json.loads((out / JSON_NAME).read_text())
     assert payload["task"] == "phone" and payload["upstream"]["num_layers"] == 3
-    assert payload["data"]["utterances"] == {"train": 24, "dev": 3, "test": 3}  # seeded 8:1:1 per speaker
+    assert payload["data"]["utterances"] == {"train": 10, "dev": 10, "test": 10}  # phones: speakers split 1:1:1
     assert len(payload["rows"]) == 4 and payload["settings"]["probes"] == ["linear", "2hidden"]
     assert (out / PNG_NAME).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_probes_learn_phones_far_above_the_majority_class(probe_corpus, tmp_path):
-    rows = run(config(probe_corpus, "phone", probes=["1hidden"], layers=[0], train={"epochs": 4}), tmp_path,
-               ToyUpstream(), progress=False)
-    corpus = load_corpus(DataConfig(root=str(probe_corpus)), needs_phones=True)
+    cfg = config(probe_corpus, "phone", probes=["1hidden"], layers=[0], train={"epochs": 4})
+    cfg.data.split_policy = "per_speaker"   # every voice in training: this test is about the probe, not the split
+    rows = run(cfg, tmp_path, ToyUpstream(), progress=False)
+    corpus = load_corpus(DataConfig(root=str(probe_corpus)), TaskData("frames"))
     counts = Counter(p for u in corpus.splits["test"] for p in u.phones)
     majority = max(counts.values()) / sum(counts.values())
     assert rows[0]["test_accuracy"] > max(0.8, majority + 0.3)
@@ -65,7 +66,7 @@ def test_upstream_runs_once_and_disk_cache_is_reused(probe_corpus, tmp_path):
     rows = run(cfg, tmp_path / "a", first, progress=False)
     assert len(rows) == 3                           # 3 hidden states probed ...
     assert first.calls == 4                         # ... from one pass: ceil(30 utterances / 8)
-    assert len(list((cache_dir / "layer_02").glob("*.pt"))) == 30
+    assert len(list(cache_dir.glob("*/layer_02/*.pt"))) == 30
 
     again = ToyUpstream()
     assert run(cfg, tmp_path / "b", again, progress=False) == rows
@@ -74,14 +75,45 @@ def test_upstream_runs_once_and_disk_cache_is_reused(probe_corpus, tmp_path):
     in_memory = ProbingConfig(**{**cfg.__dict__, "cache_dir": None})
     assert run(in_memory, tmp_path / "c", ToyUpstream(), progress=False) == rows
 
-    shutil.rmtree(cache_dir / "layer_01")           # an incomplete cache is rebuilt, not trusted
+    shutil.rmtree(next(cache_dir.glob("*/layer_01")))  # an incomplete cache is rebuilt, not trusted
     rebuilt = ToyUpstream()
     assert run(cfg, tmp_path / "d", rebuilt, progress=False) == rows
     assert rebuilt.calls == 4
 
 
+def test_finished_probes_are_kept_and_skipped_on_rerun(probe_corpus, tmp_path, monkeypatch):
+    import aalbert.analysis.probing as probing
+
+    cfg = config(probe_corpus, "speaker", probes=["linear", "1hidden"], train={"epochs": 2})
+    trained = []
+    real = probing.train_probe
+
+    def stops_after_three(*args, **kwargs):
+        if len(trained) == 3:
+            raise KeyboardInterrupt
+        trained.append(kwargs["desc"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(probing, "train_probe", stops_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, tmp_path / "out", ToyUpstream(), progress=False)
+    saved = json.loads((tmp_path / "out" / probing.PROGRESS_NAME).read_text())["rows"]
+    assert [(r["layer"], r["probe"]) for r in saved] == [(0, "linear"), (0, "1hidden"), (1, "linear")]
+    trained.clear()
+    monkeypatch.setattr(probing, "train_probe", real)
+    rows = run(cfg, tmp_path / "out", ToyUpstream(), progress=False)
+    assert len(rows) == 6 and rows[:3] == saved
+    assert rows == run(cfg, tmp_path / "fresh", ToyUpstream(), progress=False)  # as if never interrupted
+    # other settings: nothing reused
+    other = config(probe_corpus, "speaker", probes=["linear"], train={"epochs": 3})
+    calls = []
+    monkeypatch.setattr(probing, "train_probe", lambda *a, **k: calls.append(1) or real(*a, **k))
+    run(other, tmp_path / "out", ToyUpstream(), progress=False)
+    assert len(calls) == 3
+
+
 def test_cached_features_exclude_padding_and_pool_valid_frames(probe_corpus):
-    corpus = load_corpus(DataConfig(root=str(probe_corpus)), needs_phones=False)
+    corpus = load_corpus(DataConfig(root=str(probe_corpus)), TaskData())
     utts = corpus.splits["train"][:4]
     upstream = ToyUpstream()
     alone, batched, pooled = FeatureCache(3), FeatureCache(3), FeatureCache(3)
@@ -129,5 +161,21 @@ def test_bad_settings_are_clear_errors(probe_corpus, tmp_path, capsys):
         run(config(probe_corpus, "speaker", layers=[5]), tmp_path, ToyUpstream(), progress=False)
     no_alignment = tmp_path / "noalign"
     shutil.copytree(probe_corpus / "train-tiny", no_alignment / "train-tiny")
-    rc = main(["-u", "aalbert_3l", "--task", "phone", "--data", str(no_alignment), "--out", str(tmp_path / "o")])
+    rc = main(["-u", "aalbert_3l_random", "--task", "phone", "--data", str(no_alignment), "--out", str(tmp_path / "o")])
     assert rc == 2 and "needs phone alignments" in capsys.readouterr().err
+
+
+def test_probing_reads_a_timit_layout(probe_corpus, tmp_path):
+    from aalbert.analysis.probing import build_parser, config_from_args
+    from corpus_layouts import write_timit
+
+    timit = write_timit(probe_corpus, tmp_path / "TIMIT", parts={"TRAIN": ["100", "101"], "TEST": ["102"]})
+    args = build_parser().parse_args(["--task", "phone", "--data", str(timit), "--format", "timit", "--epochs", "8",
+                                      "--patience", "8", "--probes", "1hidden", "--layers", "0"])
+    cfg = config_from_args(args)
+    cfg.train.lr, cfg.train.batch_size = 1e-2, 4
+    rows = run(cfg, tmp_path / "out", ToyUpstream(), progress=False)
+    payload = json.loads((tmp_path / "out" / JSON_NAME).read_text())
+    assert payload["data"]["phones"] == 39 and payload["data"]["speakers"] == 3
+    assert payload["data"]["utterances"] == {"train": 10, "dev": 10, "test": 10}   # TEST folder = test split
+    assert rows[0]["test_accuracy"] > 0.5   # tones are easy; the probe sees TIMIT's folded labels

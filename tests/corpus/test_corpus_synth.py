@@ -168,9 +168,9 @@ def test_cli(tmp_path):
 
 def test_downstream_readers_load_the_corpus(tiny_corpus):
     from aalbert.downstream.config import DataConfig
-    from aalbert.downstream.data.corpus import load_corpus
+    from aalbert.downstream.data.corpus import TaskData, load_corpus
 
-    corpus = load_corpus(DataConfig(root=str(tiny_corpus)), needs_phones=True)
+    corpus = load_corpus(DataConfig(root=str(tiny_corpus)), TaskData("frames"))
     assert corpus.speakers == ["100", "101", "102"]
     assert corpus.phone_names == list(PHONES)
     assert sum(len(v) for v in corpus.splits.values()) == 12

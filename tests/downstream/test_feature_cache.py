@@ -1,5 +1,7 @@
 """A frozen upstream's features cached once per utterance: same training, far fewer upstream runs."""
 
+import json
+
 import pytest
 import torch
 
@@ -54,7 +56,7 @@ def test_disk_cache_is_shared_by_tasks_and_reextracts_only_what_is_missing(tone_
     phone = _runner("phone_linear", tone_corpus, tmp_path / "phone", cache=str(cache_dir))
     phone.train()
     assert phone.model.upstream.utterances_seen == _utterances(phone) == 29  # 100-7-0003 has no alignment
-    assert len(list((cache_dir / "layer_02").glob("*.pt"))) == 29
+    assert len(list(cache_dir.glob("*/layer_02/*.pt"))) == 29
 
     # the speaker task also uses the unaligned utterance: only that one is new
     speaker = _runner("speaker_utterance", tone_corpus, tmp_path / "speaker", cache=str(cache_dir))
@@ -90,7 +92,7 @@ def test_disk_cache_files_are_complete_or_absent(tone_corpus, tmp_path):
     runner = _runner("speaker_utterance", tone_corpus, tmp_path / "exp")
     utts = runner.corpus.splits["dev"]
     cache = FeatureCache(3, tmp_path / "c")
-    manifest = cache_manifest("fake", None, 0, "none", tone_corpus)
+    manifest = cache_manifest("fake", None, 0, "none")
 
     class Crashing(CountingUpstream):
         def forward(self, wavs):
@@ -105,3 +107,97 @@ def test_disk_cache_files_are_complete_or_absent(tone_corpus, tmp_path):
     resumed = CountingUpstream()
     assert fill_cache(resumed, utts, cache, manifest, batch_size=1, progress=False) == len(utts) - 1
     assert resumed.utterances_seen == len(utts) - 1 and cache.complete(u.uttid for u in utts)
+
+
+def _overwrite_with_noise(corpus):
+    """Replace every audio file in place by noise of the same length (same path, same size class)."""
+    import numpy as np
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    for path in corpus.rglob("*.flac"):
+        n = soundfile.info(str(path)).frames
+        soundfile.write(path, (0.1 * rng.standard_normal(n)).astype(np.float32), 16000)
+
+
+def test_audio_overwritten_in_place_is_extracted_again(tone_corpus, tmp_path):
+    """The stale-features scenario: same paths, same lengths, other sounds."""
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tone_corpus, corpus)
+    cache_dir = tmp_path / "features"
+    first = _runner("speaker_utterance", corpus, tmp_path / "a", cache=str(cache_dir))
+    first.cache_features(("train", "dev", "test"))
+    assert first.model.upstream.utterances_seen == 30
+    _overwrite_with_noise(corpus)
+    stale = _runner("speaker_utterance", corpus, tmp_path / "b", cache=str(cache_dir))
+    stale.cache_features(("train", "dev", "test"))
+    assert stale.model.upstream.utterances_seen == 30  # every utterance extracted again
+    fresh = _runner("speaker_utterance", corpus, tmp_path / "c", cache="memory")
+    fresh.cache_features(("train", "dev", "test"))
+    ids = [u.uttid for u in fresh.corpus.splits["test"]]
+    for a, b in zip(stale.model.feature_cache.padded(ids)[0], fresh.model.feature_cache.padded(ids)[0]):
+        assert torch.equal(a, b)
+
+
+def test_a_folder_with_foreign_files_is_refused_and_left_intact(tone_corpus, tmp_path):
+    from aalbert.config import ConfigError
+
+    folder = tmp_path / "mine"
+    (folder / "layer_00").mkdir(parents=True)
+    (folder / "layer_00" / "thesis.tex").write_text("do not delete")
+    (folder / "notes.txt").write_text("mine too")
+    runner = _runner("speaker_utterance", tone_corpus, tmp_path / "exp", cache=str(folder))
+    with pytest.raises(ConfigError, match="did not write.*left untouched"):
+        runner.cache_features(("dev",))
+    assert (folder / "layer_00" / "thesis.tex").read_text() == "do not delete"
+    # the layout of an older aalbert is recognised and also left as it is
+    old = tmp_path / "old"
+    (old / "layer_00").mkdir(parents=True)
+    (old / "layer_00" / "u.pt").write_bytes(b"x")
+    (old / "manifest.json").write_text("{}")
+    with pytest.raises(ConfigError, match="layout of an older aalbert"):
+        _runner("speaker_utterance", tone_corpus, tmp_path / "exp2", cache=str(old)).cache_features(("dev",))
+    assert (old / "layer_00" / "u.pt").is_file()
+
+
+def test_two_upstreams_share_a_folder_concurrently(tone_corpus, tmp_path):
+    import threading
+
+    cache_dir = tmp_path / "features"
+    runs = {seed: _runner("speaker_utterance", tone_corpus, tmp_path / f"exp{seed}", cache=str(cache_dir),
+                          extra=[f"seed={seed}", "runner.total_steps=6", "runner.eval_step=6"])
+            for seed in (1, 2)}
+    errors = []
+
+    def train(runner):
+        try:
+            runner.train()
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=train, args=(r,)) for r in runs.values()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len([p for p in cache_dir.iterdir() if p.is_dir()]) == 2  # one sub-folder per upstream
+    # each equals what a private cache gives
+    for seed, runner in runs.items():
+        alone = _runner("speaker_utterance", tone_corpus, tmp_path / f"alone{seed}", cache=str(tmp_path / f"c{seed}"),
+                        extra=[f"seed={seed}", "runner.total_steps=6", "runner.eval_step=6"])
+        assert alone.train()["metrics"] == json.loads((tmp_path / f"exp{seed}" / "results.json").read_text())["metrics"]
+
+
+def test_a_damaged_cache_file_names_itself(tone_corpus, tmp_path):
+    from aalbert.checkpoint_file import CheckpointError
+
+    cache_dir = tmp_path / "features"
+    runner = _runner("speaker_utterance", tone_corpus, tmp_path / "exp", cache=str(cache_dir))
+    runner.cache_features(("dev",))
+    victim = next(cache_dir.glob("*/layer_01/*.pt"))
+    victim.write_bytes(b"")
+    with pytest.raises(CheckpointError, match=f"{victim.name}: is empty"):
+        runner.model.feature_cache.layer(1, [victim.stem])

@@ -111,12 +111,13 @@ def test_label_length_mismatch_names_the_utterance(tone_corpus, tmp_path):
         _run("phone_linear", tone_corpus, tmp_path / "exp", steps=2, upstream=ShortUpstream())
 
 
-def test_corrupt_audio_names_the_file(tmp_path):
-    from aalbert.audio import AudioError
+def test_corrupt_audio_names_the_file_before_training(tmp_path):
+    from aalbert.corpus.problems import CorpusValidationError
     from tone_corpus import make_tone_corpus
 
     root = make_tone_corpus(tmp_path / "c", speakers=2, utterances=3)
-    bad = root / "train-tiny" / "100" / "7" / "100-7-0000.flac"
-    bad.write_bytes(b"not a flac file")
-    with pytest.raises(AudioError, match="100-7-0000.flac"):
+    for name in ("100-7-0000.flac", "101-7-0002.flac"):
+        (root / "train-tiny" / name[:3] / "7" / name).write_bytes(b"not a flac file")
+    with pytest.raises(CorpusValidationError, match="(?s)2 problem.*100-7-0000.flac.*101-7-0002.flac"):
         _run("speaker_utterance", root, tmp_path / "exp", steps=4, extra=["runner.batch_size=8"])
+    assert not (tmp_path / "exp").exists()  # reported before anything was trained or written

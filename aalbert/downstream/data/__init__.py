@@ -1,7 +1,8 @@
-"""Downstream data: corpus layouts (LibriSpeech, TIMIT), alignments, splits and label rates."""
+"""Downstream data: a corpus (any reader) with labels and splits, as batches for a task."""
 
-from .corpus import Corpus, load_corpus
+from aalbert.corpus.utterance import Utterance
+
+from .corpus import Corpus, TaskData, load_corpus
 from .dataset import Batch, UtteranceDataset, collate
-from .librispeech import Utterance
 
-__all__ = ["Batch", "Corpus", "Utterance", "UtteranceDataset", "collate", "load_corpus"]
+__all__ = ["Batch", "Corpus", "TaskData", "Utterance", "UtteranceDataset", "collate", "load_corpus"]

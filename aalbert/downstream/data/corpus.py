@@ -1,22 +1,35 @@
 """One place that turns a ``DataConfig`` into train/dev/test utterance lists with labels.
 
-Utterances whose alignment is missing are skipped (a task that needs phone labels cannot use
-them) with one warning per split, and counted so results.json can report them.
+The corpus is read by the reader ``data.format`` names (:mod:`aalbert.corpus.registry`),
+labels are attached (:mod:`.attach`), every problem found is reported at once, and the
+split follows the task unless split lists are given (:mod:`.splits`). Utterances without the
+labels a task needs are skipped, logged and counted per split (results.json reports them).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Literal
+
+from aalbert.corpus.problems import Problems
+from aalbert.corpus.registry import read_corpus
+from aalbert.corpus.utterance import CorpusListing, Utterance
 
 from ..config import DataConfig
-from .alignment import find_alignment_files, find_phone_list, read_alignments, read_phone_list
-from .librispeech import Utterance, scan_librispeech
-from .splits import SPLITS, SplitError, label_fraction, read_split_files, split_per_speaker
-from .timit import PHONES_39, scan_timit, timit_splits
+from .attach import attach_frames, attach_sequences, resolve, silence_ids
+from .splits import (SPLITS, SplitError, SplitPolicy, check_speaker_coverage, label_fraction, read_split_files,
+                     split_disjoint_speakers, split_per_speaker)
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """What a task needs from a corpus."""
+    phones: Literal["none", "frames", "sequence"] = "none"
+    split_policy: SplitPolicy = "per_speaker"
+    speaker_classes: bool = False   # classes are speakers: every dev/test speaker must be in train
 
 
 @dataclass
@@ -24,8 +37,10 @@ class Corpus:
     splits: dict[str, list[Utterance]]
     speakers: list[str]                      # sorted; index = speaker class
     phone_names: list[str] | None = None     # index = phone id
-    skipped: dict[str, int] = field(default_factory=dict)  # per split: utterances without alignment
+    skipped: dict[str, int] = field(default_factory=dict)  # per split: utterances without the needed labels
     silence_ids: set[int] = field(default_factory=set)     # phone ids that are silence
+    split_ids: dict[str, list[str]] = field(default_factory=dict)  # the split before label_fraction and skips
+    speaker_info: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self):
         self._speaker_ids = {s: i for i, s in enumerate(self.speakers)}
@@ -34,73 +49,75 @@ class Corpus:
         return self._speaker_ids[speaker]
 
 
-def _resolve(root: Path, path: str | None) -> Path | None:
-    if path is None:
-        return None
-    p = Path(path).expanduser()
-    return p if p.is_absolute() or p.exists() else root / p
+def load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
+    listing = read_corpus(cfg.corpus_spec())
+    problems = Problems(f"the labels of {listing.format} corpus {listing.root}")
+    phone_names, silence = None, set()
+    if needs.phones == "frames":
+        phone_names = attach_frames(cfg, listing, problems)
+        silence = silence_ids(phone_names, cfg.silence_phones) | {
+            i for i, n in enumerate(phone_names) if n in listing.silence_phones}
+    elif needs.phones == "sequence":
+        phone_names, silence = attach_sequences(cfg, listing, problems)
+    problems.raise_if_any()
 
+    by_id = {u.uttid: u for u in listing.utterances}
+    split_ids = choose_splits(cfg, listing, needs, by_id)
+    if needs.speaker_classes:
+        check_speaker_coverage(split_ids, {u: by_id[u].speaker for ids in split_ids.values() for u in ids})
+    chosen_ids = dict(split_ids, train=label_fraction(split_ids["train"], cfg.label_fraction, cfg.split_seed))
 
-def load_corpus(cfg: DataConfig, needs_phones: bool) -> Corpus:
-    root = Path(cfg.root).expanduser()
-    if cfg.format == "timit":
-        parts = scan_timit(root)
-        by_id = {u.uttid: u for part in parts.values() for u in part}
-        split_ids = timit_splits(parts, cfg.split_seed)
-        phone_names = list(PHONES_39)
-    else:
-        utts = scan_librispeech(root, cfg.subsets)
-        by_id = {u.uttid: u for u in utts}
-        phone_names = _attach_alignments(cfg, root, by_id, required=needs_phones)
-        split_ids = _librispeech_splits(cfg, root, by_id)
-
-    split_ids["train"] = label_fraction(split_ids["train"], cfg.label_fraction, cfg.split_seed)
     splits, skipped = {}, {}
     for split in SPLITS:
-        chosen = [by_id[i] for i in split_ids[split]]
-        if needs_phones:
-            missing = [u.uttid for u in chosen if u.phones is None]
+        chosen = [by_id[i] for i in chosen_ids[split]]
+        if needs.phones != "none":
+            missing = [u.uttid for u in chosen if _labels(u, needs) is None]
             if missing:
-                log.warning("%s: %d utterance(s) have no alignment and are skipped (e.g. %s)",
-                            split, len(missing), ", ".join(missing[:3]))
-            chosen = [u for u in chosen if u.phones is not None]
+                log.warning("%s: %d utterance(s) have no phone %s and are skipped (e.g. %s)", split, len(missing),
+                            "alignment" if needs.phones == "frames" else "transcript", ", ".join(missing[:3]))
+            chosen = [u for u in chosen if _labels(u, needs) is not None]
             skipped[split] = len(missing)
         if not chosen:
-            raise ValueError(f"the {split} split is empty (root {root}); check the split files, "
-                             f"subsets and alignments")
+            raise SplitError(f"the {split} split is empty ({listing.format} corpus {listing.root}); check the split "
+                             "files, subsets and labels")
         splits[split] = chosen
+    if phone_names is not None and needs.phones == "frames":
+        _warn_unseen_phones(splits, phone_names)
     speakers = sorted({u.speaker for part in splits.values() for u in part})
-    silence = {i for i, name in enumerate(phone_names or []) if name in set(cfg.silence_phones)}
-    return Corpus(splits, speakers, phone_names, skipped, silence)
+    return Corpus(splits, speakers, phone_names, skipped, silence, split_ids, listing.speaker_info)
 
 
-def _attach_alignments(cfg: DataConfig, root: Path, by_id: dict[str, Utterance], required: bool) -> list[str] | None:
-    align_path = _resolve(root, cfg.alignment)
-    if align_path is None and (root / "alignment").exists():
-        align_path = root / "alignment"
-    if align_path is None:
-        if required:
-            raise FileNotFoundError(f"this task needs phone alignments: set data.alignment (no {root / 'alignment'})")
-        return None
-    phone_list = _resolve(root, cfg.phone_list) or find_phone_list(align_path)
-    names = read_phone_list(phone_list)
-    alignments = read_alignments(find_alignment_files(align_path), num_phones=len(names))
-    for uttid, labels in alignments.items():
-        if uttid in by_id:
-            by_id[uttid].phones = labels
-    return names
+def _labels(utt: Utterance, needs: TaskData):
+    return utt.phones if needs.phones == "frames" else utt.phone_sequence
 
 
-def _librispeech_splits(cfg: DataConfig, root: Path, by_id: dict[str, Utterance]) -> dict[str, list[str]]:
-    folder = _resolve(root, cfg.splits)
-    if folder is None and (root / "splits").is_dir():
-        folder = root / "splits"
-    if folder is None:
-        return split_per_speaker({i: u.speaker for i, u in by_id.items()}, cfg.split_seed)
-    split_ids = read_split_files(folder)
-    for split, ids in split_ids.items():
-        unknown = [i for i in ids if i not in by_id]
-        if unknown:
-            raise SplitError(f"{folder}: {split} lists {len(unknown)} utterance(s) with no audio under {root} "
-                             f"(e.g. {', '.join(unknown[:3])})")
-    return split_ids
+def choose_splits(cfg: DataConfig, listing: CorpusListing, needs: TaskData,
+                  by_id: dict[str, Utterance]) -> dict[str, list[str]]:
+    """Split lists when given (``data.splits`` or ``ROOT/splits``), else the task's policy."""
+    folder = resolve(listing.root, cfg.splits)
+    if folder is None and (listing.root / "splits").is_dir():
+        folder = listing.root / "splits"
+    if folder is not None:
+        split_ids = read_split_files(folder)
+        for split, ids in split_ids.items():
+            unknown = [i for i in ids if i not in by_id]
+            if unknown:
+                raise SplitError(f"{folder}: {split} lists {len(unknown)} utterance(s) not in the {listing.format} "
+                                 f"corpus at {listing.root} (e.g. {', '.join(unknown[:3])})")
+        log.info("splits from %s", folder)
+        return split_ids
+    policy = needs.split_policy if cfg.split_policy == "task" else cfg.split_policy
+    speaker_of = {u: utt.speaker for u, utt in by_id.items()}
+    log.info("splits: seeded 8:1:1 %s (data.split_policy=%s)",
+             "per speaker" if policy == "per_speaker" else "by speaker (speaker-disjoint)", cfg.split_policy)
+    if policy == "per_speaker":
+        return split_per_speaker(speaker_of, cfg.split_seed)
+    return split_disjoint_speakers(speaker_of, cfg.split_seed, listing.partition)
+
+
+def _warn_unseen_phones(splits: dict[str, list[Utterance]], phone_names: list[str]) -> None:
+    seen = {p for u in splits["train"] for p in set(u.phones)}
+    for split in ("dev", "test"):
+        unseen = sorted({p for u in splits[split] for p in set(u.phones)} - seen)
+        if unseen:
+            log.warning("%s holds phone(s) never seen in train: %s", split, ", ".join(phone_names[p] for p in unseen))

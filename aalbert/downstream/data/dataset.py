@@ -1,15 +1,13 @@
-"""A torch Dataset over ``Utterance`` records: loads each wave on demand."""
+"""A torch Dataset over ``Utterance`` records: loads each wave (or segment) on demand."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch.utils.data import Dataset
 
-from aalbert.audio import load_audio
-
-from .librispeech import Utterance
+from aalbert.corpus.utterance import Utterance, load_utterance_audio
 
 
 @dataclass
@@ -18,6 +16,7 @@ class Batch:
     wavs: list[torch.Tensor]
     speakers: torch.Tensor            # (B,) speaker class ids
     phones: list[list[int] | None]    # 10 ms frame labels per utterance
+    phone_sequences: list[list[int] | None] = field(default_factory=list)  # CTC targets per utterance
 
 
 class UtteranceDataset(Dataset):
@@ -34,11 +33,11 @@ class UtteranceDataset(Dataset):
     def __getitem__(self, i: int):
         utt = self.utterances[i]
         # load_audio raises AudioError naming the file when it is corrupt
-        wave = load_audio(utt.path) if self.with_audio else None
-        return utt.uttid, wave, self.speaker_index(utt.speaker), utt.phones
+        wave = load_utterance_audio(utt) if self.with_audio else None
+        return utt.uttid, wave, self.speaker_index(utt.speaker), utt.phones, utt.phone_sequence
 
 
 def collate(items) -> Batch:
-    uttids, wavs, speakers, phones = zip(*items)
+    uttids, wavs, speakers, phones, sequences = zip(*items)
     return Batch(list(uttids), [w for w in wavs if w is not None], torch.tensor(speakers, dtype=torch.long),
-                 list(phones))
+                 list(phones), list(sequences))

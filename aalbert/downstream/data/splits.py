@@ -1,17 +1,24 @@
-"""Train/dev/test splits: from split files, or a deterministic 8:1:1 split per speaker.
+"""Train/dev/test splits: from split files, or a seeded default that follows the task.
 
-Splitting *per speaker* keeps every speaker in every split, which speaker identification
-needs and which does no harm to phone tasks. Everything is seeded and independent of file
-system order, so a run is reproducible on any machine.
+* ``per_speaker`` (speaker tasks, as in the paper): each speaker's utterances are split 8:1:1,
+  so every speaker is in every split; a speaker classifier can only be tested on voices it
+  was trained on.
+* ``disjoint_speakers`` (phone tasks): speakers are split 8:1:1, so phones are tested on
+  unseen voices. A corpus's own test set (TIMIT's TEST folder) is kept as the test split and
+  dev speakers are drawn from the rest.
+
+Everything is seeded and independent of file system order, so a run is reproducible on any
+machine; the split actually used is written to the experiment folder as split files.
 """
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Literal, Mapping
 
 SPLITS = ("train", "dev", "test")
+SplitPolicy = Literal["per_speaker", "disjoint_speakers"]
 
 
 class SplitError(ValueError):
@@ -58,6 +65,70 @@ def split_per_speaker(speaker_of: Mapping[str, str], seed: int,
         out["test"] += ids[n_dev:n_dev + n_test]
         out["train"] += ids[n_dev + n_test:]
     return {k: sorted(v) for k, v in out.items()}
+
+
+def split_disjoint_speakers(speaker_of: Mapping[str, str], seed: int, partition: Mapping[str, str] | None = None,
+                            fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> dict[str, list[str]]:
+    """Speakers split by ``fractions``; no speaker is in two splits.
+
+    When ``partition`` puts utterances in a test set (TIMIT's TEST folder) that set is the test
+    split, and a ``fractions[1]`` share of the other speakers makes dev.
+    """
+    partition = partition or {}
+    speakers = set(speaker_of.values())
+    test = {speaker_of[u] for u in speaker_of if partition.get(u) == "test"}
+    if test == speakers:  # a copy holding only the test set (TIMIT's TEST folder) is split like any corpus
+        test = set()
+    rest = sorted(speakers - test)
+    random.Random(f"disjoint:{seed}").shuffle(rest)
+    if test:
+        if len(rest) < 2:
+            raise SplitError(f"a speaker-disjoint split with the corpus's own test set needs at least 2 other "
+                             f"speakers (train and dev), the corpus has {len(rest)}")
+        dev = set(rest[:max(1, round(len(rest) * fractions[1]))])
+    else:
+        if len(rest) < 3:
+            raise SplitError(f"a speaker-disjoint split needs at least 3 speakers, the corpus has {len(rest)}: give "
+                             "split lists (data.splits) or split each speaker's utterances "
+                             "(data.split_policy=per_speaker)")
+        n_dev = max(1, round(len(rest) * fractions[1]))
+        n_test = max(1, round(len(rest) * fractions[2]))
+        dev, test = set(rest[:n_dev]), set(rest[n_dev:n_dev + n_test])
+    out: dict[str, list[str]] = {s: [] for s in SPLITS}
+    for uttid, speaker in speaker_of.items():
+        out["dev" if speaker in dev else "test" if speaker in test else "train"].append(uttid)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def check_speaker_coverage(split_ids: Mapping[str, list[str]], speaker_of: Mapping[str, str]) -> None:
+    """Speaker identification: every dev/test speaker must be a class seen in training."""
+    per_speaker: dict[str, int] = {}
+    for speaker in speaker_of.values():
+        per_speaker[speaker] = per_speaker.get(speaker, 0) + 1
+    few = sum(1 for n in per_speaker.values() if n < 3)
+    for split in ("dev", "test"):
+        if not split_ids[split]:
+            why = (f" {few} of the {len(per_speaker)} speakers have fewer than 3 utterances (a speaker needs one "
+                   "each for train, dev and test), so all their utterances went to train" if few else "")
+            raise SplitError(f"speaker identification: the {split} split is empty.{why} Use a corpus with several "
+                             "utterances per speaker, or give split lists (data.splits)")
+    train = {speaker_of[u] for u in split_ids["train"]}
+    for split in ("dev", "test"):
+        unseen = sorted({speaker_of[u] for u in split_ids[split]} - train)
+        if unseen:
+            raise SplitError(f"speaker identification: {len(unseen)} speaker(s) of the {split} split never occur in "
+                             f"train (e.g. {', '.join(unseen[:5])}), so they can never be recognised; split each "
+                             "speaker's utterances (data.split_policy=per_speaker) or fix the split lists")
+
+
+def write_split_files(split_ids: Mapping[str, list[str]], folder: str | Path) -> Path:
+    """``folder/{train,dev,test}.txt``: the split a run used, so it can be repeated exactly."""
+    from aalbert.atomic import write_text_atomic
+
+    folder = Path(folder)
+    for split in SPLITS:
+        write_text_atomic(folder / f"{split}.txt", "".join(f"{u}\n" for u in split_ids[split]))
+    return folder
 
 
 def label_fraction(ids: Iterable[str], fraction: float, seed: int) -> list[str]:

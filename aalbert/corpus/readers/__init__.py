@@ -1,0 +1,1 @@
+"""Built-in corpus readers (found by name through :mod:`aalbert.corpus.registry`)."""

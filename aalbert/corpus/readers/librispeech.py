@@ -1,0 +1,103 @@
+"""LibriSpeech layout: ``[SUBSET/]SPEAKER/CHAPTER/SPEAKER-CHAPTER-UTT.flac``.
+
+The speaker is the first field of the utterance id; ``SPEAKER-CHAPTER.trans.txt`` gives the
+words (used with a lexicon for CTC targets) and ``SPEAKERS.TXT`` each speaker's sex. Phone
+alignments in s3prl's format are attached afterwards by the downstream loader.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aalbert.audio import SAMPLE_RATE, AudioError
+
+from ..problems import Problems
+from ..scan_cache import AudioInfoCache
+from ..spec import CorpusSpec
+from ..utterance import CorpusListing, Utterance
+from ..walk import walk_files
+
+_LIBRI_ID = re.compile(r"^(\d+)-(\d+)-(\d+)$")
+AUDIO_SUFFIXES = (".flac", ".wav")
+
+
+def speaker_of(uttid: str) -> str:
+    match = _LIBRI_ID.match(uttid)
+    if match:
+        return match.group(1)
+    # other corpora ("spk_utt", "spk-utt"): the first field names the speaker
+    return re.split(r"[-_]", uttid, maxsplit=1)[0]
+
+
+def _folders(spec: CorpusSpec) -> list[Path]:
+    folders = []
+    for root in map(Path, spec.roots):
+        if not root.is_dir():
+            raise FileNotFoundError(f"corpus root not found: {root}")
+        for subset in spec.subsets or [""]:
+            folder = root / subset if subset else root
+            if not folder.is_dir():
+                available = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir()))
+                raise FileNotFoundError(f"subset {subset} not found under {root} (available: {available})")
+            folders.append(folder)
+    return folders
+
+
+def read_transcripts(files: list[Path]) -> dict[str, list[str]]:
+    """``UTTID WORD WORD ...`` lines of the ``*.trans.txt`` files."""
+    words: dict[str, list[str]] = {}
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if parts:
+                words[parts[0]] = parts[1:]
+    return words
+
+
+def read_speakers_txt(path: Path) -> dict[str, dict[str, str]]:
+    """``ID | SEX | SUBSET | MINUTES | NAME`` lines (``;`` starts a comment)."""
+    info: dict[str, dict[str, str]] = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith(";") or "|" not in line:
+            continue
+        fields = [f.strip() for f in line.split("|")]
+        if len(fields) >= 2 and fields[0]:
+            info[fields[0]] = {"gender": fields[1].lower()}
+    return info
+
+
+def read(spec: CorpusSpec) -> CorpusListing:
+    problems = Problems(f"the LibriSpeech-layout corpus {', '.join(spec.roots)}")
+    cache = AudioInfoCache("librispeech", [str(f) for f in _folders(spec)], spec.use_scan_cache)
+    utterances: list[Utterance] = []
+    seen: dict[str, Path] = {}
+    transcripts: list[Path] = []
+    for folder in _folders(spec):
+        transcripts += [p for p, _ in walk_files(folder, (".txt",)) if p.name.endswith(".trans.txt")]
+        for path, stat in walk_files(folder, AUDIO_SUFFIXES):
+            uttid = path.stem
+            if uttid in seen:
+                problems.add(path, f"utterance id {uttid} appears twice (also {seen[uttid]})")
+                continue
+            seen[uttid] = path
+            try:
+                frames, rate = cache.info(path, stat)
+            except AudioError as err:
+                problems.add(path, err.problem)
+                continue
+            if rate != SAMPLE_RATE:
+                problems.add(path, f"sample rate is {rate} Hz, expected {SAMPLE_RATE} Hz (resample it first)")
+            elif frames == 0:
+                problems.add(path, "audio file is empty (0 samples)")
+            utterances.append(Utterance(uttid, path, speaker_of(uttid), num_samples=frames, source=str(path)))
+    cache.save()
+    problems.raise_if_any()
+    words = read_transcripts(transcripts)
+    for utt in utterances:
+        utt.words = words.get(utt.uttid)
+    speaker_info: dict[str, dict[str, str]] = {}
+    for root in map(Path, spec.roots):
+        if (root / "SPEAKERS.TXT").is_file():
+            speaker_info.update(read_speakers_txt(root / "SPEAKERS.TXT"))
+    return CorpusListing("librispeech", [Path(r) for r in spec.roots], utterances, speaker_info)

@@ -1,0 +1,65 @@
+"""Corpus readers found by name (``data.format``): the built-in ones, then plugins.
+
+A reader is a function ``read(spec: CorpusSpec) -> CorpusListing``. Third-party packages add
+readers through the entry-point group ``aalbert.corpus`` (``name = "package.module:read"``);
+see docs/adding_a_corpus.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from importlib import metadata
+from typing import Callable
+
+from .problems import log_skips
+from .spec import CorpusSpec
+from .utterance import CorpusListing
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "aalbert.corpus"
+Reader = Callable[[CorpusSpec], CorpusListing]
+
+# modules are imported only when their reader is used (lhotse is an optional extra)
+BUILTIN_READERS = {
+    "librispeech": "aalbert.corpus.readers.librispeech:read",
+    "timit": "aalbert.corpus.readers.timit:read",
+    "kaldi": "aalbert.corpus.readers.kaldi:read",
+    "lhotse": "aalbert.corpus.readers.lhotse_manifests:read",
+}
+
+
+class UnknownFormatError(ValueError):
+    pass
+
+
+def plugin_readers() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_formats() -> list[str]:
+    return sorted(set(BUILTIN_READERS) | set(plugin_readers()))
+
+
+def get_reader(name: str) -> Reader:
+    if name in BUILTIN_READERS:
+        module, func = BUILTIN_READERS[name].split(":")
+        return getattr(importlib.import_module(module), func)
+    plugins = plugin_readers()
+    if name in plugins:
+        reader = plugins[name].load()
+        if not callable(reader):
+            raise TypeError(f"corpus reader plugin {name} ({plugins[name].value}) is not callable")
+        return reader
+    raise UnknownFormatError(f"unknown corpus format {name!r}; known formats: {', '.join(available_formats())}")
+
+
+def read_corpus(spec: CorpusSpec) -> CorpusListing:
+    """Read (and validate) the corpus ``spec`` names; skips are logged with their counts."""
+    if not spec.roots:
+        raise ValueError(f"no corpus root given for format {spec.format!r}")
+    listing = get_reader(spec.format)(spec)
+    if not listing.utterances:
+        raise FileNotFoundError(f"no utterances found in the {spec.format} corpus at {', '.join(spec.roots)}")
+    log_skips(f"{spec.format} corpus {', '.join(spec.roots)}", listing.skipped)
+    return listing

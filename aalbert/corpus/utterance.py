@@ -1,0 +1,50 @@
+"""What every corpus reader produces: utterances (audio file or a segment of one, speaker,
+optional labels) and the corpus listing around them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from aalbert.audio import load_audio
+
+
+@dataclass
+class Utterance:
+    uttid: str
+    path: Path                       # the audio file (a whole recording for segments)
+    speaker: str
+    start: int = 0                   # first sample inside ``path`` (Kaldi segments, Lhotse cuts)
+    num_samples: int | None = None   # samples from ``start`` (readers fill it in); None = to the end of the file
+    phones: list[int] | None = field(default=None, repr=False)          # frame labels (aalbert.corpus.frames)
+    phone_sequence: list[int] | None = field(default=None, repr=False)  # phone ids in order (CTC targets)
+    words: list[str] | None = field(default=None, repr=False)           # word transcript, if the corpus has one
+    # phones as timed segments (start, end, name) in samples from ``start``, before they are
+    # mapped to ids and frames (TIMIT .PHN, Lhotse alignments)
+    phone_segments: list[tuple[int, int, str]] | None = field(default=None, repr=False)
+    source: str = ""                 # "file:line" the utterance was listed at, for error messages
+
+
+def load_utterance_audio(utt: Utterance) -> torch.Tensor:
+    """The utterance's wave (mono float32, 16 kHz); only the segment's samples are decoded."""
+    return load_audio(utt.path, start=utt.start, frames=utt.num_samples)
+
+
+@dataclass
+class CorpusListing:
+    """A corpus as a reader found it, before labels are attached and splits are made."""
+    format: str
+    roots: list[Path]
+    utterances: list[Utterance]
+    speaker_info: dict[str, dict[str, str]] = field(default_factory=dict)   # e.g. {"19": {"gender": "f"}}
+    phone_names: list[str] | None = None   # when the reader itself brings phone labels (TIMIT)
+    silence_phones: set[str] = field(default_factory=set)
+    # the corpus's own division, uttid -> "train" | "dev" | "test" (TIMIT's TRAIN/TEST folders)
+    partition: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)   # reason -> utterances left out (logged)
+
+    @property
+    def root(self) -> Path:
+        return self.roots[0]

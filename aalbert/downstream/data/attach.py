@@ -1,0 +1,179 @@
+"""Phone labels onto a corpus listing: frame alignments (frame tasks) or phone sequences (CTC).
+
+Sources, in order of precedence:
+
+* frames: ``data.alignment`` (or ``ROOT/alignment``) holding s3prl alignments or MFA
+  TextGrids; else the reader's own labels (TIMIT ``.PHN``, Lhotse phone alignments).
+* sequences: ``data.transcripts`` (phone sequences), ``data.lexicon`` (+ the corpus's word
+  transcripts), the reader's own sequences (TIMIT), else the frame alignments with repeats
+  merged and silence dropped.
+
+Every problem (unknown phone, labels longer or shorter than the audio, empty transcript, OOV
+word) is collected and reported together; utterances without labels are skipped later, counted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aalbert.corpus.frames import num_frames, segment_frame_labels
+from aalbert.corpus.problems import Problems
+from aalbert.corpus.utterance import CorpusListing, Utterance
+
+from ..config import DataConfig
+from .alignment import find_alignment_files, find_phone_list, read_alignments, read_phone_list
+from .labels import MAX_MISMATCH, phone_sequence
+from .phone_names import PhoneNamer
+from .textgrid import find_textgrids, read_textgrid_phones
+from .transcripts import read_lexicon, read_phone_transcripts, words_to_phones
+
+
+def resolve(root: Path, path: str | None) -> Path | None:
+    """A path from the config: as given when it exists (or is absolute), else under the corpus root."""
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or p.exists() else root / p
+
+
+def _namer(cfg: DataConfig, root: Path) -> PhoneNamer:
+    fixed = read_phone_list(resolve(root, cfg.phone_list)) if cfg.phone_list else None
+    return PhoneNamer(cfg.silence_phones, cfg.fold_phone_marks, fixed)
+
+
+def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -> list[str]:
+    """Frame labels on every utterance that has them; returns the phone names (index = id)."""
+    root = listing.root
+    align_path = resolve(root, cfg.alignment)
+    if align_path is None and (root / "alignment").exists():
+        align_path = root / "alignment"
+    if align_path is not None and not align_path.exists():
+        raise FileNotFoundError(f"data.alignment not found: {align_path}")
+    if align_path is not None:
+        textgrids = find_textgrids(align_path)
+        if textgrids:
+            by_id = {u.uttid: u for u in listing.utterances}
+            for path in textgrids:
+                if path.stem in by_id:
+                    by_id[path.stem].phone_segments = read_textgrid_phones(path, cfg.textgrid_tier, problems)
+                    by_id[path.stem].source = str(path)
+            return _segments_to_frames(cfg, listing, problems)
+        return _s3prl_frames(cfg, listing, align_path, problems)
+    if listing.phone_names is not None:
+        return listing.phone_names            # the reader labelled its frames (TIMIT)
+    if any(u.phone_segments for u in listing.utterances):
+        return _segments_to_frames(cfg, listing, problems)
+    raise FileNotFoundError(f"this task needs phone alignments: set data.alignment (an s3prl alignment file or a "
+                            f"folder of MFA TextGrids; there is no {root / 'alignment'})")
+
+
+def _s3prl_frames(cfg: DataConfig, listing: CorpusListing, align_path: Path, problems: Problems) -> list[str]:
+    root = listing.root
+    names = read_phone_list(resolve(root, cfg.phone_list) or find_phone_list(align_path))
+    files = find_alignment_files(align_path)
+    alignments = read_alignments(files, num_phones=len(names))
+    where = files[0] if len(files) == 1 else align_path
+    for utt in listing.utterances:
+        labels = alignments.get(utt.uttid)
+        if labels is None:
+            continue
+        expected = num_frames(utt.num_samples)
+        if abs(len(labels) - expected) > MAX_MISMATCH:
+            problems.add(where, f"utterance {utt.uttid}: {len(labels)} label frames but its audio ({utt.source}) "
+                                f"has {expected} frames; the alignment does not fit the audio")
+            continue
+        utt.phones = labels
+    return names
+
+
+def _fits_audio(utt: Utterance, end: int, tolerance: int, problems: Problems) -> bool:
+    n = utt.num_samples
+    if end < n - tolerance or end > n + tolerance:
+        how = "end" if end < n else "run past the audio's end"
+        problems.add(utt.source, f"utterance {utt.uttid}: phone labels {how} at sample {end}, the audio has {n} "
+                                 f"samples (more than data.label_tolerance_s={tolerance / 16000:g} s apart)")
+        return False
+    return True
+
+
+def _segments_to_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -> list[str]:
+    namer = _namer(cfg, listing.root)
+    tolerance = int(round(cfg.label_tolerance_s * 16000))
+    named: dict[str, list[tuple[int, int, str]]] = {}
+    used: set[str] = set()
+    for utt in listing.utterances:
+        if not utt.phone_segments:
+            continue
+        segments = [(s, e, namer.name(p)) for s, e, p in utt.phone_segments]
+        unknown = sorted({p for _, _, p in segments if not namer.known(p) and p != namer.silence})
+        if unknown:
+            problems.add(utt.source, f"utterance {utt.uttid}: phone(s) {', '.join(unknown)} not in the phone list")
+            continue
+        if _fits_audio(utt, segments[-1][1], tolerance, problems):
+            named[utt.uttid] = segments
+            used.update(p for _, _, p in segments)
+    names = namer.phone_names(used)
+    ids = {n: i for i, n in enumerate(names)}
+    for utt in listing.utterances:
+        if utt.uttid in named:
+            utt.phones = segment_frame_labels([(s, e, ids[p]) for s, e, p in named[utt.uttid]], utt.num_samples,
+                                              fill=ids[namer.silence])
+    return names
+
+
+def attach_sequences(cfg: DataConfig, listing: CorpusListing, problems: Problems) -> tuple[list[str], set[int]]:
+    """Phone sequences (CTC targets) on every utterance that has them; (phone names, silence ids)."""
+    root = listing.root
+    raw: dict[str, list[str]] | None = None
+    if cfg.transcripts:
+        raw = read_phone_transcripts(resolve(root, cfg.transcripts), problems)
+    elif cfg.lexicon:
+        lexicon_path = resolve(root, cfg.lexicon)
+        words = {u.uttid: u.words for u in listing.utterances if u.words is not None}
+        if not words:
+            raise FileNotFoundError(f"data.lexicon is set but the {listing.format} corpus has no word transcripts "
+                                    "(Kaldi text, LibriSpeech *.trans.txt or Lhotse supervision text)")
+        for uttid, w in words.items():
+            if not w:
+                problems.add(root, f"utterance {uttid} has an empty word transcript")
+        raw = words_to_phones({u: w for u, w in words.items() if w}, read_lexicon(lexicon_path, problems),
+                              lexicon_path, problems)
+    if raw is not None:
+        return _named_sequences(cfg, listing, raw, problems)
+    if listing.phone_names is not None and any(u.phone_sequence for u in listing.utterances):
+        names = listing.phone_names
+        return names, {i for i, n in enumerate(names) if n in listing.silence_phones}
+    names = attach_frames(cfg, listing, problems)
+    silence = silence_ids(names, cfg.silence_phones) | {i for i, n in enumerate(names) if n in listing.silence_phones}
+    for utt in listing.utterances:
+        if utt.phones is not None:
+            utt.phone_sequence = phone_sequence(utt.phones, silence)
+    return names, silence
+
+
+def _named_sequences(cfg: DataConfig, listing: CorpusListing, raw: dict[str, list[str]],
+                     problems: Problems) -> tuple[list[str], set[int]]:
+    namer = _namer(cfg, listing.root)
+    named, used = {}, set()
+    for uttid, phones in raw.items():
+        seq = [namer.name(p) for p in phones]
+        seq = [p for p in seq if p != namer.silence]
+        unknown = sorted({p for p in seq if not namer.known(p)})
+        if unknown:
+            problems.add(cfg.transcripts or cfg.lexicon, f"utterance {uttid}: phone(s) {', '.join(unknown)} not in "
+                                                        "the phone list")
+        elif not seq and phones:
+            problems.add(cfg.transcripts or cfg.lexicon, f"utterance {uttid}: the transcript holds only silence")
+        else:
+            named[uttid] = seq
+            used.update(seq)
+    names = namer.phone_names(used)
+    ids = {n: i for i, n in enumerate(names)}
+    for utt in listing.utterances:
+        if utt.uttid in named:
+            utt.phone_sequence = [ids[p] for p in named[utt.uttid]]
+    return names, {ids[namer.silence]} if namer.silence in ids else set()
+
+
+def silence_ids(names: list[str], silence_phones: list[str]) -> set[int]:
+    return {i for i, name in enumerate(names) if name in set(silence_phones)}

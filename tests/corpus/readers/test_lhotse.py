@@ -1,0 +1,55 @@
+"""Lhotse manifests (RecordingSet + SupervisionSet, or a CutSet) through the ``lhotse`` library."""
+
+import json
+
+import lhotse  # the lhotse extra is part of the test extra: missing, these tests fail
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from aalbert.corpus.problems import CorpusValidationError
+from aalbert.corpus.registry import read_corpus
+from aalbert.corpus.spec import CorpusSpec
+from aalbert.corpus.utterance import load_utterance_audio
+from corpus_layouts import tone_files, write_lhotse
+
+
+
+@pytest.mark.parametrize("as_cuts", [False, True])
+def test_manifests_give_the_corpus_utterances_with_phone_alignments(tones, tmp_path, as_cuts):
+    root = write_lhotse(tones, tmp_path / "m", as_cuts=as_cuts)
+    listing = read_corpus(CorpusSpec("lhotse", [str(root)]))
+    files = tone_files(tones)
+    assert sorted(u.uttid for u in listing.utterances) == sorted(files)
+    segments = json.loads((tones / "tone_segments.json").read_text())
+    for utt in listing.utterances:
+        assert utt.speaker == utt.uttid.split("-")[0] and utt.path == files[utt.uttid]
+        assert utt.phone_segments == [tuple(s) for s in segments[utt.uttid]]
+
+
+def test_supervision_inside_a_long_recording(tmp_path):
+    wave = np.random.default_rng(0).uniform(-0.5, 0.5, 32000).astype(np.float32)
+    soundfile.write(tmp_path / "rec.wav", wave, 16000, subtype="FLOAT")
+    rec = lhotse.Recording.from_file(tmp_path / "rec.wav", recording_id="rec")
+    sup = lhotse.SupervisionSegment("u1", "rec", 0.5, 0.25, speaker="s1", text="HI THERE", gender="F")
+    lhotse.RecordingSet.from_recordings([rec]).to_file(tmp_path / "recordings.jsonl.gz")
+    lhotse.SupervisionSet.from_segments([sup]).to_file(tmp_path / "supervisions.jsonl.gz")
+    (utt,) = read_corpus(CorpusSpec("lhotse", [str(tmp_path)])).utterances
+    assert (utt.start, utt.num_samples, utt.words) == (8000, 4000, ["HI", "THERE"])
+    assert torch.equal(load_utterance_audio(utt), torch.from_numpy(wave[8000:12000]))
+
+
+def test_command_sources_and_missing_speakers_are_refused(tmp_path):
+    rec = lhotse.Recording("r1", [lhotse.AudioSource("command", [0], "sox x.sph -t wav - |")], 16000, 16000, 1.0)
+    ok = lhotse.Recording("r2", [lhotse.AudioSource("file", [0], str(tmp_path / "gone.wav"))], 16000, 16000, 1.0)
+    sups = [lhotse.SupervisionSegment("u1", "r1", 0, 1, speaker="s"), lhotse.SupervisionSegment("u2", "r2", 0, 1),
+            lhotse.SupervisionSegment("u3", "r3", 0, 1, speaker="s")]
+    lhotse.RecordingSet.from_recordings([rec, ok]).to_file(tmp_path / "recordings.jsonl")
+    lhotse.SupervisionSet.from_segments(sups).to_file(tmp_path / "supervisions.jsonl")
+    with pytest.raises(CorpusValidationError) as err:
+        read_corpus(CorpusSpec("lhotse", [str(tmp_path)]))
+    text = str(err.value)
+    assert "recording r1" in text and "shell pipeline" in text
+    assert "audio file not found" in text and "gone.wav" in text
+    assert "recording r3 is in no recordings manifest" in text

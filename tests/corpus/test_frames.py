@@ -1,0 +1,105 @@
+"""Labels and features agree: one frame convention (aalbert.corpus.frames) for every reader.
+
+For a generated utterance with a phone boundary at sample s, the first frame labelled with the
+new phone must be the first frame whose centre (sample 160 i, as the feature extractor centres
+its STFT) lies in the new phone, i.e. the frame centre nearest s at or after it; more than half
+of that frame's analysis window holds the new phone and less than half of the previous one's.
+Every reader is checked, plus the synthetic corpus generator.
+"""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import soundfile
+
+from aalbert.corpus.align import Segment, frame_labels as synth_frame_labels
+from aalbert.corpus.frames import num_frames, segment_frame_labels
+from aalbert.corpus.phones import PHONE_ID
+from aalbert.corpus.problems import Problems
+from aalbert.corpus.registry import read_corpus
+from aalbert.downstream.config import DataConfig
+from aalbert.downstream.data.attach import attach_frames
+from aalbert.upstream.features import FeatureConfig, FeatureExtractor
+from corpus_layouts import write_kaldi, write_lhotse, write_textgrids, write_timit
+
+N = 8000                                        # samples in the utterance
+BOUNDARIES = [160 * 20, 160 * 20 + 1, 160 * 20 + 79, 160 * 20 + 80, 160 * 20 + 159, 3333]
+EXTRACTOR = FeatureExtractor(FeatureConfig())
+
+
+def expected_first_frame(s: int) -> int:
+    return math.ceil(s / 160)
+
+
+def test_frame_count_is_the_feature_extractors():
+    for n in (400, 1119, 1120, 1121, 16000, 16001):
+        assert num_frames(n) == int(EXTRACTOR.num_frames(n)) == n // 160 + 1
+        wave = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+        import torch
+
+        assert EXTRACTOR([torch.from_numpy(wave)]).inputs.shape[1] == num_frames(n)
+
+
+@pytest.mark.parametrize("s", BOUNDARIES)
+def test_convention_puts_the_boundary_at_the_first_centre_inside_the_new_phone(s):
+    labels = segment_frame_labels([(0, s, 0), (s, N, 1)], N, fill=0)
+    first = labels.index(1)
+    assert first == expected_first_frame(s)
+    centres = [160 * i for i in range(len(labels))]
+    assert centres[first] >= s and centres[first] - s == min(c - s for c in centres if c >= s)
+    half = EXTRACTOR.win_length // 2
+    new_share = lambda i: (min(160 * i + half, N) - max(160 * i - half, s)) / EXTRACTOR.win_length  # noqa: E731
+    assert new_share(first) >= 0.5 > new_share(first - 1)
+
+
+@pytest.mark.parametrize("s", [160 * 20 + 1, 160 * 20 + 159])
+def test_synthetic_corpus_uses_the_convention(s):
+    labels = synth_frame_labels([Segment(0, s, "sil"), Segment(s, N, "AA")], N)
+    assert len(labels) == num_frames(N) and labels.index(PHONE_ID["AA"]) == expected_first_frame(s)
+
+
+def _one_utterance_corpus(root, s):
+    """LibriSpeech layout, one utterance: silence then a tone from sample s."""
+    folder = root / "train-x" / "100" / "7"
+    folder.mkdir(parents=True)
+    wave = np.zeros(N, dtype=np.float32)
+    wave[s:] = 0.5 * np.sin(2 * np.pi * 500 * np.arange(N - s) / 16000)
+    soundfile.write(folder / "100-7-0000.flac", wave, 16000)
+    (root / "tone_segments.json").write_text(json.dumps({"100-7-0000": [[0, s, "sil"], [s, N, "aa"]]}))
+    return root
+
+
+READERS = ["timit", "lhotse", "kaldi+textgrid", "librispeech+textgrid", "kaldi+s3prl"]
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("s", [160 * 20 + 1, 160 * 20 + 80, 160 * 20 + 159])
+def test_every_reader_labels_the_boundary_frame_by_the_convention(reader, s, tmp_path):
+    tone = _one_utterance_corpus(tmp_path / "tone", s)
+    phone_list = None
+    if reader == "timit":
+        cfg = DataConfig(format="timit", root=str(write_timit(tone, tmp_path / "timit")))
+    elif reader == "lhotse":
+        cfg = DataConfig(format="lhotse", root=str(write_lhotse(tone, tmp_path / "lhotse")))
+    elif reader == "kaldi+s3prl":
+        align = tmp_path / "align"
+        align.mkdir()
+        labels = segment_frame_labels([(0, s, 0), (s, N, 1)], N, fill=0)
+        (align / "alignments.txt").write_text("100-7-0000 " + " ".join(map(str, labels)) + "\n")
+        (align / "phones.txt").write_text("0 sil\n1 aa\n")
+        cfg = DataConfig(format="kaldi", root=str(write_kaldi(tone, tmp_path / "kaldi")), alignment=str(align))
+    else:
+        fmt, root = ("kaldi", write_kaldi(tone, tmp_path / "kaldi")) if reader.startswith("kaldi") else \
+            ("librispeech", tone)
+        cfg = DataConfig(format=fmt, root=str(root), alignment=str(write_textgrids(tone, tmp_path / "tg")))
+    listing = read_corpus(cfg.corpus_spec())
+    problems = Problems("test")
+    names = attach_frames(cfg, listing, problems)
+    assert not problems.items
+    (utt,) = listing.utterances
+    assert len(utt.phones) == num_frames(N)
+    new_phone = [i for i, n in enumerate(names) if n.lower() == "aa"][0]
+    assert utt.phones.index(new_phone) == expected_first_frame(s)
+    assert set(utt.phones[:expected_first_frame(s)]) == {names.index("sil")}

@@ -1,0 +1,123 @@
+"""Downstream experiment folders under misuse and faults: owned folders, exact resume, clean stops."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import aalbert.downstream.runner as runner_module
+from aalbert.checkpoint_file import load_checkpoint_file
+from aalbert.downstream import cli
+from aalbert.downstream.model import DownstreamModel
+from downstream_fakes import FakeUpstream
+
+STEPS = "runner.total_steps=12,runner.eval_step=4,runner.batch_size=4,optimizer.lr=0.01"
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    """Upstream names -> fake upstreams whose weights differ by name."""
+    monkeypatch.setattr(runner_module, "load_upstream_by_name",
+                        lambda name, ckpt: FakeUpstream(seed=sum(map(ord, name))))
+
+
+def train(tone_corpus, expdir, *extra, upstream="fake_a", task="phone_1hidden"):
+    return cli.main(["-m", "train", "-u", upstream, "-d", task, "--expdir", str(expdir), "--data", str(tone_corpus),
+                     "-o", STEPS, *extra])
+
+
+def weights(expdir, name="last.ckpt") -> dict:
+    return load_checkpoint_file(expdir / name)["model"]
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for part in a:
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key}"
+
+
+def test_another_upstream_into_the_folder_is_refused(fake_hub, tone_corpus, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    assert train(tone_corpus, exp) == 0
+    before = (exp / "results.json").read_text()
+    assert train(tone_corpus, exp, upstream="fake_b") == 2
+    err = capsys.readouterr().err
+    assert "holds another downstream run" in err and "fake_a" in err and "fake_b" in err
+    assert "--overwrite" in err and "Traceback" not in err
+    assert (exp / "results.json").read_text() == before
+
+
+def test_the_same_command_again_trains_nothing_new(fake_hub, tone_corpus, tmp_path):
+    exp = tmp_path / "exp"
+    assert train(tone_corpus, exp) == 0
+    first = json.loads((exp / "results.json").read_text())
+    assert train(tone_corpus, exp) == 0
+    again = json.loads((exp / "results.json").read_text())
+    assert again["metrics"] == first["metrics"] and again["steps"] == 12
+
+
+def test_overwrite_moves_the_old_run_aside(fake_hub, tone_corpus, tmp_path):
+    exp = tmp_path / "exp"
+    assert train(tone_corpus, exp) == 0
+    assert train(tone_corpus, exp, "--overwrite", upstream="fake_b") == 0
+    old = [p for p in tmp_path.iterdir() if p.name.startswith("exp.old-")]
+    assert len(old) == 1 and json.loads((old[0] / "results.json").read_text())["upstream"]["name"] == "fake_a"
+    assert json.loads((exp / "results.json").read_text())["upstream"]["name"] == "fake_b"
+
+
+def test_names_cannot_escape_the_results_folder(fake_hub, tone_corpus, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in ("../x", "/tmp/x", "a/../../x"):
+        assert cli.main(["-u", "fake", "-d", "phone_linear", "-n", name, "--data", str(tone_corpus)]) == 2
+        assert "must be a folder name inside result/downstream" in capsys.readouterr().err
+
+
+def test_interrupt_then_resume_equals_a_straight_run(fake_hub, tone_corpus, tmp_path, monkeypatch, capsys):
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    assert train(tone_corpus, straight) == 0
+    forward = DownstreamModel.forward
+    calls = {"n": 0}
+
+    def interrupted_at_step_7(self, batch):
+        if self.training:
+            calls["n"] += 1
+            if calls["n"] == 7:
+                raise KeyboardInterrupt
+        return forward(self, batch)
+
+    monkeypatch.setattr(DownstreamModel, "forward", interrupted_at_step_7)
+    assert train(tone_corpus, stopped) == 130
+    err = capsys.readouterr().err
+    assert "interrupted at step 6" in err and f"-e {stopped}" in err and "Traceback" not in err
+    assert load_checkpoint_file(stopped / "last.ckpt")["state"]["step"] == 6
+    monkeypatch.setattr(DownstreamModel, "forward", forward)
+    assert cli.main(["-m", "train", "-e", str(stopped)]) == 0
+    assert_same(weights(straight), weights(stopped))
+    assert_same(weights(straight, "best.ckpt"), weights(stopped, "best.ckpt"))
+    a, b = (json.loads((d / "results.json").read_text()) for d in (straight, stopped))
+    assert a["metrics"] == b["metrics"]
+
+
+def test_last_checkpoint_by_wall_time(fake_hub, tone_corpus, tmp_path, monkeypatch):
+    exp = tmp_path / "exp"
+    saved = []
+    import aalbert.downstream.training as training
+
+    real = training.save_checkpoint
+    monkeypatch.setattr(training, "save_checkpoint", lambda ckpt, path: (saved.append(ckpt["state"]["step"]),
+                                                                         real(ckpt, path)))
+    assert train(tone_corpus, exp, "-o", "runner.save_minutes=1e-9") == 0
+    # every step writes last.ckpt (plus best.ckpt at improving evaluations)
+    assert sorted(set(saved)) == list(range(1, 13))
+
+
+def test_damaged_last_checkpoint_is_one_line(fake_hub, tone_corpus, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    assert train(tone_corpus, exp) == 0
+    (exp / "last.ckpt").write_bytes(b"")
+    assert cli.main(["-m", "train", "-e", str(exp), "-o", "runner.total_steps=16"]) == 2
+    err = capsys.readouterr().err
+    assert "last.ckpt: is empty" in err and "Traceback" not in err
