@@ -47,6 +47,7 @@ setup(
     },
     entry_points={
         "console_scripts": [
+            "aalbert=aalbert.cli:main",
             "aalbert-hub=aalbert.hub:main",
         ],
         # third-party corpus readers register here: name = "package.module:read"

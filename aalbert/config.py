@@ -13,11 +13,13 @@ import math
 import re
 import types
 import typing
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import Any, Iterable, TypeVar
 
 import yaml
+
+from aalbert.errors import AalbertError
 
 T = TypeVar("T")
 
@@ -26,7 +28,7 @@ _YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 REPO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
-class ConfigError(ValueError):
+class ConfigError(AalbertError, ValueError):
     """A config file or override that does not fit its dataclass."""
 
 
@@ -49,15 +51,21 @@ def find_recipe(name: str | Path) -> Path:
 
 
 def _recipe_dirs() -> list[Path]:
-    dirs = []
-    if REPO_CONFIG_DIR.is_dir():
-        dirs.append(REPO_CONFIG_DIR)
+    """config/ of a checkout, then the recipes shipped in the package (``aalbert.recipes``).
+
+    ``aalbert.recipes`` is a namespace package (YAML only, no __init__.py), whose
+    ``importlib.resources`` view is a MultiplexedPath: its folders are read from the module
+    spec instead.
+    """
+    dirs = [REPO_CONFIG_DIR] if REPO_CONFIG_DIR.is_dir() else []
     try:
-        packaged = Path(str(resources.files("aalbert.recipes")))
-        if packaged.is_dir() and packaged != REPO_CONFIG_DIR:
-            dirs.append(packaged)
+        spec = importlib.util.find_spec("aalbert.recipes")
     except ModuleNotFoundError:
-        pass
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        folder = Path(location)
+        if folder.is_dir() and folder.resolve() not in [d.resolve() for d in dirs]:
+            dirs.append(folder)
     return dirs
 
 

@@ -22,9 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from aalbert.config import find_recipe
+from aalbert.downstream.registry import load_task
+
 UPSTREAMS = ("aalbert", "mockingjay")
-PRETRAIN_RECIPE = Path("config/pretrain/tiny.yaml")  # relative to REPO, as a user would type it
+PRETRAIN_RECIPE = "pretrain/tiny"  # a shipped recipe, found from a checkout or an installed package
 PRETRAIN_SAVE_EVERY = 100  # steps: a checkpoint every ~50 s on 2 cores, so an interrupted demo loses little
 
 
@@ -69,7 +71,7 @@ def _run_step(cmd: list[str], expdir: Path, corpus: Path, depends_on: list[Path]
     shown = ["python" if c == sys.executable else c for c in cmd]
     marker = expdir.with_name(expdir.name + ".step.json")
     signature = {"command": shown[1:], "corpus": json.loads((corpus / "corpus.json").read_text())["spec"],
-                 "depends_on": {str(f): hashlib.sha256((REPO / f).read_bytes()).hexdigest() for f in depends_on}}
+                 "depends_on": {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in depends_on}}
     done = json.loads(marker.read_text()) if marker.is_file() else None
     same = done is not None and done["signature"] == signature
     if same and done.get("finished"):
@@ -85,7 +87,7 @@ def _run_step(cmd: list[str], expdir: Path, corpus: Path, depends_on: list[Path]
     start = time.time()
     # torch reads OMP_NUM_THREADS for its CPU thread pool (run_downstream.py has no --threads)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=None, text=True)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=None, text=True)
     log = expdir.with_name(expdir.name + ".log")
     log.write_text(proc.stdout, encoding="utf-8")
     if proc.returncode != 0:
@@ -107,11 +109,11 @@ def _train_list(corpus: Path, out: Path) -> Path:
 
 def pretrain(s: DemoSettings, upstream: str, train_list: Path) -> tuple[Path, float, bool]:
     expdir = s.out / "pretrain" / upstream
-    seconds, reused = _run_step([sys.executable, "run_pretrain.py", "-u", upstream, "-c", str(PRETRAIN_RECIPE),
+    seconds, reused = _run_step([sys.executable, "-m", "aalbert", "pretrain", "-u", upstream, "-c", PRETRAIN_RECIPE,
                                  "--expdir", str(expdir), "--threads", str(s.threads), "--seed", str(s.seed),
                                  "-o", f"data.roots=[{train_list}]", "-o", f"optim.total_steps={s.pretrain_steps}",
                                  "-o", f"log.save_every={min(PRETRAIN_SAVE_EVERY, s.pretrain_steps)}"], expdir, s.corpus,
-                                [PRETRAIN_RECIPE], resumable=True)
+                                [find_recipe(PRETRAIN_RECIPE)], resumable=True)
     ckpt = expdir / f"states-{s.pretrain_steps}.ckpt"
     if not ckpt.is_file():
         raise SystemExit(f"pretraining {upstream} finished without its final checkpoint {ckpt}")
@@ -125,8 +127,8 @@ def downstream(s: DemoSettings, upstream: str, ckpt: Path | None, task: str,
     expdir = s.out / "downstream" / f"{upstream}_{task}"
     name = f"{upstream}_local" if ckpt is not None else upstream
     upstream_args = ["-u", name] + (["-k", str(ckpt)] if ckpt is not None else [])
-    task_config = Path("aalbert/downstream") / task / "config.yaml"
-    seconds, reused = _run_step([sys.executable, "run_downstream.py", "-m", "train", *upstream_args, "-d", task,
+    task_config = Path(load_task(task).default_config)
+    seconds, reused = _run_step([sys.executable, "-m", "aalbert", "downstream", "-m", "train", *upstream_args, "-d", task,
                                  "--expdir", str(expdir), "--data", str(s.corpus), "--seed", str(s.seed),
                                  "-o", f"runner.total_steps={s.downstream_steps}",
                                  "-o", f"runner.eval_step={max(1, s.downstream_steps // 4)}",

@@ -116,3 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         cleanup(info)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

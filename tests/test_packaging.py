@@ -1,0 +1,66 @@
+"""The wheel, installed outside the checkout, runs the toolkit from any folder with its packaged recipes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tone_corpus import make_tone_corpus
+
+REPO = Path(__file__).resolve().parent.parent
+TOP_LEVEL_SKIP = {".git", ".venv", "result", "data", "demo_output", "build", "dist", ".pytest_cache"}
+
+
+def skip(folder: str, names: list[str]) -> set[str]:
+    """What the source copy leaves out: the checkout's own outputs (top level only) and caches."""
+    top = Path(folder) == REPO
+    return {n for n in names if (top and n in TOP_LEVEL_SKIP) or n == "__pycache__" or n.endswith(".egg-info")}
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> dict:
+    """The wheel built from a copy of the source, installed with --target (dependencies come from
+    the test environment), and the environment that sees it instead of the checkout."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "source"
+    shutil.copytree(REPO, source, ignore=skip)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w",
+                    str(tmp / "dist"), str(source)], check=True)
+    wheel = next((tmp / "dist").glob("aalbert-*.whl"))
+    site = tmp / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
+                   check=True)
+    work = tmp / "work"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "OMP_NUM_THREADS": "1"}
+    return {"site": site, "work": work, "env": env, "aalbert": str(site / "bin" / "aalbert")}
+
+
+def run(installed: dict, *argv: str) -> str:
+    done = subprocess.run(list(argv), cwd=installed["work"], env=installed["env"], capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_wheel_from_any_folder(installed, tmp_path):
+    where = run(installed, sys.executable, "-c", "import aalbert; print(aalbert.__file__)")
+    assert where.strip().startswith(str(installed["site"]))  # not the checkout
+    assert "pretrain" in run(installed, installed["aalbert"], "--help")
+    assert "aalbert_3l_random" in run(installed, installed["aalbert"], "hub", "list")
+    assert "--downstream" in run(installed, installed["aalbert"], "downstream", "--help")
+    assert "--upstream" in run(installed, sys.executable, "-m", "aalbert", "pretrain", "--help")
+    corpus = make_tone_corpus(tmp_path / "corpus")
+    run(installed, installed["aalbert"], "pretrain", "-u", "aalbert", "-c", "pretrain/tiny", "-n", "p", "--no-progress",
+        "-o", f"data.roots=[{corpus}]", "-o", "optim.total_steps=2,log.save_every=2,data.batch_size=2")
+    ckpt = installed["work"] / "result" / "pretrain" / "p" / "states-2.ckpt"
+    assert ckpt.is_file()
+    out = run(installed, installed["aalbert"], "downstream", "-m", "train", "-u", "aalbert_local", "-k", str(ckpt),
+              "-d", "phone_linear", "-n", "d", "--data", str(corpus), "-o", "runner.total_steps=2,runner.eval_step=2")
+    assert '"test"' in out
+    assert (installed["work"] / "result" / "downstream" / "d" / "results.json").is_file()
