@@ -1,8 +1,8 @@
 """Inference speed and memory of our upstream vs s3prl's on the same checkpoint (CPU).
 
 For each model a random-weight, paper-size s3prl-format checkpoint is written, loaded by both
-implementations, and run on a batch of 8 x 10 s (real LibriSpeech audio from /work/shared when
-present, else synthetic) with ``torch.set_num_threads(2)``. Timings alternate A/B/A/B in one
+implementations, and run on a batch of 8 x 10 s (real speech from ``--audio DIR``, tiled to
+length; without it a generated speech-like batch) with ``torch.set_num_threads(2)``. Timings alternate A/B/A/B in one
 process so machine load hits both alike. Peak memory is measured per implementation in a fresh
 subprocess (peak RSS, VmHWM, after one forward, and its rise over RSS after loading). Also prints the fraction
 of the machine's measured 2-thread fp32 GEMM rate each model reaches (model FLOPs / time).
@@ -32,24 +32,26 @@ from aalbert.upstream.model import build_spec_head
 
 MODELS = {"mockingjay_3l": factory.mockingjay_3l, "mockingjay_12l": factory.mockingjay_12l,
           "aalbert_3l": factory.aalbert_3l, "aalbert_12l": factory.aalbert_12l}
-DATA = Path("/work/shared/data/librispeech-test-other-10spk")
 SR = 16000
 
 
-def make_batch(batch: int, seconds: float) -> tuple[list[torch.Tensor], str]:
+def make_batch(batch: int, seconds: float, audio: Path | None = None) -> tuple[list[torch.Tensor], str]:
     n = int(seconds * SR)
-    files = sorted(DATA.rglob("*.flac")) if DATA.is_dir() else []
-    if len(files) >= batch:
-        from aalbert.audio import load_audio
+    if audio is None:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from speech_waves import make_speech_like
 
-        wavs = []
-        for path in files[:batch]:
-            wav = load_audio(path)
-            wav = wav.repeat(n // wav.numel() + 1)[:n]  # tile short files up to the length
-            wavs.append(wav)
-        return wavs, f"LibriSpeech ({DATA.name})"
-    gen = torch.Generator().manual_seed(0)
-    return [0.1 * torch.randn(n, generator=gen) for _ in range(batch)], "synthetic noise"
+        return [make_speech_like(seconds, seed=i) for i in range(batch)], "generated speech-like waves"
+    from aalbert.audio import find_audio_files, load_audio
+
+    files = find_audio_files(audio)
+    if len(files) < batch:
+        raise SystemExit(f"--audio {audio}: {len(files)} audio files, the batch needs {batch}")
+    wavs = []
+    for path in files[:batch]:
+        wav = load_audio(path)
+        wavs.append(wav.repeat(n // wav.numel() + 1)[:n])  # tile short files up to the length
+    return wavs, f"real speech ({audio})"
 
 
 def write_checkpoint(name: str, stacking: int, folder: Path) -> Path:
@@ -92,9 +94,9 @@ def peak_rss_mib() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def measure_memory(impl: str, ckpt: Path, batch: int, seconds: float) -> dict:
+def measure_memory(impl: str, ckpt: Path, batch: int, seconds: float, audio: Path | None) -> dict:
     torch.set_num_threads(2)
-    wavs, _ = make_batch(batch, seconds)
+    wavs, _ = make_batch(batch, seconds, audio)
     _, fn = load(impl, ckpt)
     after_load = rss_mib()
     run(impl, fn, wavs)
@@ -132,15 +134,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument("--audio", type=Path, help="folder of real speech (default: generated speech-like waves)")
     parser.add_argument("--measure-memory", nargs=2, metavar=("IMPL", "CKPT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.measure_memory:
-        print(json.dumps(measure_memory(args.measure_memory[0], Path(args.measure_memory[1]), args.batch, args.seconds)))
+        print(json.dumps(measure_memory(args.measure_memory[0], Path(args.measure_memory[1]), args.batch, args.seconds,
+                                        args.audio)))
         return
 
     torch.set_num_threads(args.threads)
-    wavs, source = make_batch(args.batch, args.seconds)
+    wavs, source = make_batch(args.batch, args.seconds, args.audio)
     audio_seconds = args.batch * args.seconds
     gemm = gemm_gflops(args.threads)
     torch.set_num_threads(args.threads)
@@ -169,7 +173,8 @@ def main() -> None:
                 if not args.no_memory:
                     for impl in ("ours", "s3prl"):
                         res = subprocess.run([sys.executable, __file__, "--measure-memory", impl, str(ckpt),
-                                              "--batch", str(args.batch), "--seconds", str(args.seconds)],
+                                              "--batch", str(args.batch), "--seconds", str(args.seconds),
+                                              *(["--audio", str(args.audio)] if args.audio else [])],
                                              capture_output=True, text=True, check=True)
                         mem[impl] = json.loads(res.stdout.strip().splitlines()[-1])
                 gflop = model_gflop(cfg, args.batch, int(args.seconds * SR) // 160 + 1)
