@@ -13,11 +13,13 @@ import numpy as np
 import soundfile
 import torch
 
+from aalbert.errors import AalbertError, MissingFileError
+
 SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = (".flac", ".wav")
 
 
-class AudioError(ValueError):
+class AudioError(AalbertError, ValueError):
     """An audio file that cannot be used; the message names the file and the problem."""
 
     def __init__(self, path: str | Path, problem: str):
@@ -83,7 +85,7 @@ def find_audio_files(roots: str | Path | Iterable[str | Path]) -> list[Path]:
                     p = Path(line)
                     found.add(p if p.is_absolute() else root.parent / p)
         else:
-            raise FileNotFoundError(f"audio root not found: {root}")
+            raise MissingFileError(f"audio root not found: {root}")
     return sorted(found)
 
 

@@ -24,6 +24,8 @@ from typing import Any
 
 import torch
 
+from aalbert.errors import AalbertError
+
 # classes a checkpoint may hold that are harmless to construct and useful to keep as they are
 KNOWN_SAFE_GLOBALS: tuple = (argparse.Namespace,)
 # how many foreign classes one file may name before we give up (each costs one more read)
@@ -32,7 +34,7 @@ _UNSUPPORTED_GLOBAL = re.compile(r"GLOBAL (\S+) was not an allowed global")
 _BLOCKED_GLOBAL = re.compile(r"GLOBAL (\S+) whose module (\S+) is blocked")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(AalbertError, ValueError):
     """A checkpoint that cannot be used; the message names the file and the problem."""
 
     def __init__(self, path: str | Path, problem: str):

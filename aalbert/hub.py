@@ -30,6 +30,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from aalbert.config import ConfigError
 from aalbert.download import cached_download, sha256_of
 from aalbert.upstream import factory, pretrained
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
@@ -67,7 +68,7 @@ def _local(ckpt: str | Path | None = None, allow_unsafe_pickle: bool = False,
            max_input_length: int | None = None) -> nn.Module:
     """Any s3prl mockingjay / audio_albert checkpoint file (weights-only); the sharing comes from the file."""
     if ckpt is None:
-        raise ValueError("a *_local upstream needs ckpt=<path to an s3prl-format checkpoint>")
+        raise ConfigError("a *_local upstream needs ckpt=<path to an s3prl-format checkpoint>")
     return upstream_from_checkpoint(ckpt, allow_unsafe_pickle=allow_unsafe_pickle, max_input_length=max_input_length)
 
 
@@ -75,7 +76,7 @@ def _url(ckpt: str | None = None, max_input_length: int | None = None, progress:
          refresh: bool = False) -> nn.Module:
     """Any s3prl mockingjay / audio_albert checkpoint at a URL, downloaded once into the hub cache."""
     if ckpt is None:
-        raise ValueError("a *_url upstream needs ckpt=<URL of an s3prl-format checkpoint>")
+        raise ConfigError("a *_url upstream needs ckpt=<URL of an s3prl-format checkpoint>")
     folder = hashlib.sha256(ckpt.encode()).hexdigest()[:16]
     name = Path(ckpt.split("?")[0]).name or "checkpoint.ckpt"
     path = Path(torch.hub.get_dir()) / "aalbert" / "url" / folder / name
@@ -131,12 +132,12 @@ def available_upstreams() -> list[str]:
     return sorted(BUILTIN) + sorted(_plugins())
 
 
-def _unknown(name: str) -> ValueError:
+def _unknown(name: str) -> ConfigError:
     hint = ""
     if f"{name}_random" in BUILTIN:  # the random models' names before the pretrained ones came
         hint = (f" (the randomly initialised model is {name}_random; the pretrained ones are "
                 f"{', '.join(sorted(pretrained.pretrained_names()))})")
-    return ValueError(f"unknown upstream {name!r}{hint}; available: {', '.join(available_upstreams())}")
+    return ConfigError(f"unknown upstream {name!r}{hint}; available: {', '.join(available_upstreams())}")
 
 
 def load_upstream(name: str, ckpt: str | Path | None = None, **kwargs) -> nn.Module:
@@ -146,7 +147,7 @@ def load_upstream(name: str, ckpt: str | Path | None = None, **kwargs) -> nn.Mod
         if kind in ("local", "url"):
             return build(ckpt=ckpt, **kwargs)
         if ckpt is not None:
-            raise ValueError(f"upstream {name!r} ({kind}) takes no checkpoint; use aalbert_local (a file) or "
+            raise ConfigError(f"upstream {name!r} ({kind}) takes no checkpoint; use aalbert_local (a file) or "
                              f"aalbert_url (a URL) to load {ckpt}")
         return build(**kwargs)
     plugins = _plugins()

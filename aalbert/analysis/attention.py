@@ -26,6 +26,7 @@ from tqdm import tqdm
 from aalbert.audio import SAMPLE_RATE
 from aalbert.corpus.sources import describe, utterances_from_sources
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
+from aalbert.errors import BadInputError, MissingFileError, report_error
 
 from .jsd import LN2, JSDAccumulator
 
@@ -47,11 +48,11 @@ class AttentionConfig:
 
     def __post_init__(self):
         if self.num_utterances < 1:
-            raise ValueError(f"number of utterances must be >= 1, got {self.num_utterances}")
+            raise BadInputError(f"number of utterances must be >= 1, got {self.num_utterances}")
         if self.batch_size < 1:
-            raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
+            raise BadInputError(f"batch size must be >= 1, got {self.batch_size}")
         if self.max_seconds is not None and self.max_seconds <= 0:
-            raise ValueError(f"max_seconds must be positive, got {self.max_seconds}")
+            raise BadInputError(f"max_seconds must be positive, got {self.max_seconds}")
 
 
 @dataclass
@@ -72,10 +73,10 @@ def resolve_device(name: str) -> torch.device:
 def select_files(data: list[str], num_utterances: int) -> list[Utterance]:
     """The first ``num_utterances`` utterances of ``data`` (sorted paths, or a corpus's utterance ids)."""
     if not data:
-        raise ValueError("no data given: pass --data with a folder, audio files, a file list or FORMAT:PATH")
+        raise BadInputError("no data given: pass --data with a folder, audio files, a file list or FORMAT:PATH")
     utterances = utterances_from_sources(data)
     if not utterances:
-        raise FileNotFoundError(f"no .flac or .wav files under {', '.join(data)}")
+        raise MissingFileError(f"no .flac or .wav files under {', '.join(data)}")
     return utterances[:num_utterances]
 
 
@@ -86,7 +87,7 @@ def attention_jsd(upstream: nn.Module, files: list[Path | Utterance], batch_size
     """Run ``upstream`` (eval mode: dropout would perturb the maps) over ``files`` and pool the JSD."""
     num_layers = int(getattr(upstream, "num_layers", 0))
     if num_layers < 1:
-        raise ValueError(f"upstream {getattr(upstream, 'name', type(upstream).__name__)} has no attention layers "
+        raise BadInputError(f"upstream {getattr(upstream, 'name', type(upstream).__name__)} has no attention layers "
                          f"(num_layers = {num_layers})")
     upstream = upstream.to(device).eval()
     crop = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)
@@ -97,7 +98,7 @@ def attention_jsd(upstream: nn.Module, files: list[Path | Utterance], batch_size
         out = upstream(wavs, output_attentions=True)
         attentions = out.get("attentions")
         if not attentions:
-            raise ValueError("the upstream returned no attention maps for output_attentions=True")
+            raise BadInputError("the upstream returned no attention maps for output_attentions=True")
         acc.add_batch(attentions, out["lengths"])
         del out, attentions  # the maps are the big part: free them before the next batch
     return AttentionJSD(acc.matrix(), [f"layer {i}" for i in range(1, num_layers + 1)], acc.utterances,
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
     p.add_argument("--out", default="result/attention", help="output folder")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--debug", action="store_true", help="show the traceback of every error")
     return p
 
 
@@ -174,10 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                                  num_utterances=args.num_utterances, batch_size=args.batch_size,
                                  max_seconds=args.max_seconds, device=args.device, seed=args.seed)
         json_path, png_path = run(config, args.out, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError) as err:
-        # bad input (names, paths, files): one line, not a traceback
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:  # noqa: BLE001 - user errors are one line (exit 2), anything else a traceback
+        return report_error(err, "run_attention.py", args.debug)
     print(f"wrote {json_path} and {png_path}")
     return 0
 

@@ -32,6 +32,7 @@ from aalbert.downstream.expert import Expert, TaskContext
 from aalbert.downstream.feature_cache import FeatureCache, cache_manifest, fill_cache
 from aalbert.downstream.frame_classifier import FrameClassifierExpert
 from aalbert.downstream.speaker import SpeakerUtteranceExpert
+from aalbert.errors import BadInputError, report_error
 
 from .probe import PROBES, ProbeTrainConfig, SplitFeatures, probe_depth, train_probe
 
@@ -58,15 +59,15 @@ class ProbingConfig:
 
     def __post_init__(self):
         if self.task not in TASKS:
-            raise ValueError(f"unknown probing task {self.task!r}; choose from {', '.join(TASKS)}")
+            raise BadInputError(f"unknown probing task {self.task!r}; choose from {', '.join(TASKS)}")
         if not self.probes:
-            raise ValueError("no probes given")
+            raise BadInputError("no probes given")
         for name in self.probes:
             probe_depth(name)
         if len(set(self.probes)) != len(self.probes):
-            raise ValueError(f"probes listed twice: {self.probes}")
+            raise BadInputError(f"probes listed twice: {self.probes}")
         if self.extract_batch_size < 1:
-            raise ValueError(f"extract_batch_size must be >= 1, got {self.extract_batch_size}")
+            raise BadInputError(f"extract_batch_size must be >= 1, got {self.extract_batch_size}")
 
 
 def select_layers(requested: list[int] | None, num_hidden_states: int) -> list[int]:
@@ -74,7 +75,7 @@ def select_layers(requested: list[int] | None, num_hidden_states: int) -> list[i
         return list(range(num_hidden_states))
     bad = [i for i in requested if not 0 <= i < num_hidden_states]
     if bad:
-        raise ValueError(f"layer(s) {bad} out of range: this upstream has hidden states 0..{num_hidden_states - 1}")
+        raise BadInputError(f"layer(s) {bad} out of range: this upstream has hidden states 0..{num_hidden_states - 1}")
     return sorted(set(requested))
 
 
@@ -235,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="result/probe", help="output folder")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--debug", action="store_true", help="show the traceback of every error")
     return p
 
 
@@ -247,7 +249,7 @@ def config_from_args(args: argparse.Namespace) -> ProbingConfig:
     try:
         layer_ids = None if layers is None else [int(v) for v in layers]
     except ValueError as err:
-        raise ValueError(f"--layers must be comma-separated integers, got {args.layers!r}") from err
+        raise BadInputError(f"--layers must be comma-separated integers, got {args.layers!r}") from err
     data = DataConfig(format=args.format, root=args.data, subsets=_csv(args.subsets) or [], alignment=args.alignment,
                       phone_list=args.phone_list, splits=args.splits, split_seed=args.split_seed,
                       split_policy=args.split_policy)
@@ -265,10 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         run(config, args.out, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError) as err:
-        # bad input (names, paths, labels): one line, not a traceback
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:  # noqa: BLE001 - user errors are one line (exit 2), anything else a traceback
+        return report_error(err, "run_probe.py", args.debug)
     print(f"wrote {Path(args.out) / CSV_NAME}, {JSON_NAME} and {PNG_NAME}")
     return 0
 

@@ -1,5 +1,7 @@
 """The one error type of the corpus generator."""
 
+from aalbert.errors import AalbertError
 
-class CorpusError(RuntimeError):
+
+class CorpusError(AalbertError, RuntimeError):
     """Synthesis or corpus-layout problem; the message names the utterance/file and the problem."""

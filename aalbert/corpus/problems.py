@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from aalbert.errors import AalbertError
+
 log = logging.getLogger(__name__)
 SHOWN = 40   # problems printed in full; the rest are counted
 
 
-class CorpusValidationError(ValueError):
+class CorpusValidationError(AalbertError, ValueError):
     """One or more bad entries in a corpus; ``problems`` holds them all as ``file:line: message``."""
 
     def __init__(self, what: str, problems: list[str]):

@@ -12,6 +12,8 @@ import logging
 from importlib import metadata
 from typing import Callable
 
+from aalbert.errors import AalbertError, MissingFileError
+
 from .problems import log_skips
 from .spec import CorpusSpec
 from .utterance import CorpusListing
@@ -29,7 +31,7 @@ BUILTIN_READERS = {
 }
 
 
-class UnknownFormatError(ValueError):
+class UnknownFormatError(AalbertError, ValueError):
     pass
 
 
@@ -57,9 +59,9 @@ def get_reader(name: str) -> Reader:
 def read_corpus(spec: CorpusSpec) -> CorpusListing:
     """Read (and validate) the corpus ``spec`` names; skips are logged with their counts."""
     if not spec.roots:
-        raise ValueError(f"no corpus root given for format {spec.format!r}")
+        raise MissingFileError(f"no corpus root given for format {spec.format!r}")
     listing = get_reader(spec.format)(spec)
     if not listing.utterances:
-        raise FileNotFoundError(f"no utterances found in the {spec.format} corpus at {', '.join(spec.roots)}")
+        raise MissingFileError(f"no utterances found in the {spec.format} corpus at {', '.join(spec.roots)}")
     log_skips(f"{spec.format} corpus {', '.join(spec.roots)}", listing.skipped)
     return listing

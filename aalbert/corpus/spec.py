@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aalbert.errors import BadInputError
+
 _SPEC = re.compile(r"^([a-z][a-z0-9_]*):(.+)$")
 
 
@@ -25,9 +27,9 @@ class CorpusSpec:
         if isinstance(self.roots, (str, Path)):
             self.roots = [str(self.roots)]
         if self.timit_phone_set not in (39, 48):
-            raise ValueError(f"timit_phone_set must be 39 or 48, got {self.timit_phone_set}")
+            raise BadInputError(f"timit_phone_set must be 39 or 48, got {self.timit_phone_set}")
         if self.label_tolerance_s < 0:
-            raise ValueError(f"label_tolerance_s must be >= 0, got {self.label_tolerance_s}")
+            raise BadInputError(f"label_tolerance_s must be >= 0, got {self.label_tolerance_s}")
 
     @property
     def tolerance_samples(self) -> int:

@@ -25,6 +25,8 @@ class Utterance:
     # mapped to ids and frames (TIMIT .PHN, Lhotse alignments)
     phone_segments: list[tuple[int, int, str]] | None = field(default=None, repr=False)
     source: str = ""                 # "file:line" the utterance was listed at, for error messages
+    # per-utterance metadata a reader found (e.g. {"emotion": "happy"}); tasks read it as utterance.FIELD
+    info: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def load_utterance_audio(utt: Utterance) -> torch.Tensor:

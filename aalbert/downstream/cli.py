@@ -14,11 +14,12 @@ import signal
 import sys
 from pathlib import Path
 
-from aalbert.config import ConfigError, to_dict
+from aalbert.config import to_dict
+from aalbert.errors import report_error
 from aalbert.experiment import claim, experiment_dir, make_record, move_aside
 
 from . import distributed as dist
-from .registry import UnknownTaskError, available_tasks
+from .registry import available_tasks
 from .runner import Runner, build_config, load_experiment_config
 from .training import TrainingInterrupted
 
@@ -50,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", help="corpus root (sets data.root)")
     p.add_argument("--label-fraction", type=float, help="fraction of training utterances to use (0.001..1)")
     p.add_argument("--list-tasks", action="store_true", help="print the known tasks and exit")
+    p.add_argument("--debug", action="store_true",
+                   help="show the traceback of every error (user errors are otherwise one line)")
     return p.parse_args(argv)
 
 
@@ -70,7 +73,10 @@ def _cli_overrides(args) -> list[str]:
 
 
 def run(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
+    return run_parsed(parse_args(argv))
+
+
+def run_parsed(args: argparse.Namespace) -> dict:
     if args.list_tasks:
         print("\n".join(available_tasks()))
         return {}
@@ -120,16 +126,15 @@ def _stop_on_sigterm(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        run(argv)
+        run_parsed(args)
     except TrainingInterrupted as stop:
         print(f"\n{stop}", file=sys.stderr)
         return 130
-    except (UnknownTaskError, ConfigError, FileNotFoundError, ValueError) as err:
-        # user errors: one clear line, no traceback (AudioError, LabelLengthError are ValueErrors)
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:  # noqa: BLE001 - the toolkit's user errors are one line, anything else a traceback
+        return report_error(err, "run_downstream.py", args.debug)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0

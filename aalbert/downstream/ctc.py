@@ -1,16 +1,22 @@
-"""Phoneme recognition with CTC: greedy decoding, phone error rate by edit distance."""
+"""A reusable CTC head over any sequence label (phone sequences by default): greedy decoding,
+error rate by edit distance. Another sequence label is a subclass overriding ``sequence_label``
+and ``targets``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import editdistance
 import torch
 import torch.nn.functional as F
 
+from aalbert.errors import BadInputError
+
 from .data import Batch
 from .data.labels import phone_sequence
 from .expert import Expert, StepOutput, TaskContext, mlp, ratio
+from .task_labels import PHONE_SEQUENCE
 
 BLANK = 0  # phone id p is output class p + 1
 
@@ -38,19 +44,20 @@ def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[i
 
 class PhoneCTCExpert(Expert):
     Config = CTCConfig
-    needs_phones = True
-    phone_labels = "sequence"           # CTC needs the phones in order, not their timing
+    sequence_label: ClassVar[str] = PHONE_SEQUENCE
+    labels = (PHONE_SEQUENCE,)          # CTC needs the phones in order, not their timing
     split_policy = "disjoint_speakers"
     main_metric = "per"
     higher_is_better = False
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
-        if not context.corpus.phone_names:
-            raise ValueError("phone recognition needs a phone list (data.phone_list)")
+        self.class_names = context.label_names(self.sequence_label)
+        if not self.class_names:
+            raise BadInputError(f"{self.sequence_label} recognition needs a label list (data.phone_list)")
+        self.output_classes = len(self.class_names) + 1   # + the CTC blank
         c = self.config
-        self.classifier = mlp(context.input_dim, len(context.corpus.phone_names) + 1, c.hidden_layers,
-                              c.hidden_size, c.dropout)
+        self.classifier = mlp(context.input_dim, self.output_classes, c.hidden_layers, c.hidden_size, c.dropout)
 
     def targets(self, batch: Batch) -> list[list[int]]:
         """The corpus's phone sequences; frame labels (repeats merged, silence dropped) otherwise."""
@@ -60,7 +67,8 @@ class PhoneCTCExpert(Expert):
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         refs = self.targets(batch)
-        log_probs = F.log_softmax(self.classifier(features), dim=-1)
+        logits = self.classifier(features)
+        log_probs = F.log_softmax(logits, dim=-1)
         flat = torch.tensor([p + 1 for seq in refs for p in seq], dtype=torch.long)
         target_lengths = torch.tensor([len(seq) for seq in refs], dtype=torch.long)
         # zero_infinity: an utterance with more phones than frames contributes nothing rather than inf
@@ -68,7 +76,7 @@ class PhoneCTCExpert(Expert):
                           blank=BLANK, zero_infinity=True)
         hyps = greedy_decode(log_probs.detach(), lengths)
         edits = sum(editdistance.eval(h, r) for h, r in zip(hyps, refs))
-        return StepOutput(loss, {"edits": edits, "reference_phones": sum(len(r) for r in refs)})
+        return StepOutput(loss, {"edits": edits, "reference_phones": sum(len(r) for r in refs)}, logits)
 
     @staticmethod
     def metrics(counts: dict[str, float]) -> dict[str, float]:

@@ -9,63 +9,119 @@ batches and processes exactly, and ``metrics`` turns the totals into numbers at 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import torch
 from torch import nn
 
 from aalbert.config import from_dict
+from aalbert.errors import BadInputError
 
 from .data import Batch, Corpus, TaskData
+from .task_labels import FRAME_PHONES, PHONE_SEQUENCE, SPEAKER, is_metadata, label_names
 
+SAMPLE_RATE = 16000
 SAMPLES_PER_LABEL_FRAME = 160  # alignments are at 10 ms, 16 kHz
 
 
 @dataclass
 class TaskContext:
+    """Everything an expert may know about its run, given to ``Expert.__init__``.
+
+    ``corpus`` holds the splits (``corpus.splits["train"]``: ``Utterance`` records), the speakers
+    (a sorted list of string ids; index = speaker class), the phone names, and the metadata the
+    reader found (``speaker_info``: speaker -> {"gender": "f", ...}; ``utterance_info``).
+    """
     input_dim: int          # feature size the featurizer hands over
     downsample_rate: int    # samples per upstream frame
     corpus: Corpus
+    task: str = ""          # the task's name (-d)
 
     @property
     def stacking(self) -> int:
         """Label frames (10 ms) per upstream frame."""
         if self.downsample_rate % SAMPLES_PER_LABEL_FRAME:
-            raise ValueError(f"upstream frame of {self.downsample_rate} samples is not a multiple of the "
-                             f"10 ms label frame ({SAMPLES_PER_LABEL_FRAME} samples)")
+            raise BadInputError(f"upstream frame of {self.downsample_rate} samples is not a multiple of the "
+                                f"10 ms label frame ({SAMPLES_PER_LABEL_FRAME} samples)")
         return self.downsample_rate // SAMPLES_PER_LABEL_FRAME
+
+    @property
+    def frame_rate(self) -> float:
+        """Feature frames per second."""
+        return SAMPLE_RATE / self.downsample_rate
+
+    @property
+    def corpus_root(self) -> Path | None:
+        return self.corpus.root
+
+    @property
+    def speaker_info(self) -> dict[str, dict[str, str]]:
+        return self.corpus.speaker_info
+
+    @property
+    def utterance_info(self) -> dict[str, dict[str, str]]:
+        return self.corpus.utterance_info
+
+    def label_names(self, label: str) -> list[str]:
+        """The classes of a label (``"speaker"``, ``"speaker.gender"``, ``"frame_phones"``...);
+        index = class id. See :mod:`aalbert.downstream.task_labels`."""
+        return label_names(self.corpus, label)
 
 
 @dataclass
 class StepOutput:
     loss: torch.Tensor
     counts: dict[str, float]
+    # optional: the head's class scores (..., classes); when given, the runner checks on the first
+    # batch that their size matches the label set (Expert.output_classes)
+    logits: torch.Tensor | None = None
 
 
 class Expert(nn.Module):
     """Base class of task experts. Subclasses set the class attributes and implement
-    ``forward`` and ``metrics``."""
+    ``forward`` and ``metrics``; the runner checks the declarations before training starts."""
 
     Config: ClassVar[type]            # dataclass of the ``model`` section
-    needs_phones: ClassVar[bool] = False
-    # with needs_phones: "frames" (a label per 10 ms frame) or "sequence" (phones in order: CTC)
-    phone_labels: ClassVar[str] = "frames"
+    # the labels the task reads: frame_phones, phone_sequence, speaker, speaker.FIELD, utterance.FIELD
+    labels: ClassVar[tuple[str, ...]] = ()
+    needs_phones: ClassVar[bool] = False      # older spelling of labels = ("frame_phones",)
+    phone_labels: ClassVar[str] = "frames"    # with needs_phones: "frames" or "sequence"
     # the default split when the corpus has no split lists: "per_speaker" (each speaker's
-    # utterances 8:1:1) or "disjoint_speakers" (speakers 8:1:1: test voices are unseen)
+    # utterances 8:1:1) or "disjoint_speakers" (speakers 8:1:1: test voices are unseen). A task
+    # reading speaker.FIELD with "disjoint_speakers" *requires* it: overlapping lists are refused.
     split_policy: ClassVar[str] = "per_speaker"
     speaker_classes: ClassVar[bool] = False   # predicts speakers: dev/test speakers must be in train
-    main_metric: ClassVar[str] = "accuracy"
+    main_metric: ClassVar[str] = "accuracy"   # a key of metrics(); picks the best checkpoint on dev
     higher_is_better: ClassVar[bool] = True
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__()
         self.context = context
         self.config = from_dict(self.Config, config, where="model")
+        # classes the head outputs, checked against StepOutput.logits on the first batch (None: unchecked)
+        self.output_classes: int | None = None
 
     @classmethod
-    def task_data(cls) -> TaskData:
-        """What this task needs from the corpus (labels, default split)."""
-        return TaskData(cls.phone_labels if cls.needs_phones else "none", cls.split_policy, cls.speaker_classes)
+    def consumed_labels(cls) -> tuple[str, ...]:
+        """``labels``, or what the older ``needs_phones`` / ``speaker_classes`` flags say."""
+        if cls.labels:
+            return tuple(cls.labels)
+        out = []
+        if cls.needs_phones:
+            out.append(PHONE_SEQUENCE if cls.phone_labels == "sequence" else FRAME_PHONES)
+        if cls.speaker_classes:
+            out.append(SPEAKER)
+        return tuple(out)
+
+    @classmethod
+    def task_data(cls, task: str = "") -> TaskData:
+        """What this task needs from the corpus (labels, split)."""
+        labels = cls.consumed_labels()
+        phones = "frames" if FRAME_PHONES in labels else "sequence" if PHONE_SEQUENCE in labels else "none"
+        metadata = tuple(label for label in labels if is_metadata(label))
+        required = cls.split_policy == "disjoint_speakers" and any(m.startswith("speaker.") for m in metadata)
+        return TaskData(phones, cls.split_policy, cls.speaker_classes, metadata, required, task)
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         raise NotImplementedError
@@ -84,7 +140,7 @@ def mlp(input_dim: int, output_dim: int, hidden_layers: int = 0, hidden_size: in
         dropout: float = 0.0) -> nn.Sequential:
     """Linear classifier (``hidden_layers=0``) or an MLP with ReLU and dropout."""
     if hidden_layers < 0:
-        raise ValueError(f"hidden_layers must be >= 0, got {hidden_layers}")
+        raise BadInputError(f"hidden_layers must be >= 0, got {hidden_layers}")
     layers: list[nn.Module] = []
     width = input_dim
     for _ in range(hidden_layers):

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from aalbert.errors import BadInputError
+
 MODES = ("weighted_sum", "last", "hidden_states")
 
 
@@ -20,16 +22,16 @@ class Featurizer(nn.Module):
                  layer_norm: bool = False):
         super().__init__()
         if mode not in MODES:
-            raise ValueError(f"unknown feature selection {mode!r}; choose one of {', '.join(MODES)}")
+            raise BadInputError(f"unknown feature selection {mode!r}; choose one of {', '.join(MODES)}")
         if num_hidden_states < 1:
-            raise ValueError(f"an upstream must give at least one hidden state, got {num_hidden_states}")
+            raise BadInputError(f"an upstream must give at least one hidden state, got {num_hidden_states}")
         self.num_hidden_states = num_hidden_states
         self.layer_norm = layer_norm
         if mode == "hidden_states":
             if layer is None:
-                raise ValueError("feature selection hidden_states needs a layer index (-l LAYER)")
+                raise BadInputError("feature selection hidden_states needs a layer index (-l LAYER)")
             if not -num_hidden_states <= layer < num_hidden_states:
-                raise ValueError(f"layer {layer} out of range: this upstream has {num_hidden_states} hidden "
+                raise BadInputError(f"layer {layer} out of range: this upstream has {num_hidden_states} hidden "
                                  f"states (0 = input representation .. {num_hidden_states - 1} = last layer)")
             layer %= num_hidden_states
         elif mode == "last":
@@ -44,7 +46,7 @@ class Featurizer(nn.Module):
 
     def forward(self, hidden_states: list[torch.Tensor]) -> torch.Tensor:
         if len(hidden_states) != self.num_hidden_states:
-            raise ValueError(f"expected {self.num_hidden_states} hidden states, got {len(hidden_states)}")
+            raise BadInputError(f"expected {self.num_hidden_states} hidden states, got {len(hidden_states)}")
         if self.weights is None:
             return self._norm(hidden_states[self.layer])
         stacked = torch.stack([self._norm(h) for h in hidden_states], dim=0)  # (L+1, B, T, H)

@@ -1,18 +1,24 @@
-"""Frame-level phone classification, shared by phone_linear / phone_1hidden / phone_2hidden.
+"""A reusable frame-level classification head, over any frame label (10 ms frame phones by default).
 
-The three tasks differ only in ``hidden_layers`` (0, 1, 2), set in their config.yaml.
+phone_linear / phone_1hidden / phone_2hidden are this head and differ only in ``hidden_layers``
+(0, 1, 2), set in their config.yaml. Another frame label is a subclass overriding ``frame_label``
+(its classes: ``context.label_names``) and ``frame_targets`` (a label id per 10 ms frame).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 
+from aalbert.errors import BadInputError
+
 from .data import Batch
 from .data.labels import IGNORE_INDEX, frame_labels
 from .expert import Expert, StepOutput, TaskContext, mlp, ratio
+from .task_labels import FRAME_PHONES
 
 
 @dataclass
@@ -24,26 +30,33 @@ class FrameClassifierConfig:
 
 class FrameClassifierExpert(Expert):
     Config = FrameClassifierConfig
-    needs_phones = True
+    frame_label: ClassVar[str] = FRAME_PHONES
+    labels = (FRAME_PHONES,)
     split_policy = "disjoint_speakers"  # phones are tested on voices not heard in training
     main_metric = "accuracy"
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
-        if not context.corpus.phone_names:
-            raise ValueError("phone classification needs a phone list (data.phone_list)")
-        self.num_classes = len(context.corpus.phone_names)
+        self.class_names = context.label_names(self.frame_label)
+        if not self.class_names:
+            raise BadInputError(f"{self.frame_label} classification needs a label list (data.phone_list)")
+        self.num_classes = self.output_classes = len(self.class_names)
         c = self.config
         self.classifier = mlp(context.input_dim, self.num_classes, c.hidden_layers, c.hidden_size, c.dropout)
 
+    def frame_targets(self, batch: Batch) -> list[list[int]]:
+        """A class id per 10 ms frame, per utterance."""
+        return batch.phones
+
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
-        labels = frame_labels(batch.phones, lengths, self.context.stacking, batch.uttids).to(features.device)
+        labels = frame_labels(self.frame_targets(batch), lengths, self.context.stacking,
+                              batch.uttids).to(features.device)
         features = features[:, :labels.shape[1]]
         logits = self.classifier(features)
         loss = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE_INDEX)
         valid = labels != IGNORE_INDEX
         correct = ((logits.argmax(-1) == labels) & valid).sum().item()
-        return StepOutput(loss, {"correct": correct, "frames": valid.sum().item()})
+        return StepOutput(loss, {"correct": correct, "frames": valid.sum().item()}, logits)
 
     @staticmethod
     def metrics(counts: dict[str, float]) -> dict[str, float]:

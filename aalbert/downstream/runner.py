@@ -19,7 +19,8 @@ from torch.utils.data import DataLoader
 
 from aalbert.atomic import remove_stale_temp_files
 from aalbert.checkpoint_file import CheckpointError
-from aalbert.config import from_dict, load_yaml, merge_dicts, parse_overrides, save_config, to_dict
+from aalbert.config import ConfigError, from_dict, load_yaml, merge_dicts, parse_overrides, save_config, to_dict
+from aalbert.errors import MissingFileError
 from aalbert.experiment import write_record
 from aalbert.pretrain import rng
 
@@ -27,15 +28,16 @@ from . import distributed as dist
 from .checkpointing import BEST, LAST, load_checkpoint
 from .config import DataConfig, ExperimentConfig
 from .data import UtteranceDataset, collate, load_corpus
-from .data.splits import write_split_files
+from .data.splits import SplitError, write_split_files
 from .evaluation import evaluate
 from .expert import TaskContext
 from .feature_cache import FeatureCache, cache_manifest, fill_cache
 from .featurizer import Featurizer
 from .model import DownstreamModel
-from .registry import Task, load_task
+from .registry import Task, UnknownTaskError, load_task
 from .results import LAYER_WEIGHTS_PNG, plot_layer_weights, read_results, write_results
 from .sampling import EpochBatchSampler, epoch_generator
+from .task_checks import check_declarations, check_first_batch
 from .training import TrainState, train_loop
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ def load_experiment_config(expdir: str | Path, overrides: list[str] | None = Non
     """The config an experiment folder was trained with, plus ``-o`` overrides (e.g. more steps)."""
     path = Path(expdir) / CONFIG_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{expdir} is not a downstream experiment folder (no {CONFIG_FILE})")
+        raise MissingFileError(f"{expdir} is not a downstream experiment folder (no {CONFIG_FILE})")
     return from_dict(ExperimentConfig, merge_dicts(load_yaml(path), parse_overrides(overrides)), where=str(path))
 
 
@@ -80,6 +82,19 @@ def load_upstream_by_name(name: str, ckpt: str | None) -> nn.Module:
     return load_upstream(name, ckpt)
 
 
+def load_task_of_experiment(name: str, expdir: Path) -> Task:
+    """The task ``name``; for an experiment whose plugin is gone, the error names its package."""
+    try:
+        return load_task(name)
+    except UnknownTaskError as err:
+        package = read_results(expdir).get("task_package") or {}
+        if not package.get("name") or package["name"] == "aalbert":
+            raise
+        raise UnknownTaskError(f"{expdir} was trained with task {name!r} of package {package['name']} "
+                               f"{package.get('version', '')}, which is not installed: pip install "
+                               f"{package['name']}=={package.get('version', '')}".rstrip("=")) from err
+
+
 class Runner:
     def __init__(self, config: ExperimentConfig, expdir: str | Path, upstream: nn.Module | None = None,
                  record: dict | None = None):
@@ -88,23 +103,24 @@ class Runner:
         self.config = config
         self.expdir = Path(expdir)
         self.record = record
-        self.task: Task = load_task(config.task)
+        self.task: Task = load_task_of_experiment(config.task, self.expdir)
+        check_declarations(config.task, self.task.expert_class)
         seed_everything(config.seed)
         if upstream is None:
             upstream = load_upstream_by_name(config.upstream, config.upstream_ckpt)
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data())
+        self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data(config.task))
         if dist.is_main() and not (self.expdir / SPLITS_DIR).is_dir():
             write_split_files(self.corpus.split_ids, self.expdir / SPLITS_DIR)  # to repeat the run exactly
         fcfg = config.featurizer
         featurizer = Featurizer(upstream.num_layers + 1, fcfg.mode, fcfg.layer, fcfg.layer_norm)
-        context = TaskContext(upstream.hidden_size, upstream.downsample_rate, self.corpus)
+        context = TaskContext(upstream.hidden_size, upstream.downsample_rate, self.corpus, config.task)
         expert = self.task.expert_class(context, config.model)
         self.model = DownstreamModel(upstream, featurizer, expert, config.finetune).to(self.device)
         cache = config.runner.feature_cache
         if cache != "none":
             if config.finetune:
-                raise ValueError("runner.feature_cache needs a frozen upstream: a fine-tuned one (-f) changes its "
+                raise ConfigError("runner.feature_cache needs a frozen upstream: a fine-tuned one (-f) changes its "
                                  "features every step")
             self.model.feature_cache = FeatureCache(upstream.num_layers + 1, None if cache == "memory" else cache)
 
@@ -193,8 +209,9 @@ class Runner:
             save_config(self.config, self.expdir / CONFIG_FILE)
         self.cache_features(("train", "dev", "test"))
         if not self.corpus.splits["train"]:
-            raise ValueError("the train split has no utterances")
+            raise SplitError("the train split has no utterances")
         dev_loader = self.loader("dev")
+        check_first_batch(self.config.task, self.model, dev_loader)  # a wrong declaration fails before step 1
         train_model: nn.Module = self.model
         if dist.world_size() > 1:
             train_model = DistributedDataParallel(self.model)
@@ -236,6 +253,7 @@ class Runner:
             **previous,
             "task": self.config.task,
             "task_source": self.task.source,
+            "task_package": {"name": self.task.package, "version": self.task.version},
             "main_metric": type(self.model.expert).main_metric,
             "higher_is_better": type(self.model.expert).higher_is_better,
             "metrics": {"dev_best": {**(state.best_dev or {}), "step": state.best_step},

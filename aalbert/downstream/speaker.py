@@ -1,4 +1,4 @@
-"""Speaker identification experts: one label per utterance (mean pooling) or per frame."""
+"""Speaker identification experts: one label per utterance (the reusable utterance classifier) or per frame."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import torch.nn.functional as F
 
 from .data import Batch
 from .expert import Expert, StepOutput, TaskContext, mlp, ratio, valid_mask
+from .task_labels import SPEAKER
+from .utterance_classifier import UtteranceClassifierExpert
 
 
 @dataclass
@@ -18,46 +20,26 @@ class SpeakerConfig:
     dropout: float = 0.0
 
 
-class SpeakerUtteranceExpert(Expert):
-    """Mean of the valid frames -> linear classifier over the corpus' speakers."""
+class SpeakerUtteranceExpert(UtteranceClassifierExpert):
+    """Mean of the valid frames (or attentive statistics) -> classifier over the corpus' speakers."""
 
-    Config = SpeakerConfig
+    label = SPEAKER
     speaker_classes = True
-    main_metric = "accuracy"
-
-    def __init__(self, context: TaskContext, config: dict):
-        super().__init__(context, config)
-        c = self.config
-        self.classifier = mlp(context.input_dim, len(context.corpus.speakers), c.hidden_layers, c.hidden_size,
-                              c.dropout)
-
-    def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
-        mask = valid_mask(lengths, features.shape[1]).unsqueeze(-1).to(features.dtype)
-        # padding frames are excluded: their values depend on the batch, not the utterance
-        pooled = (features * mask).sum(1) / mask.sum(1).clamp(min=1)
-        logits = self.classifier(pooled)
-        targets = batch.speakers.to(features.device)
-        loss = F.cross_entropy(logits, targets)
-        correct = (logits.argmax(-1) == targets).sum().item()
-        return StepOutput(loss, {"correct": correct, "utterances": len(targets)})
-
-    @staticmethod
-    def metrics(counts: dict[str, float]) -> dict[str, float]:
-        return {"accuracy": ratio(counts["correct"], counts["utterances"])}
 
 
 class SpeakerFrameExpert(Expert):
     """Per-frame classifier; utterance decision by the mean log-probability over its frames."""
 
     Config = SpeakerConfig
+    labels = (SPEAKER,)
     speaker_classes = True
     main_metric = "frame_accuracy"
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
         c = self.config
-        self.classifier = mlp(context.input_dim, len(context.corpus.speakers), c.hidden_layers, c.hidden_size,
-                              c.dropout)
+        self.output_classes = len(context.corpus.speakers)
+        self.classifier = mlp(context.input_dim, self.output_classes, c.hidden_layers, c.hidden_size, c.dropout)
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         mask = valid_mask(lengths, features.shape[1])
@@ -70,7 +52,7 @@ class SpeakerFrameExpert(Expert):
         utt_scores = log_probs.sum(1) / lengths.clamp(min=1).unsqueeze(-1).to(log_probs.dtype)
         utt_correct = (utt_scores.argmax(-1) == targets).sum().item()
         return StepOutput(loss, {"frame_correct": frame_correct, "frames": mask.sum().item(),
-                                 "utterance_correct": utt_correct, "utterances": len(targets)})
+                                 "utterance_correct": utt_correct, "utterances": len(targets)}, logits)
 
     @staticmethod
     def metrics(counts: dict[str, float]) -> dict[str, float]:

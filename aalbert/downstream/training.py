@@ -13,13 +13,13 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from aalbert.errors import TaskRequirementError
 from aalbert.pretrain import rng
 
 from . import distributed as dist
 from .checkpointing import BEST, LAST, save_checkpoint
 from .config import RunnerConfig
 from .model import DownstreamModel
-
 
 
 @dataclass
@@ -104,7 +104,8 @@ def train_loop(model: DownstreamModel, train_model: nn.Module, optimizer: torch.
         progress.close()
         _save_last(model, optimizer, state, expdir)
         raise TrainingInterrupted(state.step, expdir) from None
-    progress.close()
+    finally:
+        progress.close()  # an error's message must not land on the bar's line
     return state
 
 
@@ -128,7 +129,7 @@ def _evaluate_and_save(model, optimizer, state: TrainState, expdir: Path, evalua
             for key, value in metrics.items():
                 writer.add_scalar(f"dev/{key}", value, state.step)
         if main_metric not in metrics:
-            raise KeyError(f"expert metrics {sorted(metrics)} lack its main metric {main_metric!r}")
+            raise TaskRequirementError(f"expert metrics {sorted(metrics)} lack its main metric {main_metric!r}")
         if is_better(metrics[main_metric], state.best_metric, higher):
             update = {"best_metric": metrics[main_metric], "best_step": state.step, "best_dev": metrics}
         tqdm.write(f"step {state.step} dev " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))

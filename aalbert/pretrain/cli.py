@@ -13,14 +13,17 @@ from pathlib import Path
 
 import torch
 
-from aalbert.checkpoint_file import CheckpointError
 from aalbert.config import ConfigError, from_dict, load_config, merge_dicts, parse_overrides, to_dict
+from aalbert.errors import report_error
 from aalbert.experiment import claim, experiment_dir, make_record, move_aside
 from aalbert.pretrain.checkpoints import list_checkpoints, resolve_resume
 from aalbert.pretrain.config import UPSTREAMS, PretrainConfig, set_upstream
 from aalbert.pretrain.distributed import cleanup, init_distributed
 from aalbert.pretrain.trainer import Trainer
 from aalbert.upstream.checkpoint import load_checkpoint
+
+
+PROG = "run_pretrain.py"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     p.add_argument("--threads", type=int, help="torch CPU threads per process")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    p.add_argument("--debug", action="store_true", help="show the traceback of every error")
     p.add_argument("--dump-weights", help=argparse.SUPPRESS)  # debugging/tests: each rank saves its final weights here
     return p
 
@@ -94,9 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         cfg, expdir, resume = resolve(args)
-    except (ConfigError, FileNotFoundError, ValueError) as err:
-        print(f"run_pretrain.py: error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
+        return report_error(err, PROG, args.debug)
     info = init_distributed(args.device)
     try:
         if info.is_main and args.claim == "overwrite":
@@ -108,9 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             trainer = Trainer(cfg, expdir, info, resume=resume, args=saved_args, dump_weights_dir=args.dump_weights,
                               progress=not args.no_progress)
             trainer.train()
-        except CheckpointError as err:
-            print(f"run_pretrain.py: error: {err}", file=sys.stderr)
-            return 1
+        except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
+            return report_error(err, PROG, args.debug)
         if info.is_main:
             print(f"[pretrain] step {trainer.step}: checkpoint {trainer.last_checkpoint}")
     finally:

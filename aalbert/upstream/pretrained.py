@@ -22,6 +22,7 @@ import torch
 
 from aalbert.checkpoint_file import CheckpointError
 from aalbert.download import DownloadError, cached_download
+from aalbert.errors import BadInputError
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
 from aalbert.upstream.model import Upstream
 
@@ -116,7 +117,7 @@ def pretrained_names() -> dict[str, PretrainedModel]:
 def find_pretrained(name: str) -> PretrainedModel:
     names = pretrained_names()
     if name not in names:
-        raise ValueError(f"no pretrained model named {name!r}; known: {', '.join(sorted(names))}")
+        raise BadInputError(f"no pretrained model named {name!r}; known: {', '.join(sorted(names))}")
     return names[name]
 
 

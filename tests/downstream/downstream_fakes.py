@@ -1,46 +1,14 @@
-"""A tiny upstream obeying the Upstream contract, for tests.
+"""A tiny upstream obeying the Upstream contract, for tests: aalbert.testing's, named "fake".
 
-Imported by conftest.py and by scripts run in subprocesses (DDP, plugin tests); the generated
-corpus it is trained on lives in tests/tone_corpus.py.
+Imported by conftest.py and by scripts run in subprocesses (DDP, plugin tests).
 """
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+from aalbert.testing.upstream import TinyUpstream
 
 
-class FakeUpstream(nn.Module):
-    """Log band energies (32 bands, 10 ms hop) -> projection -> ``num_layers`` tanh layers."""
-
-    def __init__(self, hidden_size: int = 32, num_layers: int = 2, stacking: int = 1, seed: int = 0):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.hidden_size, self.num_layers, self.stacking = hidden_size, num_layers, stacking
-        self.downsample_rate = 160 * stacking
+class FakeUpstream(TinyUpstream):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.name = "fake"
-        self.proj = nn.Linear(32 * stacking, hidden_size)
-        self.layers = nn.ModuleList(nn.Linear(hidden_size, hidden_size) for _ in range(num_layers))
-        self.drop = nn.Dropout(0.1)
-
-    def _bands(self, wav: torch.Tensor) -> torch.Tensor:
-        spec = torch.stft(wav, 320, 160, window=torch.hann_window(320, device=wav.device),
-                          return_complex=True).abs().pow(2)           # (161, T), T = 1 + n // 160
-        bands = spec[:160].reshape(32, 5, -1).mean(1)
-        return torch.log(bands + 1e-6).T                             # (T, 32)
-
-    def forward(self, wavs: list[torch.Tensor]) -> dict:
-        feats = [self._bands(w) for w in wavs]
-        k = self.stacking
-        lengths = torch.tensor([-(-f.shape[0] // k) for f in feats])
-        T = int(lengths.max())
-        x = torch.zeros(len(feats), T * k, 32)
-        for i, f in enumerate(feats):
-            x[i, :f.shape[0]] = f
-        x = x.reshape(len(feats), T, 32 * k)
-        h = self.drop(self.proj(x))
-        hidden = [h]
-        for layer in self.layers:
-            h = torch.tanh(layer(h))
-            hidden.append(h)
-        return {"hidden_states": hidden, "last_hidden_state": hidden[-1], "lengths": lengths}

@@ -73,7 +73,7 @@ def test_resume_may_add_steps_but_not_change_the_model(trained, tmp_path, capsys
 def test_resume_of_an_unrecorded_folder_with_another_architecture_is_one_line(trained, capsys):
     recipe, exp = trained
     (exp / "experiment.json").unlink()  # made before records existed
-    assert run("-e", str(exp), "-o", "model.intermediate_size=48") == 1
+    assert run("-e", str(exp), "-o", "model.intermediate_size=48") == 2
     err = capsys.readouterr().err
     assert "does not fit this run's model" in err and "states-4.ckpt" in err and "Traceback" not in err
 

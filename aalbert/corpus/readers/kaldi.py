@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 
 from aalbert.audio import SAMPLE_RATE, AudioError
+from aalbert.errors import MissingFileError
 
 from ..frames import seconds_to_samples
 from ..problems import Problems
@@ -176,7 +177,7 @@ def read(spec: CorpusSpec) -> CorpusListing:
     speaker_info: dict[str, dict[str, str]] = {}
     for data_dir in dirs:
         if not data_dir.is_dir():
-            raise FileNotFoundError(f"Kaldi data directory not found: {data_dir}")
+            raise MissingFileError(f"Kaldi data directory not found: {data_dir}")
         for utt in read_data_dir(data_dir, spec, cache, problems):
             if utt.uttid in where:
                 problems.add(data_dir, f"utterance {utt.uttid} is also in {where[utt.uttid]}: pooled directories "

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aalbert.audio import SAMPLE_RATE
+from aalbert.errors import MissingFileError
 
 from ..frames import seconds_to_samples
 from ..problems import Problems
@@ -36,10 +37,10 @@ def manifest_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise FileNotFoundError(f"Lhotse manifest not found: {root}")
+        raise MissingFileError(f"Lhotse manifest not found: {root}")
     files = sorted(p for p in root.iterdir() if p.is_file() and p.name.endswith(MANIFEST_SUFFIXES))
     if not files:
-        raise FileNotFoundError(f"no Lhotse manifests (*.jsonl[.gz]) in {root}")
+        raise MissingFileError(f"no Lhotse manifests (*.jsonl[.gz]) in {root}")
     return files
 
 

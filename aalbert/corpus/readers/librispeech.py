@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from aalbert.audio import SAMPLE_RATE, AudioError
+from aalbert.errors import MissingFileError
 
 from ..problems import Problems
 from ..scan_cache import AudioInfoCache
@@ -34,12 +35,12 @@ def _folders(spec: CorpusSpec) -> list[Path]:
     folders = []
     for root in map(Path, spec.roots):
         if not root.is_dir():
-            raise FileNotFoundError(f"corpus root not found: {root}")
+            raise MissingFileError(f"corpus root not found: {root}")
         for subset in spec.subsets or [""]:
             folder = root / subset if subset else root
             if not folder.is_dir():
                 available = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir()))
-                raise FileNotFoundError(f"subset {subset} not found under {root} (available: {available})")
+                raise MissingFileError(f"subset {subset} not found under {root} (available: {available})")
             folders.append(folder)
     return folders
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aalbert.audio import SAMPLE_RATE, AudioError
+from aalbert.errors import AalbertError, MissingFileError
 
 from ..frames import segment_frame_labels
 from ..problems import Problems
@@ -30,7 +31,7 @@ from .timit_phones import SILENCE, fold_phone, phone_set
 PARTS = ("train", "test")
 
 
-class TimitError(ValueError):
+class TimitError(AalbertError, ValueError):
     """A malformed ``.PHN`` file; the message names the file and line."""
 
 
@@ -80,10 +81,10 @@ def phn_phone_sequence(segments: list[tuple[int, int, str]], phones: list[str], 
 
 def _parts(root: Path) -> dict[str, Path]:
     if not root.is_dir():
-        raise FileNotFoundError(f"TIMIT root not found: {root}")
+        raise MissingFileError(f"TIMIT root not found: {root}")
     parts = {p.name.lower(): p for p in root.iterdir() if p.is_dir() and p.name.lower() in PARTS}
     if not parts:
-        raise FileNotFoundError(f"{root} does not look like TIMIT: expected a TRAIN/ or TEST/ folder (or both)")
+        raise MissingFileError(f"{root} does not look like TIMIT: expected a TRAIN/ or TEST/ folder (or both)")
     return parts
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aalbert.errors import AalbertError
+
 ALIGNMENT_NAMES = ("converted_aligned_phones.txt", "alignments.txt", "alignment.txt")
 PHONE_LIST_NAMES = ("phones.txt", "phone_list.txt", "phone_set.txt", "phones.list")
 
 
-class AlignmentError(ValueError):
+class AlignmentError(AalbertError, ValueError):
     """A malformed alignment or phone list; the message names the file and line."""
 
 

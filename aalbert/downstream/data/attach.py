@@ -19,6 +19,7 @@ from pathlib import Path
 from aalbert.corpus.frames import num_frames, segment_frame_labels
 from aalbert.corpus.problems import Problems
 from aalbert.corpus.utterance import CorpusListing, Utterance
+from aalbert.errors import MissingFileError
 
 from ..config import DataConfig
 from .alignment import find_alignment_files, find_phone_list, read_alignments, read_phone_list
@@ -48,7 +49,7 @@ def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -
     if align_path is None and (root / "alignment").exists():
         align_path = root / "alignment"
     if align_path is not None and not align_path.exists():
-        raise FileNotFoundError(f"data.alignment not found: {align_path}")
+        raise MissingFileError(f"data.alignment not found: {align_path}")
     if align_path is not None:
         textgrids = find_textgrids(align_path)
         if textgrids:
@@ -63,7 +64,7 @@ def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -
         return listing.phone_names            # the reader labelled its frames (TIMIT)
     if any(u.phone_segments for u in listing.utterances):
         return _segments_to_frames(cfg, listing, problems)
-    raise FileNotFoundError(f"this task needs phone alignments: set data.alignment (an s3prl alignment file or a "
+    raise MissingFileError(f"this task needs phone alignments: set data.alignment (an s3prl alignment file or a "
                             f"folder of MFA TextGrids; there is no {root / 'alignment'})")
 
 
@@ -131,7 +132,7 @@ def attach_sequences(cfg: DataConfig, listing: CorpusListing, problems: Problems
         lexicon_path = resolve(root, cfg.lexicon)
         words = {u.uttid: u.words for u in listing.utterances if u.words is not None}
         if not words:
-            raise FileNotFoundError(f"data.lexicon is set but the {listing.format} corpus has no word transcripts "
+            raise MissingFileError(f"data.lexicon is set but the {listing.format} corpus has no word transcripts "
                                     "(Kaldi text, LibriSpeech *.trans.txt or Lhotse supervision text)")
         for uttid, w in words.items():
             if not w:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from aalbert.corpus.problems import Problems
 from aalbert.corpus.registry import read_corpus
 from aalbert.corpus.utterance import CorpusListing, Utterance
+from aalbert.errors import MissingFileError, TaskRequirementError
 
 from ..config import DataConfig
 from .attach import attach_frames, attach_sequences, resolve, silence_ids
@@ -30,6 +32,11 @@ class TaskData:
     phones: Literal["none", "frames", "sequence"] = "none"
     split_policy: SplitPolicy = "per_speaker"
     speaker_classes: bool = False   # classes are speakers: every dev/test speaker must be in train
+    metadata: tuple[str, ...] = ()  # metadata labels read ("speaker.gender", "utterance.FIELD")
+    # no speaker in two splits, whatever the split lists say (a speaker attribute tested on a
+    # voice heard in training measures memory, not the attribute)
+    disjoint_speakers_required: bool = False
+    task: str = ""                  # who asks: named in error messages
 
 
 @dataclass
@@ -40,7 +47,10 @@ class Corpus:
     skipped: dict[str, int] = field(default_factory=dict)  # per split: utterances without the needed labels
     silence_ids: set[int] = field(default_factory=set)     # phone ids that are silence
     split_ids: dict[str, list[str]] = field(default_factory=dict)  # the split before label_fraction and skips
-    speaker_info: dict[str, dict[str, str]] = field(default_factory=dict)
+    speaker_info: dict[str, dict[str, str]] = field(default_factory=dict)  # speaker -> metadata ({"gender": "f"})
+    root: Path | None = None                 # the corpus folder (the first root; data.root)
+    format: str = ""                         # the reader that read it (data.format)
+    utterance_info: dict[str, dict[str, str]] = field(default_factory=dict)  # uttid -> metadata
 
     def __post_init__(self):
         self._speaker_ids = {s: i for i, s in enumerate(self.speakers)}
@@ -50,6 +60,17 @@ class Corpus:
 
 
 def load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
+    """The corpus with the labels and split ``needs`` asks for; a need the corpus cannot meet is an
+    error naming the task (``needs.task``)."""
+    try:
+        return _load_corpus(cfg, needs)
+    except (SplitError, MissingFileError) as err:
+        if not needs.task:
+            raise
+        raise type(err)(f"task {needs.task}: {err}") from err
+
+
+def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
     listing = read_corpus(cfg.corpus_spec())
     problems = Problems(f"the labels of {listing.format} corpus {listing.root}")
     phone_names, silence = None, set()
@@ -63,6 +84,7 @@ def load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
 
     by_id = {u.uttid: u for u in listing.utterances}
     split_ids = choose_splits(cfg, listing, needs, by_id)
+    _check_metadata(listing, needs, [by_id[u] for ids in split_ids.values() for u in ids])
     if needs.speaker_classes:
         check_speaker_coverage(split_ids, {u: by_id[u].speaker for ids in split_ids.values() for u in ids})
     chosen_ids = dict(split_ids, train=label_fraction(split_ids["train"], cfg.label_fraction, cfg.split_seed))
@@ -84,7 +106,28 @@ def load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
     if phone_names is not None and needs.phones == "frames":
         _warn_unseen_phones(splits, phone_names)
     speakers = sorted({u.speaker for part in splits.values() for u in part})
-    return Corpus(splits, speakers, phone_names, skipped, silence, split_ids, listing.speaker_info)
+    return Corpus(splits, speakers, phone_names, skipped, silence, split_ids, listing.speaker_info, listing.root,
+                  listing.format, {u.uttid: u.info for part in splits.values() for u in part if u.info})
+
+
+def _check_metadata(listing: CorpusListing, needs: TaskData, utterances: list[Utterance]) -> None:
+    """Every utterance must have the metadata fields the task reads (checked before training)."""
+    for label in needs.metadata:
+        kind, _, name = label.partition(".")
+        if kind == "speaker":
+            lacking = sorted({u.speaker for u in utterances if name not in listing.speaker_info.get(u.speaker, {})})
+            what = "speaker(s)"
+        else:
+            lacking = sorted(u.uttid for u in utterances if name not in u.info)
+            what = "utterance(s)"
+        if lacking:
+            found = sorted({k for info in listing.speaker_info.values() for k in info}) if kind == "speaker" else \
+                sorted({k for u in utterances for k in u.info})
+            raise TaskRequirementError(
+                f"task {needs.task or '?'} reads {label}, but {len(lacking)} {what} of the {listing.format} corpus at "
+                f"{listing.root} have no {name!r} (e.g. {', '.join(lacking[:3])}; metadata found: "
+                f"{', '.join(found) or 'none'}). LibriSpeech gives speaker.gender from SPEAKERS.TXT, Kaldi from "
+                "spk2gender")
 
 
 def _labels(utt: Utterance, needs: TaskData):
@@ -93,10 +136,16 @@ def _labels(utt: Utterance, needs: TaskData):
 
 def choose_splits(cfg: DataConfig, listing: CorpusListing, needs: TaskData,
                   by_id: dict[str, Utterance]) -> dict[str, list[str]]:
-    """Split lists when given (``data.splits`` or ``ROOT/splits``), else the task's policy."""
-    folder = resolve(listing.root, cfg.splits)
+    """Split lists when given (``data.splits`` or ``ROOT/splits``), else the task's policy.
+
+    A task that requires speaker-disjoint splits refuses given lists (and a ``data.split_policy``)
+    that share speakers; lists merely found in ``ROOT/splits`` are then passed over, with a warning.
+    """
+    explicit = resolve(listing.root, cfg.splits)
+    folder = explicit
     if folder is None and (listing.root / "splits").is_dir():
         folder = listing.root / "splits"
+    speaker_of = {u: utt.speaker for u, utt in by_id.items()}
     if folder is not None:
         split_ids = read_split_files(folder)
         for split, ids in split_ids.items():
@@ -104,15 +153,34 @@ def choose_splits(cfg: DataConfig, listing: CorpusListing, needs: TaskData,
             if unknown:
                 raise SplitError(f"{folder}: {split} lists {len(unknown)} utterance(s) not in the {listing.format} "
                                  f"corpus at {listing.root} (e.g. {', '.join(unknown[:3])})")
-        log.info("splits from %s", folder)
-        return split_ids
+        shared = shared_speakers(split_ids, speaker_of)
+        if not (needs.disjoint_speakers_required and shared):
+            log.info("splits from %s", folder)
+            return split_ids
+        if explicit is not None:
+            raise SplitError(f"needs speaker-disjoint splits, but the split lists of {folder} put {len(shared)} "
+                             f"speaker(s) in more than one split (e.g. {', '.join(shared[:3])}); give disjoint lists "
+                             "or leave data.splits unset")
+        log.warning("%s: not using the split lists of %s (they share %d speakers between splits, the task needs "
+                    "speaker-disjoint splits)", needs.task or "task", folder, len(shared))
     policy = needs.split_policy if cfg.split_policy == "task" else cfg.split_policy
-    speaker_of = {u: utt.speaker for u, utt in by_id.items()}
+    if needs.disjoint_speakers_required and policy != "disjoint_speakers":
+        raise SplitError(f"needs speaker-disjoint splits; data.split_policy={cfg.split_policy} puts every speaker in "
+                         "every split")
     log.info("splits: seeded 8:1:1 %s (data.split_policy=%s)",
              "per speaker" if policy == "per_speaker" else "by speaker (speaker-disjoint)", cfg.split_policy)
     if policy == "per_speaker":
         return split_per_speaker(speaker_of, cfg.split_seed)
     return split_disjoint_speakers(speaker_of, cfg.split_seed, listing.partition)
+
+
+def shared_speakers(split_ids: dict[str, list[str]], speaker_of: dict[str, str]) -> list[str]:
+    """Speakers with utterances in more than one split."""
+    seen: dict[str, set[str]] = {}
+    for split, ids in split_ids.items():
+        for u in ids:
+            seen.setdefault(speaker_of[u], set()).add(split)
+    return sorted(s for s, splits in seen.items() if len(splits) > 1)
 
 
 def _warn_unseen_phones(splits: dict[str, list[Utterance]], phone_names: list[str]) -> None:

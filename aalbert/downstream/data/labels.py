@@ -14,11 +14,13 @@ from typing import Sequence
 
 import torch
 
+from aalbert.errors import AalbertError
+
 MAX_MISMATCH = 2  # frames; beyond this the labels and audio disagree, not just their framing
 IGNORE_INDEX = -100  # padding label for F.cross_entropy
 
 
-class LabelLengthError(ValueError):
+class LabelLengthError(AalbertError, ValueError):
     """Labels and features of one utterance differ by more than ``MAX_MISMATCH`` frames."""
 
 

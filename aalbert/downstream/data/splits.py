@@ -17,11 +17,13 @@ import random
 from pathlib import Path
 from typing import Iterable, Literal, Mapping
 
+from aalbert.errors import AalbertError
+
 SPLITS = ("train", "dev", "test")
 SplitPolicy = Literal["per_speaker", "disjoint_speakers"]
 
 
-class SplitError(ValueError):
+class SplitError(AalbertError, ValueError):
     """A split file that is missing or names unknown utterances."""
 
 

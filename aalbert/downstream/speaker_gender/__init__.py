@@ -1,0 +1,3 @@
+from .expert import Expert
+
+__all__ = ["Expert"]

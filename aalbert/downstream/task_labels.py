@@ -1,0 +1,88 @@
+"""The labels a task can consume, by name, and where each comes from in a loaded corpus.
+
+A task declares the labels it reads in ``Expert.labels``:
+
+* ``"frame_phones"``: a phone per 10 ms frame (alignments; ``batch.phones``);
+* ``"phone_sequence"``: the phones in order (CTC targets; ``batch.phone_sequences``);
+* ``"speaker"``: the speaker id (``batch.speakers``, an index into ``corpus.speakers``);
+* ``"speaker.FIELD"``: a field of the per-speaker metadata the reader found (``speaker.gender``
+  from LibriSpeech ``SPEAKERS.TXT``, Kaldi ``spk2gender``, Lhotse supervisions);
+* ``"utterance.FIELD"``: a field of the per-utterance metadata (``Utterance.info``).
+
+The runner checks before training that the corpus has every declared label (see
+:mod:`.task_checks`); :func:`label_names` gives a label's classes and :func:`utterance_labels`
+a batch's label values, so reusable heads work over any of them.
+"""
+
+from __future__ import annotations
+
+from aalbert.errors import TaskRequirementError
+
+from .data import Batch, Corpus
+
+FRAME_PHONES = "frame_phones"
+PHONE_SEQUENCE = "phone_sequence"
+SPEAKER = "speaker"
+# kinds of metadata labels, as parse_label names them ("speaker.gender" -> ("speaker_metadata", "gender"))
+SPEAKER_METADATA = "speaker_metadata"
+UTTERANCE_METADATA = "utterance_metadata"
+_METADATA_PREFIXES = {"speaker": SPEAKER_METADATA, "utterance": UTTERANCE_METADATA}
+
+
+def speaker_field(name: str) -> str:
+    return f"speaker.{name}"
+
+
+def utterance_field(name: str) -> str:
+    return f"utterance.{name}"
+
+
+def parse_label(label: str) -> tuple[str, str | None]:
+    """``(kind, field)``: kind is frame_phones, phone_sequence, speaker (field None), speaker_metadata
+    or utterance_metadata (field: the metadata key)."""
+    if label in (FRAME_PHONES, PHONE_SEQUENCE, SPEAKER):
+        return label, None
+    prefix, _, field = label.partition(".")
+    if prefix in _METADATA_PREFIXES and field:
+        return _METADATA_PREFIXES[prefix], field
+    raise TaskRequirementError(f"unknown label {label!r}: use {FRAME_PHONES}, {PHONE_SEQUENCE}, {SPEAKER}, "
+                               "speaker.FIELD or utterance.FIELD")
+
+
+def is_metadata(label: str) -> bool:
+    return parse_label(label)[1] is not None
+
+
+def metadata_value(corpus: Corpus, label: str, uttid: str, speaker: str) -> str | None:
+    """The metadata field ``label`` names for one utterance (None when the corpus lacks it)."""
+    kind, field = parse_label(label)
+    info = corpus.speaker_info.get(speaker, {}) if kind == SPEAKER_METADATA else corpus.utterance_info.get(uttid, {})
+    value = info.get(field)
+    return None if value is None else str(value)
+
+
+def label_names(corpus: Corpus, label: str) -> list[str]:
+    """The classes of ``label`` in this corpus (index = class id): sorted metadata values over the
+    utterances of every split, the speakers, or the phone names."""
+    kind, _ = parse_label(label)
+    if kind in (FRAME_PHONES, PHONE_SEQUENCE):
+        return list(corpus.phone_names or [])
+    if kind == SPEAKER:
+        return list(corpus.speakers)
+    values = {metadata_value(corpus, label, u.uttid, u.speaker) for part in corpus.splits.values() for u in part}
+    return sorted(v for v in values if v is not None)
+
+
+def utterance_labels(corpus: Corpus, label: str, batch: Batch) -> list[str]:
+    """One value of an utterance-level label (speaker or metadata) per utterance of ``batch``."""
+    kind, _ = parse_label(label)
+    speakers = [corpus.speakers[int(i)] for i in batch.speakers]
+    if kind == SPEAKER:
+        return speakers
+    if kind not in (SPEAKER_METADATA, UTTERANCE_METADATA):
+        raise TaskRequirementError(f"{label} is not an utterance-level label")
+    values = [metadata_value(corpus, label, u, s) for u, s in zip(batch.uttids, speakers)]
+    missing = [u for u, v in zip(batch.uttids, values) if v is None]
+    if missing:  # checked before training; reaching this means the corpus changed under the run
+        raise TaskRequirementError(f"utterance(s) {', '.join(missing[:3])} have no {label}")
+    return values  # type: ignore[return-value]

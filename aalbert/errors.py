@@ -1,0 +1,89 @@
+"""The toolkit's own user-facing errors, and how command lines report them.
+
+Everything the toolkit raises because of what a *user* gave it (a bad config key, a corrupt
+audio file, a corpus without the labels a task needs, a damaged checkpoint) derives from
+:class:`AalbertError`; its message says what is wrong and what to do, so a command line prints
+it as one line. Any other exception (a shape bug in a task's forward, a bug in a plugin or in
+the toolkit) is a bug: the command line prints its traceback, so the contributor sees the file
+and line. ``--debug`` prints the traceback of every error.
+
+The concrete classes also derive from the builtin type they used to be (``ValueError``,
+``FileNotFoundError``, ``KeyError``), so ``except ValueError`` callers keep working.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import traceback
+
+USER_ERROR_EXIT = 2   # a user error (bad config, data, checkpoint): the message says what to fix
+BUG_EXIT = 1          # anything else: a traceback was printed
+
+
+class AalbertError(Exception):
+    """Base of every user-facing error of the toolkit."""
+
+
+class BadInputError(AalbertError, ValueError):
+    """A value given by the user (option, file content) that cannot be used."""
+
+
+class MissingFileError(AalbertError, FileNotFoundError):
+    """A file or folder the user pointed at (or that a task needs) does not exist."""
+
+
+class TaskRequirementError(AalbertError, ValueError):
+    """A task whose declarations (main metric, split policy, labels, output size) do not fit its
+    own code or the corpus; raised before training starts, and the message names the task."""
+
+
+def close_progress_bars() -> None:
+    """Close every open tqdm bar, so the next message starts on a line of its own."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency; nothing to close without it
+        return
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+
+
+def report_error(err: BaseException, prog: str, debug: bool = False) -> int:
+    """Print ``err`` for a command line and return its exit code.
+
+    A user error is one line (``PROG: error: MESSAGE``); anything else is its traceback. With
+    ``debug`` every error shows its traceback.
+    """
+    close_progress_bars()
+    user_error = isinstance(err, AalbertError)
+    if debug or not user_error:
+        traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+    if user_error:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+    else:
+        origin = innermost_own_frame(err)
+        if origin is not None:  # the last line points at the code to fix, not at torch's internals
+            print(f"{prog}: {type(err).__name__} raised from {origin.filename}, line {origin.lineno}, in "
+                  f"{origin.name}", file=sys.stderr)
+    return USER_ERROR_EXIT if user_error else BUG_EXIT
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {paths.get("stdlib"), paths.get("platstdlib")}
+    try:
+        import torch
+
+        dirs.add(os.path.dirname(torch.__file__))
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(os.path.join(d, "") for d in dirs if d)
+
+
+def innermost_own_frame(err: BaseException) -> traceback.FrameSummary | None:
+    """The deepest frame of ``err``'s traceback outside the standard library and torch: where a
+    task's (or plugin's) code called into the library that raised."""
+    libraries = _library_dirs()
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(libraries)]
+    return frames[-1] if frames else None
