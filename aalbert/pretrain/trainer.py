@@ -33,6 +33,7 @@ from aalbert.pretrain.loss import l1_loss, scored_frames
 from aalbert.pretrain.masking import mask_batch, valid_mask
 from aalbert.pretrain.model import MaskedAcousticModel
 from aalbert.pretrain.schedule import build_optimizer, build_scheduler
+from aalbert.pretrain.span import check_mask_span
 from aalbert.upstream.checkpoint import (
     import_encoder_state,
     import_head_state,
@@ -86,6 +87,8 @@ class Trainer:
                                             else None) if self.dist.enabled else self.model)
 
         self.stacking = self.encoder_config.downsample_rate
+        if self.dist.is_main:
+            check_mask_span(cfg)  # warns when spans are shorter than a phone (one copy, from rank 0)
         self.max_samples = (cfg.data.max_frames - 1) * self.extractor.hop_length
         min_samples = max(self.extractor.min_samples, self.extractor.hop_length * (self.stacking - 1) + 1)
         with warnings.catch_warnings():
