@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from aalbert.atomic import write_text_atomic
-from aalbert.audio import AudioError, audio_info
+from aalbert.audio import SAMPLE_RATE, AudioError, audio_info
 
 log = logging.getLogger(__name__)
 VERSION = 1
@@ -64,6 +64,23 @@ class AudioInfoCache:
         frames, rate = audio_info(path)
         self._seen[key] = [st.st_size, st.st_mtime_ns, frames, rate]
         return frames, rate
+
+    def usable_samples(self, path: Path, stat: os.stat_result | None, problems) -> int | None:
+        """The file's length in samples, or None after telling ``problems`` (an
+        aalbert.corpus.problems.Problems) why it cannot be used: unreadable header, another
+        sample rate, no samples."""
+        try:
+            frames, rate = self.info(path, stat)
+        except AudioError as err:
+            problems.add(path, err.problem)
+            return None
+        if rate != SAMPLE_RATE:
+            problems.add(path, f"sample rate is {rate} Hz, expected {SAMPLE_RATE} Hz (resample it first)")
+            return None
+        if frames == 0:
+            problems.add(path, "audio file is empty (0 samples)")
+            return None
+        return frames
 
     def try_info(self, path: str | Path) -> tuple[int, int] | AudioError:
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from aalbert.audio import SAMPLE_RATE, AudioError
 from aalbert.errors import MissingFileError
 
 from ..problems import Problems
@@ -82,15 +81,9 @@ def read(spec: CorpusSpec) -> CorpusListing:
                 problems.add(path, f"utterance id {uttid} appears twice (also {seen[uttid]})")
                 continue
             seen[uttid] = path
-            try:
-                frames, rate = cache.info(path, stat)
-            except AudioError as err:
-                problems.add(path, err.problem)
+            frames = cache.usable_samples(path, stat, problems)
+            if frames is None:
                 continue
-            if rate != SAMPLE_RATE:
-                problems.add(path, f"sample rate is {rate} Hz, expected {SAMPLE_RATE} Hz (resample it first)")
-            elif frames == 0:
-                problems.add(path, "audio file is empty (0 samples)")
             utterances.append(Utterance(uttid, path, speaker_of(uttid), num_samples=frames, source=str(path)))
     cache.save()
     problems.raise_if_any()

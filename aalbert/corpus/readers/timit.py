@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aalbert.audio import SAMPLE_RATE, AudioError
+from aalbert.audio import SAMPLE_RATE
 from aalbert.errors import AalbertError, MissingFileError
 
 from ..frames import segment_frame_labels
@@ -110,13 +110,8 @@ def read(spec: CorpusSpec) -> CorpusListing:
                 if wav.stem.upper().startswith("SA"):
                     skipped["SA sentences (read by every speaker; left out as is standard)"] += 1
                     continue
-                try:
-                    num_samples, rate = cache.info(wav, stat)
-                except AudioError as err:
-                    problems.add(wav, err.problem)
-                    continue
-                if rate != SAMPLE_RATE:
-                    problems.add(wav, f"sample rate is {rate} Hz, expected {SAMPLE_RATE} Hz")
+                num_samples = cache.usable_samples(wav, stat, problems)
+                if num_samples is None:
                     continue
                 speaker = wav.parent.name.upper()
                 utt = Utterance(f"{speaker}_{wav.stem.upper()}", wav, speaker, num_samples=num_samples,
