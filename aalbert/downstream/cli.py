@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from aalbert.config import to_dict
-from aalbert.errors import report_error
+from aalbert.errors import BadInputError, report_error
 from aalbert.experiment import claim, experiment_dir, make_record, move_aside
 
 from . import distributed as dist
@@ -24,6 +24,9 @@ from .runner import Runner, build_config, load_experiment_config
 from .training import TrainingInterrupted
 
 DEFAULT_RESULT_DIR = Path("result/downstream")
+# -s value -> featurizer.mode; s3prl's names first ("hidden_states" without -l is its weighted sum)
+FEATURE_SELECTIONS = {"hidden_states": "weighted_sum", "last_hidden_state": "last",
+                      "weighted_sum": "weighted_sum", "last": "last"}
 # what a resume (-e) may change without making it another experiment
 RESUME_MAY_CHANGE = ("runner.total_steps", "runner.eval_step", "runner.log_step", "runner.num_workers",
                      "runner.eval_batch_size", "runner.save_minutes", "runner.feature_cache")
@@ -31,19 +34,22 @@ RESUME_MAY_CHANGE = ("runner.total_steps", "runner.eval_step", "runner.log_step"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Train or evaluate a downstream task on upstream features.")
-    p.add_argument("-m", "--mode", choices=["train", "evaluate"], default="train")
+    p.add_argument("-m", "--mode", choices=["train", "evaluate", "inference"], default="train",
+                   help="train (resumes with -e) or evaluate -e EXPDIR; s3prl's inference is not offered")
     p.add_argument("-u", "--upstream", help="upstream name (see `python -m aalbert.hub list`)")
     p.add_argument("-k", "--upstream-ckpt", help="upstream checkpoint (for *_local upstreams)")
     p.add_argument("-d", "--downstream", help="task name (--list-tasks shows them)")
     p.add_argument("-f", "--finetune", action="store_true", help="fine-tune the upstream too")
-    p.add_argument("-s", "--feature-selection", choices=["weighted_sum", "last", "hidden_states"],
-                   help="how hidden states become features (default: the task config's, weighted_sum)")
-    p.add_argument("-l", "--layer", type=int, help="hidden state index with -s hidden_states")
+    p.add_argument("-s", "--feature-selection", choices=sorted(FEATURE_SELECTIONS),
+                   help="as in s3prl: hidden_states = learnable weighted sum of every hidden state (or, with "
+                        "-l, that one state), last_hidden_state = the last layer (aliases: weighted_sum, last)")
+    p.add_argument("-l", "--layer", type=int, help="one hidden state (0 = input representation .. L = last layer)")
     p.add_argument("-c", "--config", help="YAML merged over the task's default config")
     p.add_argument("-o", "--override", action="append", default=[], help="key=value, e.g. runner.total_steps=100")
     p.add_argument("-n", "--name", help="experiment name: expdir is result/downstream/NAME")
-    p.add_argument("--expdir", help="experiment folder (instead of -n)")
-    p.add_argument("-e", "--past-exp", help="experiment folder to resume training from or to evaluate")
+    p.add_argument("-p", "--expdir", help="experiment folder (instead of -n)")
+    p.add_argument("-e", "--past-exp", help="experiment folder (or a checkpoint file in it, as in s3prl) to resume "
+                                           "training from or to evaluate")
     p.add_argument("--overwrite", action="store_true",
                    help="train anew in a folder that holds another run (its contents are moved aside to "
                         "FOLDER.old-TIME, never deleted)")
@@ -60,9 +66,12 @@ def _cli_overrides(args) -> list[str]:
     """Flags that map onto config keys, as overrides applied before -o (so -o wins)."""
     out = []
     if args.feature_selection:
-        out.append(f"featurizer.mode={args.feature_selection}")
+        mode = FEATURE_SELECTIONS[args.feature_selection]
+        out.append(f"featurizer.mode={'hidden_states' if args.layer is not None and mode == 'weighted_sum' else mode}")
     if args.layer is not None:
         out.append(f"featurizer.layer={args.layer}")
+        if not args.feature_selection:
+            out.append("featurizer.mode=hidden_states")
     if args.data:
         out.append(f"data.root={json.dumps(args.data)}")
     if args.label_fraction is not None:
@@ -80,9 +89,14 @@ def run_parsed(args: argparse.Namespace) -> dict:
     if args.list_tasks:
         print("\n".join(available_tasks()))
         return {}
+    if args.mode == "inference":
+        raise BadInputError("-m inference (s3prl's prediction dump) is not offered: -m evaluate -e EXPDIR scores "
+                            "the test split and writes EXPDIR/results.json")
     overrides = _cli_overrides(args) + args.override
     if args.past_exp:
         expdir = Path(args.past_exp)
+        if expdir.is_file():  # s3prl's -e takes a checkpoint file; its folder is the experiment
+            expdir = expdir.parent
         config = load_experiment_config(expdir, overrides)
     else:
         if args.mode == "evaluate":

@@ -58,3 +58,28 @@ def test_bad_override_names_the_key(capsys, tone_corpus, fake_hub):
 def test_evaluate_needs_an_expdir():
     with pytest.raises(SystemExit, match="-e EXPDIR"):
         cli.run(["-m", "evaluate", "-d", "phone_linear"])
+
+
+@pytest.mark.parametrize("flags, mode, layer", [
+    (["-s", "hidden_states"], "weighted_sum", None),        # s3prl: the weighted sum of every hidden state
+    (["-s", "hidden_states", "-l", "2"], "hidden_states", 2),
+    (["-s", "last_hidden_state"], "last", None),
+    (["-s", "weighted_sum"], "weighted_sum", None),
+    (["-l", "0"], "hidden_states", 0),
+])
+def test_feature_selection_follows_s3prl(flags, mode, layer):
+    args = cli.parse_args(["-u", "fake", "-d", "phone_linear", "-n", "x", *flags])
+    from aalbert.config import parse_overrides
+
+    featurizer = parse_overrides(cli._cli_overrides(args))["featurizer"]
+    assert featurizer["mode"] == mode and featurizer.get("layer") == layer
+
+
+def test_s3prl_flags_e_with_a_checkpoint_file_p_and_inference(tone_corpus, tmp_path, fake_hub, capsys):
+    expdir = tmp_path / "exp"
+    cli.run(["-m", "train", "-u", "fake", "-d", "speaker_utterance", "-p", str(expdir), "--data", str(tone_corpus),
+             "-o", "runner.total_steps=4,,runner.eval_step=4"])
+    again = cli.run(["-m", "evaluate", "-e", str(expdir / "best.ckpt")])  # s3prl's -e takes the checkpoint file
+    assert again["steps"] == 4
+    assert cli.main(["-m", "inference", "-e", str(expdir)]) == 2
+    assert "-m evaluate" in capsys.readouterr().err
