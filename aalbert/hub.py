@@ -191,6 +191,19 @@ def upstream_identity(name: str, ckpt: str | Path | None = None) -> dict:
     return identity
 
 
+def upstream_label(name: str, ckpt: str | Path | None = None, seed: int | None = None) -> str:
+    """What a plot or table shows, in words: pretrained (which), a checkpoint file, or random weights."""
+    kind = kind_of(name)
+    if kind == "pretrained":
+        model = pretrained.find_pretrained(name)
+        return name if name == model.name else f"{name} (pretrained {model.name})"
+    if ckpt is not None:
+        return f"{name} ({Path(str(ckpt)).name})" if kind != "url" else f"{name} ({ckpt})"
+    if kind == "random":
+        return f"{name} (random weights{f', seed {seed}' if seed is not None else ''})"
+    return name
+
+
 def describe(model: nn.Module) -> dict:
     params = sum(p.numel() for p in model.parameters())
     encoder = getattr(model, "encoder", None)

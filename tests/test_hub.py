@@ -130,3 +130,10 @@ def test_hubconf_imports_only_aalbert():
     assert 'dependencies = ["torch", "torchaudio"]' in text
     imports = [l for l in text.splitlines() if l.startswith(("import ", "from "))]
     assert imports and all(l.startswith("from aalbert") for l in imports)
+
+
+def test_labels_say_what_a_plot_shows():
+    assert hub.upstream_label("aalbert") == ("aalbert (pretrained "
+                                             "audio_albert_logMelBase_T_share_AdamW_b32_1m_960hr_drop1)")
+    assert hub.upstream_label("aalbert_local", "/x/states-500.ckpt") == "aalbert_local (states-500.ckpt)"
+    assert hub.upstream_label("aalbert_3l_random", seed=3) == "aalbert_3l_random (random weights, seed 3)"

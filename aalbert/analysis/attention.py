@@ -133,7 +133,7 @@ def write_outputs(result: AttentionJSD, config: AttentionConfig, out_dir: str | 
     json_path = out_dir / JSON_NAME
     json_path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     png_path = plot_jsd_heatmap(result.matrix.tolist(), result.layers, out_dir / PNG_NAME,
-                                title=f"attention JSD between layers: {config.upstream}")
+                                title=f"attention JSD between layers: {plot_label(config)}")
     return json_path, png_path
 
 
@@ -184,3 +184,9 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def plot_label(config: AttentionConfig) -> str:
+    from aalbert.hub import upstream_label  # late: the hub imports every upstream family
+
+    return upstream_label(config.upstream, config.ckpt, config.seed)

@@ -9,6 +9,7 @@ downstream package's own chart, so the two never disagree in style or meaning.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -35,7 +36,8 @@ def plot_jsd_heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], p
     size = max(3.5, 0.6 * n + 2.0)
     fig, ax = plt.subplots(figsize=(size + 1.0, size))
     top = max((v for row in matrix for v in row), default=0.0)
-    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=max(top, 1e-9))
+    # one fixed scale, [0, ln 2] (the JSD's range in nats), so heatmaps of models compare by eye
+    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=math.log(2))
     cbar = fig.colorbar(image, ax=ax)
     cbar.set_label("JSD (nats; at most ln 2 = 0.693)")
     short = [label.replace("layer ", "") for label in labels]
@@ -51,7 +53,7 @@ def plot_jsd_heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], p
         for j in range(n):
             value = matrix[i][j]
             ax.text(j, i, "0" if value == 0 else fmt.format(value), ha="center", va="center", fontsize=fontsize,
-                    color="white" if value < 0.5 * top else "black")
+                    color="white" if value < 0.5 * math.log(2) else "black")
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()

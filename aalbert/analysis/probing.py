@@ -138,6 +138,12 @@ def run(config: ProbingConfig, out_dir: str | Path, upstream: nn.Module | None =
     return rows
 
 
+def upstream_label(name: str, ckpt: str | None, seed: int) -> str:
+    from aalbert.hub import upstream_label as label  # late: the hub imports every upstream family
+
+    return label(name, ckpt, seed)
+
+
 def upstream_fingerprint(config: ProbingConfig) -> dict:
     from aalbert.hub import upstream_identity
 
@@ -203,7 +209,7 @@ def write_outputs(rows: list[dict], config: ProbingConfig, corpus: Corpus, upstr
     curves = {name: [next(r[f"test_{metric}"] for r in rows if r["layer"] == layer and r["probe"] == name)
                      for layer in layers] for name in config.probes}
     png_path = plot_probe_curves(curves, layers, out_dir / PNG_NAME, ylabel=f"test {metric}",
-                                 title=f"{config.task} probing: {config.upstream}")
+                                 title=f"{config.task} probing: {upstream_label(config.upstream, config.ckpt, config.train.seed)}")
     return csv_path, json_path, png_path
 
 

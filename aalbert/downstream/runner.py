@@ -241,8 +241,11 @@ class Runner:
             test = evaluate(self.model, self.loader("test"), "test")
             results = self._results(state, test)
             write_results(self.expdir, results)
+            from aalbert.hub import upstream_label  # late: the hub imports every upstream family
+
             plot_layer_weights(self.model.featurizer.layer_weights(), self.expdir / LAYER_WEIGHTS_PNG,
-                               f"{self.config.task} / {self.config.upstream}")
+                               f"{self.config.task} / "
+                               f"{upstream_label(self.config.upstream, self.config.upstream_ckpt, self.config.seed)}")
         dist.barrier()
         return results
 

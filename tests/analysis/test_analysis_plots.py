@@ -46,3 +46,22 @@ def test_heatmap_and_curves_check_their_shapes(tmp_path):
         plot_jsd_heatmap([[0.0, 0.2, 0.1]], labels, tmp_path / "bad.png")
     with pytest.raises(ValueError, match="probe linear: 2 values for 3 layers"):
         plot_probe_curves({"linear": [0.1, 0.2]}, [0, 1, 2], tmp_path / "c.png")
+
+
+def test_jsd_heatmap_uses_the_fixed_range(tmp_path, monkeypatch):
+    import math
+
+    import matplotlib.axes
+
+    from aalbert.analysis.plots import plot_jsd_heatmap
+
+    seen = {}
+    real = matplotlib.axes.Axes.imshow
+
+    def spy(self, *args, **kwargs):
+        seen.update(kwargs)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow", spy)
+    plot_jsd_heatmap([[0.0, 0.01], [0.01, 0.0]], ["layer 1", "layer 2"], tmp_path / "j.png")
+    assert seen["vmin"] == 0.0 and seen["vmax"] == math.log(2)
