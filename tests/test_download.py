@@ -182,3 +182,19 @@ def test_permissions_follow_the_umask(tmp_path):
         os.umask(old)
     assert dest.stat().st_mode & 0o777 == 0o644
     assert Path(dest).read_bytes() == PAYLOAD
+
+
+def test_hub_download_command(monkeypatch, tmp_path, make_s3prl_checkpoint, capsys):
+    from aalbert import hub
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    source = make_s3prl_checkpoint(num_hidden_groups=1)
+    table = tuple(dataclasses.replace(m, url=source.as_uri()) if m.name.startswith("audio_albert") else m
+                  for m in pretrained.PRETRAINED)
+    monkeypatch.setattr(pretrained, "PRETRAINED", table)
+    assert hub.main(["download", "aalbert"]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path == pretrained.find_pretrained("aalbert").cache_path() and path.is_file()
+    monkeypatch.setenv("AALBERT_OFFLINE", "1")
+    assert hub.main(["download", "mockingjay"]) == 1
+    assert "AALBERT_OFFLINE" in capsys.readouterr().err
