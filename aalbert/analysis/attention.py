@@ -1,6 +1,6 @@
 """How differently the layers attend: the layer x layer attention JSD matrix of an upstream.
 
-    python run_attention.py -u aalbert_local -k CKPT --data DIR -n 50 --out OUTDIR
+    python run_attention.py -u aalbert_local -k CKPT --data DIR --num-utterances 50 -n NAME
 
 The upstream runs on the first ``N`` audio files under ``--data`` (sorted paths, so the same
 files every time) in small batches; each batch's attention maps (L x (B, heads, T, T)) are
@@ -27,6 +27,7 @@ from aalbert.audio import SAMPLE_RATE
 from aalbert.corpus.sources import describe, utterances_from_sources
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
 from aalbert.errors import BadInputError, MissingFileError, report_error
+from aalbert.experiment import experiment_dir
 
 from .jsd import LN2, JSDAccumulator
 
@@ -154,18 +155,27 @@ def run(config: AttentionConfig, out_dir: str | Path, progress: bool = True) -> 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run_attention.py", description=__doc__.split("\n\n")[0])
     p.add_argument("-u", "--upstream", default="aalbert", help="hub name (python -m aalbert.hub list)")
-    p.add_argument("-k", "--ckpt", default=None, help="checkpoint for *_local upstreams")
+    p.add_argument("-k", "--upstream-ckpt", "--ckpt", dest="ckpt", default=None,
+                   help="upstream checkpoint (for *_local upstreams)")
     p.add_argument("--data", nargs="+", required=True,
                    help="audio folder(s), files, .txt file lists or corpora as FORMAT:PATH (e.g. kaldi:data/train)")
-    p.add_argument("-n", "--num-utterances", type=int, default=20, help="first N files in sorted order")
+    p.add_argument("--num-utterances", type=int, default=20, help="first N files in sorted order")
     p.add_argument("-b", "--batch-size", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
-    p.add_argument("--out", default="result/attention", help="output folder")
+    p.add_argument("-n", "--expname", help="experiment name: writes to result/attention/NAME (default: result/attention)")
+    p.add_argument("-p", "--expdir", "--out", dest="out", help="output folder (instead of -n)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--debug", action="store_true", help="show the traceback of every error")
     return p
+
+
+def output_dir(args: argparse.Namespace, base: str) -> Path:
+    """-p/--expdir as given, else BASE/NAME for -n (kept inside BASE), else BASE."""
+    if args.out is None and args.expname is None:
+        return Path(base)
+    return experiment_dir(base, args.expname, args.out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         config = AttentionConfig(upstream=args.upstream, ckpt=args.ckpt, data=list(args.data),
                                  num_utterances=args.num_utterances, batch_size=args.batch_size,
                                  max_seconds=args.max_seconds, device=args.device, seed=args.seed)
-        json_path, png_path = run(config, args.out, progress=not args.no_progress)
+        json_path, png_path = run(config, output_dir(args, "result/attention"), progress=not args.no_progress)
     except Exception as err:  # noqa: BLE001 - user errors are one line (exit 2), anything else a traceback
         return report_error(err, "run_attention.py", args.debug)
     print(f"wrote {json_path} and {png_path}")

@@ -33,6 +33,7 @@ from aalbert.downstream.feature_cache import FeatureCache, cache_manifest, fill_
 from aalbert.downstream.frame_classifier import FrameClassifierExpert
 from aalbert.downstream.speaker import SpeakerUtteranceExpert
 from aalbert.errors import BadInputError, report_error
+from aalbert.experiment import experiment_dir
 
 from .probe import PROBES, ProbeTrainConfig, SplitFeatures, probe_depth, train_probe
 
@@ -216,7 +217,8 @@ def write_outputs(rows: list[dict], config: ProbingConfig, corpus: Corpus, upstr
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run_probe.py", description=__doc__.split("\n\n")[0])
     p.add_argument("-u", "--upstream", default="aalbert", help="hub name (python -m aalbert.hub list)")
-    p.add_argument("-k", "--ckpt", default=None, help="checkpoint for *_local upstreams")
+    p.add_argument("-k", "--upstream-ckpt", "--ckpt", dest="ckpt", default=None,
+                   help="upstream checkpoint (for *_local upstreams)")
     p.add_argument("--task", choices=sorted(TASKS), required=True)
     p.add_argument("--probes", default=",".join(PROBES), help=f"comma-separated, from {', '.join(PROBES)}")
     p.add_argument("--layers", default=None, help="comma-separated hidden-state indices (default: all)")
@@ -240,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=None, help="cache features on disk here (default: in memory)")
     p.add_argument("--extract-batch-size", type=int, default=8)
     p.add_argument("--device", default="auto")
-    p.add_argument("--out", default="result/probe", help="output folder")
+    p.add_argument("-n", "--expname", help="experiment name: writes to result/probe/NAME (default: result/probe)")
+    p.add_argument("-p", "--expdir", "--out", dest="out", help="output folder (instead of -n)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--debug", action="store_true", help="show the traceback of every error")
     return p
@@ -267,12 +270,19 @@ def config_from_args(args: argparse.Namespace) -> ProbingConfig:
                          extract_batch_size=args.extract_batch_size, device=args.device)
 
 
+def output_dir(args: argparse.Namespace, base: str) -> Path:
+    """-p/--expdir as given, else BASE/NAME for -n (kept inside BASE), else BASE."""
+    if args.out is None and args.expname is None:
+        return Path(base)
+    return experiment_dir(base, args.expname, args.out)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = config_from_args(args)
-        run(config, args.out, progress=not args.no_progress)
+        run(config, output_dir(args, "result/probe"), progress=not args.no_progress)
     except Exception as err:  # noqa: BLE001 - user errors are one line (exit 2), anything else a traceback
         return report_error(err, "run_probe.py", args.debug)
     print(f"wrote {Path(args.out) / CSV_NAME}, {JSON_NAME} and {PNG_NAME}")

@@ -57,7 +57,7 @@ def test_upstream_without_layers_is_refused(audio_dir):
 
 def test_cli_writes_symmetric_matrix_json_and_png(audio_dir, tiny_aalbert_ckpt, tmp_path):
     out = tmp_path / "attn"
-    rc = main(["-u", "aalbert_local", "-k", str(tiny_aalbert_ckpt), "--data", str(audio_dir), "-n", "3",
+    rc = main(["-u", "aalbert_local", "-k", str(tiny_aalbert_ckpt), "--data", str(audio_dir), "--num-utterances", "3",
                "-b", "2", "--out", str(out), "--no-progress"])
     assert rc == 0
     payload = json.loads((out / JSON_NAME).read_text())
@@ -86,7 +86,7 @@ def test_cli_reports_bad_input_in_one_line(audio_dir, tmp_path, capsys):
 def test_entry_point_script_runs(audio_dir, tiny_aalbert_ckpt, tmp_path):
     out = tmp_path / "script"
     proc = subprocess.run([sys.executable, str(REPO / "run_attention.py"), "-u", "aalbert_local", "-k",
-                           str(tiny_aalbert_ckpt), "--data", str(audio_dir), "-n", "1", "--out", str(out),
+                           str(tiny_aalbert_ckpt), "--data", str(audio_dir), "--num-utterances", "1", "--out", str(out),
                            "--no-progress"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (out / JSON_NAME).is_file() and (out / PNG_NAME).is_file()
@@ -103,7 +103,7 @@ def test_config_checks_its_values(bad, message):
 def test_random_hub_upstream_is_seeded(audio_dir, tmp_path):
     # no checkpoint: the seed alone decides the weights, so reruns agree and other seeds do not
     def matrix(seed, out):
-        assert main(["-u", "aalbert_3l_random", "--data", str(audio_dir), "-n", "1", "--max-seconds", "0.3",
+        assert main(["-u", "aalbert_3l_random", "--data", str(audio_dir), "--num-utterances", "1", "--max-seconds", "0.3",
                      "--seed", str(seed), "--out", str(tmp_path / out), "--no-progress"]) == 0
         return json.loads((tmp_path / out / JSON_NAME).read_text())["matrix"]
 

@@ -2,6 +2,7 @@ import csv
 import json
 import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -179,3 +180,19 @@ def test_probing_reads_a_timit_layout(probe_corpus, tmp_path):
     assert payload["data"]["phones"] == 39 and payload["data"]["speakers"] == 3
     assert payload["data"]["utterances"] == {"train": 10, "dev": 10, "test": 10}   # TEST folder = test split
     assert rows[0]["test_accuracy"] > 0.5   # tones are easy; the probe sees TIMIT's folded labels
+
+
+def test_output_folder_flags_match_the_other_commands(tmp_path, monkeypatch):
+    from aalbert.analysis.probing import build_parser, output_dir
+    from aalbert.config import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    parse = build_parser().parse_args
+    base = ["--task", "phone", "--data", "d"]
+    assert output_dir(parse(base), "result/probe") == Path("result/probe")
+    assert output_dir(parse([*base, "-n", "x"]), "result/probe") == Path("result/probe/x")
+    assert output_dir(parse([*base, "-p", "/abs/o"]), "result/probe") == Path("/abs/o")
+    assert output_dir(parse([*base, "--out", "o"]), "result/probe") == Path("o")
+    assert parse([*base, "--upstream-ckpt", "c.ckpt"]).ckpt == parse([*base, "-k", "c.ckpt"]).ckpt == "c.ckpt"
+    with pytest.raises(ConfigError, match="inside result/probe"):
+        output_dir(parse([*base, "-n", "../x"]), "result/probe")
