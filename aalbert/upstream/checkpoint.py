@@ -1,14 +1,11 @@
-"""s3prl-format checkpoints for Mockingjay / Audio ALBERT, both ways, weights-only.
+"""s3prl-format checkpoints for Mockingjay / Audio ALBERT, both ways.
 
 The file is a ``torch.save``d dict: ``Step``, ``Args`` (argparse.Namespace), ``Config`` (runner
 config), ``Upstream_Config`` {transformer, task, audio}, ``Transformer`` and ``SpecHead`` state
 dicts, and optional optimizer / scheduler / RNG entries. Legacy files keep the upstream config
-under ``Config``. Loading uses ``torch.load(weights_only=True)`` with only ``argparse.Namespace``
-allowed; anything else needs the explicit ``allow_unsafe_pickle=True``.
-
-s3prl names each layer's weights separately (``encoder.layer.{i}.attention.self.query`` ...) and
-writes every layer even when they are shared; ours fuse Q/K/V and keep one module per weight
-group. ``import_encoder_state`` / ``export_encoder_state`` translate between the two.
+under ``Config``. Files are read through aalbert.checkpoint_file (weights-only; objects of foreign
+classes become inert placeholders); ``allow_unsafe_pickle=True`` is the explicit opt-in to plain
+``torch.load``. The state-dict names are translated in aalbert.upstream.s3prl_state.
 """
 
 from __future__ import annotations
@@ -24,25 +21,18 @@ from aalbert.atomic import torch_save_atomic
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
 from aalbert.upstream.features import FeatureConfig
 from aalbert.upstream.model import SpecPredictionHead, TransformerConfig, TransformerEncoder, Upstream, build_spec_head
+from aalbert.upstream.s3prl_state import (  # noqa: F401 - re-exported: importers use them from here
+    export_encoder_state,
+    export_head_state,
+    import_encoder_state,
+    import_head_state,
+)
 
 DEFAULT_TASK = {
     "loss": "L1", "sequence_length": 1500, "position_encoding_size": 768, "mask_proportion": 0.15,
     "mask_consecutive_min": 7, "mask_consecutive_max": 7, "mask_allow_overlap": True, "mask_bucket_ratio": 1.5,
     "mask_frequency": 0, "noise_proportion": 0.0,
 }
-
-# our module name -> s3prl's, within one layer (QKV handled separately: fused here, split there)
-_LAYER_KEYS = {
-    "attention.out": "attention.output.dense",
-    "attention_norm": "attention.output.LayerNorm",
-    "ffn_in": "intermediate.dense",
-    "ffn_out": "output.dense",
-    "ffn_norm": "output.LayerNorm",
-}
-_INPUT_KEYS = {"input.spec_transform": "input_representations.spec_transform",
-               "input.layer_norm": "input_representations.LayerNorm"}
-_HEAD_KEYS = {"dense": "dense", "layer_norm": "LayerNorm", "output": "output"}
-
 
 # --------------------------------------------------------------------------- reading the file
 
@@ -117,118 +107,6 @@ def transformer_config_to_s3prl(config: TransformerConfig) -> dict:
         "share_layer": config.groups == 1 and config.num_hidden_layers > 1,
         "pre_layer_norm": False, "num_hidden_groups": config.groups,
     }
-
-
-# --------------------------------------------------------------------------- state-dict mapping
-
-def _rename_legacy(state: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Old checkpoints name LayerNorm parameters gamma/beta."""
-    out = {}
-    for key, value in state.items():
-        parts = key.split(".")
-        if parts[-1] == "gamma":
-            parts[-1] = "weight"
-        elif parts[-1] == "beta":
-            parts[-1] = "bias"
-        out[".".join(parts)] = value
-    return out
-
-
-def import_encoder_state(state: dict[str, Tensor], config: TransformerConfig,
-                         path: str | Path = "<checkpoint>") -> dict[str, Tensor]:
-    """s3prl ``Transformer`` state dict -> our TransformerEncoder state dict.
-
-    A weight group is read from its first layer present in the file; the group's other layers,
-    if present, must hold the same weights (s3prl writes every layer of a shared model).
-    Unused keys are an error naming them.
-    """
-    state = _rename_legacy(state)
-    used: set[str] = set()
-    ours: dict[str, Tensor] = {}
-
-    def take(src: str, dst: str) -> None:
-        for suffix in ("weight", "bias"):
-            key = f"{src}.{suffix}"
-            if key not in state:
-                raise CheckpointError(path, f"missing key {key!r} in 'Transformer'")
-            ours[f"{dst}.{suffix}"] = state[key]
-            used.add(key)
-
-    for dst, src in _INPUT_KEYS.items():
-        take(src, dst)
-    for group in range(config.groups):
-        layers = [i for i in range(config.num_hidden_layers) if config.group_of(i) == group]
-        present = [i for i in layers if f"encoder.layer.{i}.attention.self.query.weight" in state]
-        if not present:
-            raise CheckpointError(path, f"missing keys 'encoder.layer.{layers[0]}.*' in 'Transformer' "
-                                        f"(no layer of weight group {group} found: layers {layers})")
-        first = present[0]
-        for dst, src in _LAYER_KEYS.items():
-            take(f"encoder.layer.{first}.{src}", f"groups.{group}.{dst}")
-        for suffix in ("weight", "bias"):
-            parts = []
-            for name in ("query", "key", "value"):
-                key = f"encoder.layer.{first}.attention.self.{name}.{suffix}"
-                if key not in state:
-                    raise CheckpointError(path, f"missing key {key!r} in 'Transformer'")
-                parts.append(state[key])
-                used.add(key)
-            ours[f"groups.{group}.attention.qkv.{suffix}"] = torch.cat(parts, dim=0)
-        for other in present[1:]:
-            prefix = f"encoder.layer.{other}."
-            for key in [k for k in state if k.startswith(prefix)]:
-                twin = f"encoder.layer.{first}." + key[len(prefix):]
-                if twin not in state or not torch.equal(state[key], state[twin]):
-                    raise CheckpointError(path, f"layers {first} and {other} share weight group {group} "
-                                                f"(num_hidden_groups={config.groups}) but {key!r} differs")
-                used.add(key)
-    unused = sorted(set(state) - used)
-    if unused:
-        raise CheckpointError(path, f"unexpected keys in 'Transformer' for a {config.num_hidden_layers}-layer, "
-                                    f"{config.groups}-group encoder: {', '.join(unused[:10])}"
-                                    + (f" (+{len(unused) - 10} more)" if len(unused) > 10 else ""))
-    return ours
-
-
-def export_encoder_state(encoder: TransformerEncoder) -> dict[str, Tensor]:
-    """Our encoder -> s3prl's ``Transformer`` state dict (every layer written, shared ones reused)."""
-    ours = {k: v.detach().cpu() for k, v in encoder.state_dict().items()}
-    out = {}
-    for dst, src in _INPUT_KEYS.items():
-        for suffix in ("weight", "bias"):
-            out[f"{src}.{suffix}"] = ours[f"{dst}.{suffix}"]
-    # split each group's fused QKV once, so shared layers reference the same tensors (saved once)
-    split = {}
-    for group in range(encoder.config.groups):
-        for suffix in ("weight", "bias"):
-            split[group, suffix] = ours[f"groups.{group}.attention.qkv.{suffix}"].chunk(3, dim=0)
-    for i, group in enumerate(encoder.layer_groups):
-        for suffix in ("weight", "bias"):
-            for name, part in zip(("query", "key", "value"), split[group, suffix]):
-                out[f"encoder.layer.{i}.attention.self.{name}.{suffix}"] = part
-            for dst, src in _LAYER_KEYS.items():
-                out[f"encoder.layer.{i}.{src}.{suffix}"] = ours[f"groups.{group}.{dst}.{suffix}"]
-    return out
-
-
-def import_head_state(state: dict[str, Tensor], path: str | Path = "<checkpoint>") -> dict[str, Tensor]:
-    state = _rename_legacy(state)
-    ours = {}
-    for dst, src in _HEAD_KEYS.items():
-        for suffix in ("weight", "bias"):
-            key = f"{src}.{suffix}"
-            if key not in state:
-                raise CheckpointError(path, f"missing key {key!r} in 'SpecHead'")
-            ours[f"{dst}.{suffix}"] = state[key]
-    unused = sorted(set(state) - {f"{s}.{x}" for s in _HEAD_KEYS.values() for x in ("weight", "bias")})
-    if unused:
-        raise CheckpointError(path, f"unexpected keys in 'SpecHead': {', '.join(unused)}")
-    return ours
-
-
-def export_head_state(head: SpecPredictionHead) -> dict[str, Tensor]:
-    ours = {k: v.detach().cpu() for k, v in head.state_dict().items()}
-    return {f"{src}.{suffix}": ours[f"{dst}.{suffix}"] for dst, src in _HEAD_KEYS.items() for suffix in ("weight", "bias")}
 
 
 def _load_into(module: torch.nn.Module, state: dict[str, Tensor], what: str, path: str | Path) -> None:
