@@ -91,9 +91,10 @@ class FeatureCache:
             return
         root = self.root
         marker = root / MARKER
-        if root.is_dir() and any(root.iterdir()) and not marker.is_file():
-            if (root / MANIFEST).is_file() and all(p.name == MANIFEST or p.name.startswith("layer_")
-                                                   for p in root.iterdir()):
+        # another run may be writing the marker right now: its temporary file is not foreign
+        others = [p for p in root.iterdir() if not p.name.startswith(f".{MARKER}.")] if root.is_dir() else []
+        if others and not marker.is_file():
+            if (root / MANIFEST).is_file() and all(p.name == MANIFEST or p.name.startswith("layer_") for p in others):
                 raise ConfigError(f"feature cache folder {root} holds features in the layout of an older aalbert "
                                   "(no per-upstream sub-folders); delete the folder to rebuild it in the new layout")
             raise ConfigError(f"feature cache folder {root} holds files that a feature cache did not write (no "

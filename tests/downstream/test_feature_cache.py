@@ -201,3 +201,14 @@ def test_a_damaged_cache_file_names_itself(tone_corpus, tmp_path):
     victim.write_bytes(b"")
     with pytest.raises(CheckpointError, match=f"{victim.name}: is empty"):
         runner.model.feature_cache.layer(1, [victim.stem])
+
+
+def test_a_marker_being_written_by_another_run_is_not_foreign(tmp_path):
+    from aalbert.downstream.feature_cache import MARKER
+
+    folder = tmp_path / "features"
+    folder.mkdir()
+    (folder / f".{MARKER}.12345.abcdef.tmp").write_text("{")  # another process, mid-write
+    cache = FeatureCache(2, folder)
+    cache.open(cache_manifest("fake", None, 0, "none"))
+    assert (folder / MARKER).is_file() and cache.directory.parent == folder
