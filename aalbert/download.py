@@ -1,9 +1,9 @@
 """Downloading a file once into a cache, as torch.hub and torchvision do for weights.
 
-The file is streamed into a temporary ``.partial`` file beside its final path, hashed on the
+The file is streamed into a temporary file beside its final path (aalbert.atomic), hashed on the
 way, checked (byte count, sha256 when known) and only then renamed into place: an interrupted
-download never leaves anything that looks complete, and its leftovers are removed at the next
-try. The first download records the file's sha256 and size beside it (``<file>.json``), so a
+download never leaves anything that looks complete, and the leftovers of a killed one are
+removed at the next try (never those of a download still running in another process). The first download records the file's sha256 and size beside it (``<file>.json``), so a
 later truncation or replacement of the cached file is an error, not a silently different model.
 
 ``AALBERT_OFFLINE=1`` forbids downloads: a file that is not cached is then an error saying
@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from aalbert.atomic import current_umask, write_text_atomic
+from aalbert.atomic import remove_stale_temp_files, write_atomic, write_text_atomic
 from aalbert.checkpoint_file import CheckpointError
 
 OFFLINE_ENV = "AALBERT_OFFLINE"
@@ -67,22 +66,17 @@ def cached_download(url: str, path: str | Path, what: str, sha256: str | None = 
         return path
     if offline():
         raise DownloadError(what, url, path, f"not in the cache and {OFFLINE_ENV} is set (no downloads)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.*.partial"):  # left by a killed download
-        stale.unlink(missing_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            digest, size = _stream(url, out, what, path, progress)
-        if sha256 is not None and digest != sha256.lower():
+    remove_stale_temp_files(path.parent)  # left by a killed download (a live one's are kept)
+    found: dict = {}
+
+    def download_into(out) -> None:
+        found["sha256"], found["size"] = _stream(url, out, what, path, progress)
+        if sha256 is not None and found["sha256"] != sha256.lower():
             raise DownloadError(what, url, path, f"sha256 mismatch: expected {sha256.lower()}, downloaded file has "
-                                                 f"{digest}")
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+                                                 f"{found['sha256']}")
+
+    write_atomic(path, download_into)  # a temporary file renamed into place only once it checks out
+    digest, size = found["sha256"], found["size"]
     write_text_atomic(record_path(path), json.dumps(
         {"url": url, "sha256": digest, "size": size, "downloaded": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1))
     return path

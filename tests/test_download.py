@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import http.server
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -52,6 +53,15 @@ class Server:
         self.httpd.server_close()
 
 
+def dead_pid() -> int:
+    """The id of a process that has exited."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
 @pytest.fixture
 def server():
     s = Server()
@@ -94,10 +104,12 @@ def test_interrupted_download_leaves_nothing(server, tmp_path):
 
 def test_stale_partial_of_a_killed_download_is_removed(server, tmp_path):
     dest = tmp_path / "states.ckpt"
-    stale = tmp_path / ".states.ckpt.abc123.partial"
+    stale = tmp_path / f".states.ckpt.{dead_pid()}.abc123.tmp"  # the temporary file of a killed download
     stale.write_bytes(b"half")
+    live = tmp_path / f".other.ckpt.{os.getpid()}.xyz.tmp"  # a download still running: left alone
+    live.write_bytes(b"half")
     cached_download(server.url("/ok"), dest, "model", progress=False)
-    assert not stale.exists() and dest.read_bytes() == PAYLOAD
+    assert not stale.exists() and live.exists() and dest.read_bytes() == PAYLOAD
 
 
 def test_wrong_sha256_names_both_hashes_and_the_path(server, tmp_path):
