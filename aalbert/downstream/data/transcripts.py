@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Iterator
 
 from aalbert.corpus.problems import Problems
 
@@ -24,12 +25,17 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def read_phone_transcripts(path: Path, problems: Problems) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+def _entries(path: Path, comment: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, whitespace-separated fields) of every line that is not blank or a comment."""
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         parts = line.split()
-        if not parts or parts[0].startswith("#"):
-            continue
+        if parts and not parts[0].startswith(comment):
+            yield lineno, parts
+
+
+def read_phone_transcripts(path: Path, problems: Problems) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for lineno, parts in _entries(path, "#"):
         if len(parts) == 1:
             problems.add(path, f"utterance {parts[0]} has an empty phone transcript", lineno)
         elif parts[0] in out:
@@ -42,10 +48,7 @@ def read_phone_transcripts(path: Path, problems: Problems) -> dict[str, list[str
 def read_lexicon(path: Path, problems: Problems) -> dict[str, list[str]]:
     """word -> first pronunciation (words compared case-insensitively)."""
     lexicon: dict[str, list[str]] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        parts = line.split()
-        if not parts or parts[0].startswith(";;;"):
-            continue
+    for lineno, parts in _entries(path, ";;;"):
         pron = parts[2:] if len(parts) > 2 and _is_number(parts[1]) else parts[1:]
         if not pron:
             problems.add(path, f"word {parts[0]} has no pronunciation", lineno)
