@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # (torch is capped at 2.14.1; PyPI's torchaudio 2.11.0 loads with it).
 TORCH_PINS := torch==2.14.1 torchaudio==2.11.0
 
-.PHONY: setup test demo espeak clean
+.PHONY: setup check test demo espeak clean
 
 $(VENV)/.installed: setup.py pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,13 @@ espeak:
 		fi; \
 	fi
 
-test: setup
+# lint (ruff check), formatting (ruff format --check) and types (mypy, the package): config in pyproject.toml
+check: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+test: check
 	$(PY) -m pytest -q tests
 
 demo: setup

@@ -2,8 +2,10 @@
 
 ``aalbert`` / ``mockingjay`` (and s3prl's names such as ``audio_albert``, ``mockingjay_origin``)
 are the published pretrained models, downloaded once into ``torch.hub.get_dir()``;
-``*_random`` are randomly initialised; ``*_local(ckpt=PATH)`` and ``*_url(ckpt=URL)`` load any
-s3prl-format checkpoint. ``python -m aalbert.hub list`` shows them all.
+``*_random`` are randomly initialised; ``local(ckpt=PATH)`` and ``url(ckpt=URL)`` load any
+s3prl-format checkpoint (``aalbert_local``, ``mockingjay_local``, ``audio_albert_local`` and the
+``*_url`` names are the same two functions under s3prl's names). ``python -m aalbert.hub list``
+shows them all.
 """
 
 dependencies = ["torch", "torchaudio"]

@@ -13,7 +13,9 @@ setup(
     # so a non-editable install finds them (see aalbert.config.find_recipe).
     packages=find_packages(include=["aalbert", "aalbert.*"]) + ["aalbert.recipes"],
     package_dir={"aalbert.recipes": "config"},
-    package_data={"aalbert.recipes": ["*.yaml", "*/*.yaml"], "aalbert.downstream": ["*/*.yaml"]},
+    # a downstream task folder is not a package (aalbert.downstream.registry): its config.yaml
+    # (and bases/*.yaml) and, for a task with code of its own, its expert.py ship as package data
+    package_data={"aalbert.recipes": ["*.yaml", "*/*.yaml"], "aalbert.downstream": ["*/*.yaml", "*/expert.py"]},
     install_requires=[
         # torch is capped at 2.14.1 on purpose: the torchaudio wheel we use imports with it.
         "torch>=2.1,<=2.14.1",
@@ -43,13 +45,15 @@ setup(
             "requests",
             "transformers",
             "protobuf",
+            # `make test` lints, checks the formatting and type-checks the package first
+            "ruff==0.17.6",
+            "mypy==2.4.1",
+            "types-PyYAML",
+            "types-tqdm",
         ],
     },
     entry_points={
-        "console_scripts": [
-            "aalbert=aalbert.cli:main",
-            "aalbert-hub=aalbert.hub:main",
-        ],
+        "console_scripts": ["aalbert=aalbert.cli:main"]
         # third-party corpus readers register here: name = "package.module:read"
         # (see docs/adding_a_corpus.md); the built-in ones are in aalbert.corpus.registry
     },

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 import torch
 
@@ -26,7 +27,7 @@ def current_umask() -> int:
     return mask
 
 
-def write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+def write_atomic(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Create ``path``'s folder if needed and write it through ``write(binary_file)`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,8 @@ the same clear error (naming the file or the wave and the problem) wherever it s
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import soundfile
@@ -28,26 +28,32 @@ class AudioError(AalbertError, ValueError):
         super().__init__(f"{path}: {problem}")
 
 
-def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, start: int = 0,
-               frames: int | None = None) -> torch.Tensor:
+def load_audio(
+    path: str | Path, sample_rate: int = SAMPLE_RATE, start: int = 0, frames: int | None = None
+) -> torch.Tensor:
     """Read a mono wave as float32 in [-1, 1]; ``AudioError`` if unreadable, empty or off-rate.
 
     ``start`` / ``frames`` read a segment (Kaldi ``segments``, Lhotse cuts) without decoding the
     rest of the recording; a segment running past the end of the file is an error.
     """
     try:
-        data, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True, start=start,
-                                         frames=-1 if frames is None else frames)
+        data, file_rate = soundfile.read(
+            str(path), dtype="float32", always_2d=True, start=start, frames=-1 if frames is None else frames
+        )
     except (RuntimeError, soundfile.LibsndfileError, OSError) as err:
         raise AudioError(path, f"cannot read audio ({err})") from err
     if file_rate != sample_rate:
         raise AudioError(path, f"sample rate is {file_rate} Hz, expected {sample_rate} Hz (resample it first)")
     if frames is not None and data.shape[0] < frames:
-        raise AudioError(path, f"segment of {frames} samples from sample {start} runs past the end of the file "
-                               f"({start + data.shape[0]} samples)")
+        raise AudioError(
+            path,
+            f"segment of {frames} samples from sample {start} runs past the end of the file "
+            f"({start + data.shape[0]} samples)",
+        )
     if data.shape[0] == 0:
-        raise AudioError(path, "audio file is empty (0 samples)" if not start else
-                         f"segment starting at sample {start} is empty")
+        raise AudioError(
+            path, "audio file is empty (0 samples)" if not start else f"segment starting at sample {start} is empty"
+        )
     wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     if not np.isfinite(wave).all():
         raise AudioError(path, "audio holds NaN or infinite samples")
@@ -92,8 +98,10 @@ def find_audio_files(roots: str | Path | Iterable[str | Path]) -> list[Path]:
 def check_waves(wavs: Sequence[torch.Tensor], min_samples: int = 1) -> None:
     """Raise ``ValueError`` naming the wave and the problem if ``wavs`` is not a usable batch."""
     if isinstance(wavs, torch.Tensor):
-        raise ValueError("expected a list of 1-D waveforms (one tensor per utterance), got a single tensor; "
-                         "pass list(batch) for a padded batch")
+        raise ValueError(
+            "expected a list of 1-D waveforms (one tensor per utterance), got a single tensor; "
+            "pass list(batch) for a padded batch"
+        )
     if len(wavs) == 0:
         raise ValueError("expected a non-empty list of waveforms, got an empty list")
     for i, wav in enumerate(wavs):

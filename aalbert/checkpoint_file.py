@@ -55,7 +55,7 @@ class SkippedObject:
 
     pickled_name = "?"
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> "SkippedObject":
+    def __new__(cls, *args: Any, **kwargs: Any) -> SkippedObject:
         obj = object.__new__(cls)
         obj.args, obj.state = args, None
         return obj
@@ -93,8 +93,11 @@ def _check_zip(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, EOFError) as err:
         raise CheckpointError(path, f"is corrupt: its zip structure cannot be read ({err})") from err
     if bad is not None:
-        raise CheckpointError(path, f"is corrupt: the CRC of {bad!r} inside it does not match (a damaged or "
-                                    "truncated copy; download or copy it again)")
+        raise CheckpointError(
+            path,
+            f"is corrupt: the CRC of {bad!r} inside it does not match (a damaged or "
+            "truncated copy; download or copy it again)",
+        )
 
 
 def _full_name(name: str) -> str:
@@ -102,14 +105,21 @@ def _full_name(name: str) -> str:
     return name if "." in name else f"builtins.{name}"
 
 
-def load_checkpoint_file(path: str | Path, allow_unsafe_pickle: bool = False) -> Any:
+def load_checkpoint_file(path: str | Path, allow_unsafe_pickle: bool = False, expected: type = dict) -> Any:
     """What ``torch.save`` wrote to ``path``, loaded on the CPU without running code from the file.
 
     Objects of foreign classes come back as :class:`SkippedObject` (a SkippedPickleWarning
     names their classes). Errors are :class:`CheckpointError` naming the file: missing, empty,
-    corrupt, not a torch checkpoint, or naming a forbidden function (``os.system`` ...).
+    corrupt, not a torch checkpoint, naming a forbidden function (``os.system`` ...), or not
+    holding an ``expected`` (every checkpoint, ours and s3prl's, is a dict; ``object`` takes anything).
     """
-    path = Path(path)
+    obj = _load(Path(path), allow_unsafe_pickle)
+    if not isinstance(obj, expected):
+        raise CheckpointError(path, f"expected a {expected.__name__}, got {type(obj).__name__}")
+    return obj
+
+
+def _load(path: Path, allow_unsafe_pickle: bool) -> Any:
     if not path.is_file():
         raise CheckpointError(path, "file not found")
     if path.stat().st_size == 0:
@@ -131,8 +141,11 @@ def load_checkpoint_file(path: str | Path, allow_unsafe_pickle: bool = False) ->
             text = str(err)
             blocked = _BLOCKED_GLOBAL.search(text)
             if blocked:
-                raise CheckpointError(path, f"names the forbidden global {blocked.group(1)} (module {blocked.group(2)}): "
-                                            "a model checkpoint never needs it; refused") from err
+                raise CheckpointError(
+                    path,
+                    f"names the forbidden global {blocked.group(1)} (module {blocked.group(2)}): "
+                    "a model checkpoint never needs it; refused",
+                ) from err
             found = _UNSUPPORTED_GLOBAL.search(text)
             name = _full_name(found.group(1)) if found else None
             if name is None or name in foreign:
@@ -143,9 +156,12 @@ def load_checkpoint_file(path: str | Path, allow_unsafe_pickle: bool = False) ->
         except Exception as err:  # noqa: BLE001 - junk bytes fail in many ways inside the unpickler
             raise CheckpointError(path, f"is corrupt or not a torch checkpoint ({_first_line(str(err))})") from err
     if foreign:
-        warnings.warn(f"checkpoint {path}: skipped objects of {len(foreign)} class(es) not imported "
-                      f"(inert placeholders, weights unaffected): {', '.join(sorted(foreign))}",
-                      SkippedPickleWarning, stacklevel=2)
+        warnings.warn(
+            f"checkpoint {path}: skipped objects of {len(foreign)} class(es) not imported "
+            f"(inert placeholders, weights unaffected): {', '.join(sorted(foreign))}",
+            SkippedPickleWarning,
+            stacklevel=3,
+        )
     return obj
 
 

@@ -11,18 +11,42 @@ import sys
 
 # subcommand -> (module with main(argv), what it does, an example)
 COMMANDS = {
-    "pretrain": ("aalbert.pretrain.cli", "pretrain Mockingjay / Audio ALBERT (masked acoustic model)",
-                 "aalbert pretrain -u aalbert -c pretrain/tiny -n tiny -o data.roots=[/data/LibriSpeech/dev-clean]"),
-    "downstream": ("aalbert.downstream.cli", "train or evaluate a downstream task on an upstream's features",
-                   "aalbert downstream -m train -u aalbert -d phone_linear -n phone --data data/synth40"),
-    "probe": ("aalbert.analysis.probing", "per-layer phone / speaker probing of a frozen upstream",
-              "aalbert probe -u aalbert --task phone --data data/synth40"),
-    "attention": ("aalbert.analysis.attention", "Jensen-Shannon divergence between layers' attention",
-                  "aalbert attention -u aalbert --data data/synth40"),
-    "hub": ("aalbert.hub", "list, describe and download upstreams", "aalbert hub list"),
-    "corpus": ("aalbert.corpus.__main__", "synthesize a corpus with exact phone alignments",
-               "aalbert corpus synth --out data/synth40 --speakers 40 --utterances 25"),
-    "demo": ("aalbert.demo", "the whole pipeline on a synthetic corpus (~15 min on 2 cores)", "aalbert demo --out demo"),
+    "pretrain": (
+        "aalbert.pretrain.cli",
+        "pretrain Mockingjay / Audio ALBERT (masked acoustic model)",
+        "aalbert pretrain -u aalbert -c pretrain/tiny -n tiny -o data.roots=[/data/LibriSpeech/dev-clean]",
+    ),
+    "downstream": (
+        "aalbert.downstream.cli",
+        "train or evaluate a downstream task on an upstream's features",
+        "aalbert downstream -m train -u aalbert -d phone_linear -n phone --data data/synth40",
+    ),
+    "probe": (
+        "aalbert.analysis.probing",
+        "per-layer phone / speaker probing of a frozen upstream",
+        "aalbert probe -u aalbert --task phone --data data/synth40",
+    ),
+    "attention": (
+        "aalbert.analysis.attention",
+        "Jensen-Shannon divergence between layers' attention",
+        "aalbert attention -u aalbert --data data/synth40",
+    ),
+    "plots": (
+        "aalbert.analysis.plots",
+        "figures of finished experiments (learned layer weights)",
+        "aalbert plots layer-weights result/downstream/phone_aalbert",
+    ),
+    "hub": ("aalbert.hub_command", "list, describe and download upstreams", "aalbert hub list"),
+    "corpus": (
+        "aalbert.corpus.__main__",
+        "synthesize a corpus with exact phone alignments, or inspect any corpus",
+        "aalbert corpus synthesize --out data/synth40 --speakers 40 --utterances 25; aalbert corpus inspect data/synth40",
+    ),
+    "demo": (
+        "aalbert.demo",
+        "the whole pipeline on a synthetic corpus (~15 min on 2 cores)",
+        "aalbert demo --out demo",
+    ),
 }
 
 

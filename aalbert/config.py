@@ -4,24 +4,32 @@ Every recipe in this project is a (possibly nested) dataclass. ``load_config`` r
 file into it, applies dotted overrides such as ``-o optim.lr=1e-4`` and checks every value
 against the field's type, so a typo or a wrong type is an error naming the key, never a
 silently ignored setting (no string booleans: ``true``/``false`` are YAML booleans).
+
+A dataclass that renamed a key lists it in a ``RENAMED_KEYS`` class attribute (old -> new
+name). A YAML file or override that still uses the old name is an error naming the new one;
+``upgrade_renamed_keys`` reads what this toolkit wrote before the rename (saved configs,
+checkpoints) under the new names.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 import re
 import types
 import typing
-import importlib.util
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from aalbert.errors import AalbertError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance  # the type of any dataclass, for the checker only
+T = TypeVar("T", bound="DataclassInstance")
 
 _YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
@@ -147,8 +155,9 @@ def merge_dicts(base: dict, update: dict) -> dict:
     return out
 
 
-def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] | None = None,
-                base: dict | None = None) -> T:
+def load_config(
+    cls: type[T], path: str | Path | None = None, overrides: Iterable[str] | None = None, base: dict | None = None
+) -> T:
     """Build ``cls`` from defaults <- ``base`` <- YAML file at ``path`` <- ``overrides``."""
     data = dict(base or {})
     where = "config"
@@ -160,28 +169,82 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
     return from_dict(cls, data, where=where)
 
 
-def from_dict(cls: type[T], data: dict | None, where: str = "config") -> T:
-    """Build dataclass ``cls`` from a plain dict, checking keys and types."""
-    if data is None:
-        data = {}
+def from_dict(cls: type[T], data: dict | None, where: str = "config", key: str = "") -> T:
+    """Build dataclass ``cls`` from a plain dict, checking keys and types.
+
+    ``key``: where ``data`` sits in the whole config, dotted (``model``), for the messages."""
+    data = {} if data is None else data
     if isinstance(data, cls):
         return data
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping for {cls.__name__}, got {data!r}")
+    refuse_renamed_keys(cls, data, where, key)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} for {cls.__name__}; "
-                          f"known keys: {', '.join(sorted(fields))}")
-    kwargs = {name: _coerce(hints[name], value, f"{where}: {name}") for name, value in data.items()}
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)} for {cls.__name__}; known keys: {', '.join(sorted(fields))}"
+        )
+    kwargs = {name: _coerce(hints[name], value, f"{where}: {name}", _dotted(key, name)) for name, value in data.items()}
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{where}: {err}") from err
 
 
-def _coerce(tp: Any, value: Any, where: str) -> Any:
+def _dotted(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name
+
+
+def _renamed(cls: Any) -> dict[str, str]:
+    return dict(getattr(cls, "RENAMED_KEYS", {}))
+
+
+def refuse_renamed_keys(cls: type, keys: Iterable[str], where: str = "config", key: str = "") -> None:
+    """A ConfigError naming the new name when ``keys`` (given for dataclass ``cls``) use an old one."""
+    for old, new in _renamed(cls).items():
+        if old in keys:
+            raise ConfigError(
+                f"{where}: {_dotted(key, old)} was renamed to {_dotted(key, new)}; use {_dotted(key, new)} instead"
+            )
+
+
+def upgrade_renamed_keys(cls: type, data: Any, where: str = "config", key: str = "") -> Any:
+    """``data`` for dataclass ``cls`` as an older version of this toolkit wrote it (a saved config,
+    a checkpoint's config), with renamed keys under their new names, nested dataclasses included.
+
+    The only way old names are accepted: call it where such data is read back, before ``from_dict``.
+    """
+    if not isinstance(data, dict) or not dataclasses.is_dataclass(cls):
+        return data
+    renamed, hints = _renamed(cls), typing.get_type_hints(cls)
+    out = {}
+    for name, value in data.items():
+        new = renamed[name] if name in renamed else name
+        if new != name and new in data:
+            raise ConfigError(f"{where}: both {_dotted(key, name)} and its new name {_dotted(key, new)} are set")
+        inner = _dataclass_in(hints.get(new))
+        out[new] = upgrade_renamed_keys(inner, value, f"{where}: {new}", _dotted(key, new)) if inner else value
+    return out
+
+
+def _dataclass_in(tp: Any) -> type | None:
+    """The dataclass a field of type ``tp`` holds (``X`` or ``X | None``), else None."""
+    candidates = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    return next((c for c in candidates if isinstance(c, type) and dataclasses.is_dataclass(c)), None)
+
+
+def _expect(value: Any, accepted: tuple[type, ...], wanted: str, where: str) -> None:
+    # a bool is an int to Python, but never a number in a config
+    if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
+        raise ConfigError(f"{where}: expected {wanted}, got {value!r}")
+
+
+_WANTED = {bool: "true or false", int: "an integer", str: "a string"}
+
+
+def _coerce(tp: Any, value: Any, where: str, key: str = "") -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if tp is Any:
@@ -194,7 +257,7 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
             if arg is type(None):
                 continue
             try:
-                return _coerce(arg, value, where)
+                return _coerce(arg, value, where, key)
             except ConfigError as err:
                 errors.append(str(err))
         raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: {value!r} fits none of {tp}")
@@ -202,39 +265,27 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
         if value not in args:
             raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(repr, args))}")
         return value
-    if dataclasses.is_dataclass(tp):
-        return from_dict(tp, value, where=where)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, where=where, key=key)
     if origin in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        _expect(value, (list, tuple), "a list", where)
         item_tp = args[0] if args else Any
-        items = [_coerce(item_tp, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        items = [_coerce(item_tp, v, f"{where}[{i}]", f"{key}[{i}]") for i, v in enumerate(value)]
         return items if origin is list else tuple(items)
     if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        _expect(value, (dict,), "a mapping", where)
         return dict(value)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if tp in _WANTED:
+        _expect(value, (tp,), _WANTED[tp], where)
         return value
     if tp is float:
         if isinstance(value, str) and _YAML11_FLOAT.fullmatch(value.strip()):
             # PyYAML follows YAML 1.1, which reads 2e-3 (no dot) as a string, not a number
             value = float(value)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        _expect(value, (int, float), "a number", where)
         if not math.isfinite(value):
             raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-        return value
     return value
 
 

@@ -11,7 +11,6 @@ a walk-through. Finished steps are reused when the demo is run again with the sa
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -22,7 +21,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from aalbert.command_flags import command_parser, from_flags
 from aalbert.config import find_recipe
+from aalbert.demo_report import Row, main_test_metric, write_table
 from aalbert.downstream.registry import load_task
 
 UPSTREAMS = ("aalbert", "mockingjay")
@@ -48,18 +49,9 @@ class DemoSettings:
     threads: int = 2
 
 
-@dataclass
-class Row:
-    upstream: str
-    parameters: int
-    phone_accuracy: float
-    speaker_accuracy: float
-    pretrain_seconds: float
-    downstream_seconds: float
-
-
-def _run_step(cmd: list[str], expdir: Path, corpus: Path, depends_on: list[Path],
-              resumable: bool = False) -> tuple[float, bool]:
+def _run_step(
+    cmd: list[str], expdir: Path, corpus: Path, depends_on: list[Path], resumable: bool = False
+) -> tuple[float, bool]:
     """Run one step (its progress bars show on the terminal) into ``expdir``: (wall time, reused).
 
     A step finished earlier with the same command, corpus and ``depends_on`` files (recipes,
@@ -70,10 +62,13 @@ def _run_step(cmd: list[str], expdir: Path, corpus: Path, depends_on: list[Path]
     """
     shown = ["python" if c == sys.executable else c for c in cmd]
     marker = expdir.with_name(expdir.name + ".step.json")
-    signature = {"command": shown[1:], "corpus": json.loads((corpus / "corpus.json").read_text())["spec"],
-                 "depends_on": {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in depends_on}}
-    done = json.loads(marker.read_text()) if marker.is_file() else None
-    same = done is not None and done["signature"] == signature
+    signature = {
+        "command": shown[1:],
+        "corpus": json.loads((corpus / "corpus.json").read_text())["spec"],
+        "depends_on": {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in depends_on},
+    }
+    done: dict = json.loads(marker.read_text()) if marker.is_file() else {}
+    same = done.get("signature") == signature
     if same and done.get("finished"):
         print(f"\n(reusing {expdir})")
         return done["wall_seconds"], True
@@ -109,86 +104,81 @@ def _train_list(corpus: Path, out: Path) -> Path:
 
 def pretrain(s: DemoSettings, upstream: str, train_list: Path) -> tuple[Path, float, bool]:
     expdir = s.out / "pretrain" / upstream
-    seconds, reused = _run_step([sys.executable, "-m", "aalbert", "pretrain", "-u", upstream, "-c", PRETRAIN_RECIPE,
-                                 "--expdir", str(expdir), "--threads", str(s.threads), "--seed", str(s.seed),
-                                 "-o", f"data.roots=[{train_list}]", "-o", f"optim.total_steps={s.pretrain_steps}",
-                                 "-o", f"log.save_every={min(PRETRAIN_SAVE_EVERY, s.pretrain_steps)}"], expdir, s.corpus,
-                                [find_recipe(PRETRAIN_RECIPE)], resumable=True)
+    seconds, reused = _run_step(
+        [
+            sys.executable,
+            "-m",
+            "aalbert",
+            "pretrain",
+            "-u",
+            upstream,
+            "-c",
+            PRETRAIN_RECIPE,
+            "--expdir",
+            str(expdir),
+            "--threads",
+            str(s.threads),
+            "--seed",
+            str(s.seed),
+            "-o",
+            f"data.roots=[{train_list}]",
+            "-o",
+            f"optim.total_steps={s.pretrain_steps}",
+            "-o",
+            f"log.save_every={min(PRETRAIN_SAVE_EVERY, s.pretrain_steps)}",
+        ],
+        expdir,
+        s.corpus,
+        [find_recipe(PRETRAIN_RECIPE)],
+        resumable=True,
+    )
     ckpt = expdir / f"states-{s.pretrain_steps}.ckpt"
     if not ckpt.is_file():
         raise SystemExit(f"pretraining {upstream} finished without its final checkpoint {ckpt}")
     return ckpt, seconds, reused
 
 
-def downstream(s: DemoSettings, upstream: str, ckpt: Path | None, task: str,
-               feature_cache: Path) -> tuple[dict, float, bool]:
+def downstream(
+    s: DemoSettings, upstream: str, ckpt: Path | None, task: str, feature_cache: Path
+) -> tuple[dict, float, bool]:
     """Train ``task`` on the frozen ``upstream``; its hidden states are computed once into
     ``feature_cache`` (shared by the tasks of one upstream) instead of at every step."""
     expdir = s.out / "downstream" / f"{upstream}_{task}"
     name = f"{upstream}_local" if ckpt is not None else upstream
     upstream_args = ["-u", name] + (["-k", str(ckpt)] if ckpt is not None else [])
-    task_config = Path(load_task(task).default_config)
-    seconds, reused = _run_step([sys.executable, "-m", "aalbert", "downstream", "-m", "train", *upstream_args, "-d", task,
-                                 "--expdir", str(expdir), "--data", str(s.corpus), "--seed", str(s.seed),
-                                 "-o", f"runner.total_steps={s.downstream_steps}",
-                                 "-o", f"runner.eval_step={max(1, s.downstream_steps // 4)}",
-                                 "-o", f"optimizer.lr={s.downstream_lr}",
-                                 "-o", f"runner.feature_cache={feature_cache}"],
-                                expdir, s.corpus, [task_config] + ([ckpt] if ckpt is not None else []),
-                                resumable=True)
+    task_configs = load_task(task).config_files  # config.yaml and the bases it extends
+    seconds, reused = _run_step(
+        [
+            sys.executable,
+            "-m",
+            "aalbert",
+            "downstream",
+            "-m",
+            "train",
+            *upstream_args,
+            "-d",
+            task,
+            "--expdir",
+            str(expdir),
+            "--data",
+            str(s.corpus),
+            "--seed",
+            str(s.seed),
+            "-o",
+            f"runner.total_steps={s.downstream_steps}",
+            "-o",
+            f"runner.eval_step={max(1, s.downstream_steps // 4)}",
+            "-o",
+            f"optimizer.lr={s.downstream_lr}",
+            "-o",
+            f"runner.feature_cache={feature_cache}",
+        ],
+        expdir,
+        s.corpus,
+        task_configs + ([ckpt] if ckpt is not None else []),
+        resumable=True,
+    )
     return json.loads((expdir / "results.json").read_text()), seconds, reused
-
-
-def _accuracy(results: dict) -> float:
-    test = results["metrics"]["test"]
-    return float(test[results["main_metric"]])
-
-
-def write_table(rows: list[Row], out: Path, settings: DemoSettings, total_seconds: float, reused: int = 0) -> str:
-    lines = [
-        f"Synthetic corpus: {settings.speakers} speakers x {settings.utterances} utterances of "
-        f"{settings.min_words}-{settings.max_words} words; "
-        f"pretraining {settings.pretrain_steps} steps; each task {settings.downstream_steps} steps "
-        f"at lr {settings.downstream_lr:g} "
-        f"(upstream frozen, weighted sum of layers). Test-split accuracy; speaker chance "
-        f"{1 / settings.speakers:.1%}.",
-        "",
-        "| upstream | parameters | phone accuracy | speaker accuracy | pretrain time | downstream time |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in rows:
-        lines.append(f"| {r.upstream} | {r.parameters:,} | {r.phone_accuracy:.1%} | {r.speaker_accuracy:.1%} | "
-                     f"{r.pretrain_seconds:.0f} s | {r.downstream_seconds:.0f} s |")
-    lines += ["", f"Total wall time: {total_seconds / 60:.1f} min"
-              + (f" ({reused} finished steps reused from an earlier run)." if reused else ".")]
-    text = "\n".join(lines) + "\n"
-    (out / "results.md").write_text(text, encoding="utf-8")
-    _plot(rows, out / "results.png", speaker_chance=1 / settings.speakers)
-    return text
-
-
-def _plot(rows: list[Row], path: Path, speaker_chance: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
-    names = [r.upstream for r in rows]
-    for ax, values, title in ((axes[0], [r.phone_accuracy for r in rows], "phone_linear"),
-                              (axes[1], [r.speaker_accuracy for r in rows], "speaker_utterance")):
-        bars = ax.bar(names, [100 * v for v in values], color=["tab:gray", "tab:blue", "tab:orange"][:len(rows)])
-        ax.bar_label(bars, fmt="%.1f")
-        ax.set_title(f"{title} (test accuracy, %)")
-        ax.set_ylim(0, 105)
-    axes[1].axhline(100 * speaker_chance, color="k", linestyle="--", linewidth=1)
-    axes[1].annotate("chance", (0.99, 100 * speaker_chance), xycoords=("axes fraction", "data"), ha="right",
-                     va="bottom", fontsize=8)
-    fig.suptitle("frozen upstreams on the synthetic corpus; parameters: " +
-                 ", ".join(f"{r.upstream} {r.parameters / 1e6:.2f}M" for r in rows), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def run(s: DemoSettings) -> list[Row]:
@@ -196,24 +186,38 @@ def run(s: DemoSettings) -> list[Row]:
 
     start = time.time()
     s.out.mkdir(parents=True, exist_ok=True)
-    print(f"$ python -m aalbert.corpus synth --out {s.corpus} --speakers {s.speakers} "
-          f"--utterances {s.utterances} --min-words {s.min_words} --max-words {s.max_words} --seed {s.seed}",
-          flush=True)
-    synthesize(s.corpus, speakers=s.speakers, utterances=s.utterances, seed=s.seed,
-               words_per_utterance=(s.min_words, s.max_words))
+    print(
+        f"$ aalbert corpus synthesize --out {s.corpus} --speakers {s.speakers} "
+        f"--utterances {s.utterances} --min-words {s.min_words} --max-words {s.max_words} --seed {s.seed}",
+        flush=True,
+    )
+    synthesize(
+        s.corpus,
+        speakers=s.speakers,
+        utterances=s.utterances,
+        seed=s.seed,
+        words_per_utterance=(s.min_words, s.max_words),
+    )
     train_list = _train_list(s.corpus, s.out)
 
     rows, reused = [], []
     for upstream in ("fbank", *UPSTREAMS):
-        ckpt, pre_seconds, pre_reused = (pretrain(s, upstream, train_list) if upstream != "fbank"
-                                         else (None, 0.0, False))
+        ckpt, pre_seconds, pre_reused = pretrain(s, upstream, train_list) if upstream != "fbank" else (None, 0.0, False)
         cache = s.out / "features" / upstream
         phone, seconds, phone_reused = downstream(s, upstream, ckpt, "phone_linear", cache)
         speaker, seconds2, speaker_reused = downstream(s, upstream, ckpt, "speaker_utterance", cache)
         shutil.rmtree(cache, ignore_errors=True)  # gigabytes of frames, needed no more
         reused += [pre_reused, phone_reused, speaker_reused]
-        rows.append(Row(upstream, phone["upstream"]["num_parameters"], _accuracy(phone), _accuracy(speaker),
-                        pre_seconds, seconds + seconds2))
+        rows.append(
+            Row(
+                upstream,
+                phone["upstream"]["num_parameters"],
+                main_test_metric(phone),
+                main_test_metric(speaker),
+                pre_seconds,
+                seconds + seconds2,
+            )
+        )
     text = write_table(rows, s.out, s, time.time() - start, reused=sum(reused))
     print("\n" + text)
     print(f"written: {s.out / 'results.md'}, {s.out / 'results.png'}")
@@ -221,7 +225,14 @@ def run(s: DemoSettings) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m aalbert.demo", description=__doc__.splitlines()[0])
+    p = command_parser(
+        "aalbert demo",
+        __doc__.splitlines()[0].strip("`: ").split(": ", 1)[-1],
+        [
+            "aalbert demo                       # writes demo_output/ and data/synth40/ in this folder",
+            "aalbert demo --out /tmp/demo --corpus /tmp/synth40 --threads 4",
+        ],
+    )
     p.add_argument("--out", default="demo_output", help="where experiments and the table go")
     p.add_argument("--corpus", default="data/synth40", help="synthetic corpus folder (made once, then reused)")
     p.add_argument("--speakers", type=int, default=DemoSettings.speakers)
@@ -234,10 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--downstream-lr", type=float, default=DemoSettings.downstream_lr)
     p.add_argument("--threads", type=int, default=DemoSettings.threads)
     a = p.parse_args(argv)
-    run(DemoSettings(out=Path(a.out).resolve(), corpus=Path(a.corpus).resolve(), speakers=a.speakers,
-                     utterances=a.utterances, min_words=a.min_words, max_words=a.max_words, seed=a.seed,
-                     pretrain_steps=a.pretrain_steps, downstream_steps=a.downstream_steps,
-                     downstream_lr=a.downstream_lr, threads=a.threads))
+    run(from_flags(DemoSettings, a, out=Path(a.out).resolve(), corpus=Path(a.corpus).resolve()))
     return 0
 
 

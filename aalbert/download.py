@@ -72,13 +72,18 @@ def cached_download(url: str, path: str | Path, what: str, sha256: str | None = 
     def download_into(out) -> None:
         found["sha256"], found["size"] = _stream(url, out, what, path, progress)
         if sha256 is not None and found["sha256"] != sha256.lower():
-            raise DownloadError(what, url, path, f"sha256 mismatch: expected {sha256.lower()}, downloaded file has "
-                                                 f"{found['sha256']}")
+            raise DownloadError(
+                what, url, path, f"sha256 mismatch: expected {sha256.lower()}, downloaded file has {found['sha256']}"
+            )
 
     write_atomic(path, download_into)  # a temporary file renamed into place only once it checks out
     digest, size = found["sha256"], found["size"]
-    write_text_atomic(record_path(path), json.dumps(
-        {"url": url, "sha256": digest, "size": size, "downloaded": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1))
+    write_text_atomic(
+        record_path(path),
+        json.dumps(
+            {"url": url, "sha256": digest, "size": size, "downloaded": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1
+        ),
+    )
     return path
 
 
@@ -89,8 +94,15 @@ def _stream(url: str, out, what: str, path: Path, progress: bool) -> tuple[str, 
         with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=f"downloading {what}",
-                      disable=not progress, leave=False) as bar:
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=f"downloading {what}",
+                disable=not progress,
+                leave=False,
+            ) as bar:
                 for block in iter(lambda: response.read(_CHUNK), b""):
                     out.write(block)
                     digest.update(block)
@@ -118,10 +130,12 @@ def _check_cached(url: str, path: Path, what: str, sha256: str | None) -> None:
     if not record.is_file():
         digest = sha256_of(path)
         if sha256 is not None and digest != sha256.lower():
-            raise DownloadError(what, url, path, f"sha256 mismatch: expected {sha256.lower()}, the file in the cache "
-                                                 f"has {digest}")
-        write_text_atomic(record, json.dumps({"url": "placed by hand", "sha256": digest,
-                                              "size": path.stat().st_size}, indent=1))
+            raise DownloadError(
+                what, url, path, f"sha256 mismatch: expected {sha256.lower()}, the file in the cache has {digest}"
+            )
+        write_text_atomic(
+            record, json.dumps({"url": "placed by hand", "sha256": digest, "size": path.stat().st_size}, indent=1)
+        )
         return
     try:
         size = int(json.loads(record.read_text())["size"])
@@ -129,5 +143,9 @@ def _check_cached(url: str, path: Path, what: str, sha256: str | None) -> None:
         return
     actual = path.stat().st_size
     if actual != size:
-        raise DownloadError(what, url, path, f"the cached file is damaged: {actual} bytes where {size} were downloaded; "
-                                             "delete it to download it again")
+        raise DownloadError(
+            what,
+            url,
+            path,
+            f"the cached file is damaged: {actual} bytes where {size} were downloaded; delete it to download it again",
+        )

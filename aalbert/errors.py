@@ -18,12 +18,20 @@ import sys
 import sysconfig
 import traceback
 
-USER_ERROR_EXIT = 2   # a user error (bad config, data, checkpoint): the message says what to fix
-BUG_EXIT = 1          # anything else: a traceback was printed
+# Exit codes of every command: 0 ok; 2 a usage error (argparse's code: flags that do not go
+# together); 1 a user error (bad config, data, checkpoint: one line says what to fix) and, as
+# Python itself exits, any other exception (a bug: its traceback is printed).
+USAGE_EXIT = 2
+USER_ERROR_EXIT = 1
+BUG_EXIT = 1
 
 
 class AalbertError(Exception):
     """Base of every user-facing error of the toolkit."""
+
+
+class UsageError(AalbertError, ValueError):
+    """Command-line flags that do not go together or are missing (exit 2, as argparse's own)."""
 
 
 class BadInputError(AalbertError, ValueError):
@@ -64,8 +72,12 @@ def report_error(err: BaseException, prog: str, debug: bool = False) -> int:
     else:
         origin = innermost_own_frame(err)
         if origin is not None:  # the last line points at the code to fix, not at torch's internals
-            print(f"{prog}: {type(err).__name__} raised from {origin.filename}, line {origin.lineno}, in "
-                  f"{origin.name}", file=sys.stderr)
+            print(
+                f"{prog}: {type(err).__name__} raised from {origin.filename}, line {origin.lineno}, in {origin.name}",
+                file=sys.stderr,
+            )
+    if isinstance(err, UsageError):
+        return USAGE_EXIT
     return USER_ERROR_EXIT if user_error else BUG_EXIT
 
 

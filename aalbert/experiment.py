@@ -23,7 +23,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from aalbert.atomic import write_text_atomic
-from aalbert.config import ConfigError
+from aalbert.config import ConfigError, merge_dicts, to_dict, upgrade_renamed_keys
 
 RECORD = "experiment.json"
 
@@ -52,14 +52,22 @@ def experiment_dir(base: str | Path, name: str | None, expdir: str | Path | None
         raise ConfigError("give an experiment name with -n (or a folder with --expdir)")
     parts = PurePath(name).parts
     if not name.strip() or PurePath(name).is_absolute() or ".." in parts or parts in ((), (".",)):
-        raise ConfigError(f"experiment name {name!r} must be a folder name inside {base}/ (no absolute path, no "
-                          "'..'); to write elsewhere give the folder with --expdir")
+        raise ConfigError(
+            f"experiment name {name!r} must be a folder name inside {base}/ (no absolute path, no "
+            "'..'); to write elsewhere give the folder with --expdir"
+        )
     return Path(base) / name
 
 
 def make_record(kind: str, config: dict, **about: Any) -> dict:
-    return {"kind": kind, "config": config, **about, "command": list(sys.argv), "aalbert_version": version(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    return {
+        "kind": kind,
+        "config": config,
+        **about,
+        "command": list(sys.argv),
+        "aalbert_version": version(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
 
 
 def write_record(expdir: Path, record: dict) -> None:
@@ -93,11 +101,19 @@ class Claim:
     changes: list[str]  # what -o changed on a resume (allowed keys only)
 
 
-def claim(expdir: Path, record: dict, resuming: bool, overwrite: bool, may_change: tuple[str, ...] = ()) -> Claim:
+def claim(
+    expdir: Path,
+    record: dict,
+    resuming: bool,
+    overwrite: bool,
+    may_change: tuple[str, ...] = (),
+    config_class: type | None = None,
+) -> Claim:
     """Decide how a run may use ``expdir`` (read-only: see move_aside / write_record).
 
     ``record`` is what this run would write; ``may_change``: dotted key prefixes that a resume
-    may change (e.g. ``optim.total_steps``).
+    may change (e.g. ``optim.total_steps``); ``config_class``: the dataclass of the record's
+    config, whose renamed keys an older record is read under (aalbert.config.upgrade_renamed_keys).
     """
     expdir = Path(expdir)
     contents = [p for p in expdir.iterdir()] if expdir.is_dir() else []
@@ -109,10 +125,18 @@ def claim(expdir: Path, record: dict, resuming: bool, overwrite: bool, may_chang
     if old is None and resuming:
         return Claim("continue", [])  # a folder from before records existed: nothing to compare
     if old is None:
-        raise ExperimentError(f"{expdir} already holds {len(contents)} file(s) not made by an aalbert run (no {RECORD}); "
-                              "choose another experiment name, or pass --overwrite to move them aside and start over")
+        raise ExperimentError(
+            f"{expdir} already holds {len(contents)} file(s) not made by an aalbert run (no {RECORD}); "
+            "choose another experiment name, or pass --overwrite to move them aside and start over"
+        )
+    if config_class is not None and "config" in old:
+        upgraded = upgrade_renamed_keys(config_class, old["config"], where=str(expdir / RECORD))
+        # keys added since the record was written count as their defaults, which is what that run used
+        old = {**old, "config": merge_dicts(to_dict(config_class()), upgraded)}
     skip = ("command", "created", "aalbert_version")
-    diff = differences({k: v for k, v in old.items() if k not in skip}, {k: v for k, v in record.items() if k not in skip})
+    diff = differences(
+        {k: v for k, v in old.items() if k not in skip}, {k: v for k, v in record.items() if k not in skip}
+    )
     if not diff:
         return Claim("continue", [])
     allowed = [d for d in diff if d.startswith(tuple(f"config.{p}" for p in may_change))]
@@ -122,13 +146,19 @@ def claim(expdir: Path, record: dict, resuming: bool, overwrite: bool, may_chang
     listed = "; ".join(blocking[:6]) + (" ..." if len(blocking) > 6 else "")
     made_by = " ".join(map(str, old.get("command", []))) or "?"
     if resuming:
-        advice = (f"a resume may only change {', '.join(may_change) or 'nothing'}: start a new experiment (another "
-                  "name) or pass --overwrite to move the old contents aside and start over")
+        advice = (
+            f"a resume may only change {', '.join(may_change) or 'nothing'}: start a new experiment (another "
+            "name) or pass --overwrite to move the old contents aside and start over"
+        )
     else:
-        advice = (f"resume that run with -e {expdir}, pass --overwrite to move the old contents aside and start "
-                  "over, or choose another experiment name")
-    raise ExperimentError(f"{expdir} holds another {old.get('kind', '?')} run (made by: {made_by}); it differs in "
-                          f"{listed}. To go on: {advice}")
+        advice = (
+            f"resume that run with -e {expdir}, pass --overwrite to move the old contents aside and start "
+            "over, or choose another experiment name"
+        )
+    raise ExperimentError(
+        f"{expdir} holds another {old.get('kind', '?')} run (made by: {made_by}); it differs in "
+        f"{listed}. To go on: {advice}"
+    )
 
 
 def move_aside(expdir: Path) -> Path:

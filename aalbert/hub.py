@@ -8,24 +8,24 @@ Names mean what they mean in s3prl:
   every other published ``audio_albert*`` / ``mockingjay*`` name;
 * random weights, said in the name: ``mockingjay_{3,6,12}l_random``, ``aalbert_{3,6,12}l_random``
   (paper sizes: hidden 768, 12 heads, FFN 3072);
-* ``*_local(ckpt=PATH)`` and ``*_url(ckpt=URL)``: any s3prl-format checkpoint (the weight
-  sharing comes from the file);
+* ``local(ckpt=PATH)`` and ``url(ckpt=URL)``: any s3prl-format checkpoint (the weight sharing
+  comes from the file). s3prl names one loader per family (``mockingjay_local``,
+  ``audio_albert_local``, ...); here those names are aliases of these two functions (the same
+  objects), kept so s3prl habits work;
 * ``fbank``: the parameter-free log-mel baseline.
 
 Plugins add factories under the entry-point group ``aalbert.upstream``.
-``python -m aalbert.hub list`` (or ``aalbert-hub list``) prints every entry, and whether a
+``aalbert hub list`` prints every entry, and whether a
 pretrained one is in the cache.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import sys
 import warnings
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -47,16 +47,18 @@ def _pretrained_entry(name: str) -> Callable[..., nn.Module]:
         return pretrained.load_pretrained(name, max_input_length=max_input_length, progress=progress, refresh=refresh)
 
     entry.__name__ = name
-    entry.__doc__ = (f"Pretrained {model.family} {model.name}: {model.describe()}. Downloaded once (~"
-                     f"{model.approx_download_mb} MB) into torch.hub.get_dir()/aalbert/; AALBERT_OFFLINE=1 forbids "
-                     "downloads. max_input_length=0 forwards long inputs whole instead of in s3prl's pieces.")
+    entry.__doc__ = (
+        f"Pretrained {model.family} {model.name}: {model.describe()}. Downloaded once (~"
+        f"{model.approx_download_mb} MB) into torch.hub.get_dir()/aalbert/; AALBERT_OFFLINE=1 forbids "
+        "downloads. max_input_length=0 forwards long inputs whole instead of in s3prl's pieces."
+    )
     return entry
 
 
 def _random_entry(build: Callable[..., nn.Module], name: str) -> Callable[..., nn.Module]:
     def entry(**kwargs) -> nn.Module:
         model = build(**kwargs)
-        model.name = name
+        setattr(model, "name", name)  # noqa: B010 - an upstream carries its hub name (an nn.Module attribute)
         return model
 
     entry.__name__ = name
@@ -64,19 +66,23 @@ def _random_entry(build: Callable[..., nn.Module], name: str) -> Callable[..., n
     return entry
 
 
-def _local(ckpt: str | Path | None = None, allow_unsafe_pickle: bool = False,
-           max_input_length: int | None = None) -> nn.Module:
-    """Any s3prl mockingjay / audio_albert checkpoint file (weights-only); the sharing comes from the file."""
+def local(
+    ckpt: str | Path | None = None, allow_unsafe_pickle: bool = False, max_input_length: int | None = None
+) -> nn.Module:
+    """Any s3prl mockingjay / audio_albert checkpoint file (weights-only); the sharing comes from the file.
+    Also named ``aalbert_local``, ``audio_albert_local`` and ``mockingjay_local`` (s3prl's names)."""
     if ckpt is None:
-        raise ConfigError("a *_local upstream needs ckpt=<path to an s3prl-format checkpoint>")
+        raise ConfigError("local (alias *_local) needs ckpt=<path to an s3prl-format checkpoint>")
     return upstream_from_checkpoint(ckpt, allow_unsafe_pickle=allow_unsafe_pickle, max_input_length=max_input_length)
 
 
-def _url(ckpt: str | None = None, max_input_length: int | None = None, progress: bool = True,
-         refresh: bool = False) -> nn.Module:
-    """Any s3prl mockingjay / audio_albert checkpoint at a URL, downloaded once into the hub cache."""
+def url(
+    ckpt: str | None = None, max_input_length: int | None = None, progress: bool = True, refresh: bool = False
+) -> nn.Module:
+    """Any s3prl mockingjay / audio_albert checkpoint at a URL, downloaded once into the hub cache.
+    Also named ``aalbert_url``, ``audio_albert_url`` and ``mockingjay_url`` (s3prl's names)."""
     if ckpt is None:
-        raise ConfigError("a *_url upstream needs ckpt=<URL of an s3prl-format checkpoint>")
+        raise ConfigError("url (alias *_url) needs ckpt=<URL of an s3prl-format checkpoint>")
     folder = hashlib.sha256(ckpt.encode()).hexdigest()[:16]
     name = Path(ckpt.split("?")[0]).name or "checkpoint.ckpt"
     path = Path(torch.hub.get_dir()) / "aalbert" / "url" / folder / name
@@ -100,9 +106,9 @@ def _entries() -> dict[str, tuple[str, Callable[..., nn.Module]]]:
         for family in ("mockingjay", "aalbert"):
             name = f"{family}_{layers}l_random"
             entries[name] = ("random", _random_entry(getattr(factory, f"{family}_{layers}l"), name))
-    for family in FAMILIES:
-        entries[f"{family}_local"] = ("local", _local)
-        entries[f"{family}_url"] = ("url", _url)
+    entries["local"], entries["url"] = ("local", local), ("url", url)
+    for family in FAMILIES:  # s3prl's per-family names: aliases of the same two functions
+        entries[f"{family}_local"], entries[f"{family}_url"] = entries["local"], entries["url"]
     entries["fbank"] = ("baseline", fbank)
     return entries
 
@@ -117,44 +123,48 @@ def kind_of(name: str) -> str:
     return ENTRIES[name][0] if name in ENTRIES else "plugin"
 
 
-def _plugins() -> dict:
+def plugin_entries() -> dict:
     found = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in BUILTIN:
-            warnings.warn(f"plugin upstream {ep.name!r} ({ep.value}) is shadowed by the built-in of that name",
-                          stacklevel=3)
+            warnings.warn(
+                f"plugin upstream {ep.name!r} ({ep.value}) is shadowed by the built-in of that name", stacklevel=3
+            )
             continue
         found[ep.name] = ep
     return found
 
 
 def available_upstreams() -> list[str]:
-    return sorted(BUILTIN) + sorted(_plugins())
+    return sorted(BUILTIN) + sorted(plugin_entries())
 
 
-def _unknown(name: str) -> ConfigError:
+def unknown_upstream_error(name: str) -> ConfigError:
     hint = ""
     if f"{name}_random" in BUILTIN:  # the random models' names before the pretrained ones came
-        hint = (f" (the randomly initialised model is {name}_random; the pretrained ones are "
-                f"{', '.join(sorted(pretrained.pretrained_names()))})")
+        hint = (
+            f" (the randomly initialised model is {name}_random; the pretrained ones are "
+            f"{', '.join(sorted(pretrained.pretrained_names()))})"
+        )
     return ConfigError(f"unknown upstream {name!r}{hint}; available: {', '.join(available_upstreams())}")
 
 
 def load_upstream(name: str, ckpt: str | Path | None = None, **kwargs) -> nn.Module:
-    """Build an upstream by hub name; ``ckpt`` is for ``*_local`` (a path) and ``*_url`` (a URL)."""
+    """Build an upstream by hub name; ``ckpt`` is for ``local`` (a path) and ``url`` (a URL), and their aliases."""
     if name in BUILTIN:
         kind, build = ENTRIES[name]
         if kind in ("local", "url"):
             return build(ckpt=ckpt, **kwargs)
         if ckpt is not None:
-            raise ConfigError(f"upstream {name!r} ({kind}) takes no checkpoint; use aalbert_local (a file) or "
-                             f"aalbert_url (a URL) to load {ckpt}")
+            raise ConfigError(
+                f"upstream {name!r} ({kind}) takes no checkpoint; use local (a file) or url (a URL) to load {ckpt}"
+            )
         return build(**kwargs)
-    plugins = _plugins()
+    plugins = plugin_entries()
     if name in plugins:
         builder = plugins[name].load()
         return builder(ckpt=ckpt, **kwargs) if ckpt is not None else builder(**kwargs)
-    raise _unknown(name)
+    raise unknown_upstream_error(name)
 
 
 _HASHES: dict[tuple, str] = {}
@@ -207,76 +217,10 @@ def upstream_label(name: str, ckpt: str | Path | None = None, seed: int | None =
 def describe(model: nn.Module) -> dict:
     params = sum(p.numel() for p in model.parameters())
     encoder = getattr(model, "encoder", None)
-    return {"layers": model.num_layers, "hidden": model.hidden_size, "stacking": getattr(model, "stacking", 1),
-            "encoder_params": sum(p.numel() for p in encoder.parameters()) if encoder is not None else 0,
-            "params": params}
-
-
-def _row(name: str) -> tuple[str, ...]:
-    kind = kind_of(name)
-    if kind == "pretrained":
-        model = pretrained.find_pretrained(name)
-        cached = "yes" if model.cache_path().is_file() else "no"
-        same = "" if name == model.name else f"= {model.name}"
-        return (name, kind, str(model.layers), "all" if model.shared else "none", f"{model.params:,}", cached, same)
-    if kind in ("local", "url"):
-        return (name, kind, "from ckpt", "from ckpt", "-", "-", "")
-    model = load_upstream(name)
-    info = describe(model)
-    groups = getattr(getattr(model, "encoder_config", None), "groups", None)
-    shared = "-" if not info["layers"] else ("all" if groups == 1 and info["layers"] > 1 else "none")
-    return (name, kind, str(info["layers"]), shared, f"{info['encoder_params']:,}", "-", "")
-
-
-def _table(names: list[str]) -> str:
-    rows = [("name", "kind", "layers", "shared", "encoder params", "cached", "same as")]
-    rows += [_row(name) for name in names]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) if i in (0, 1, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-             for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + f"\n\ncache: {Path(torch.hub.get_dir()) / 'aalbert'}"
-
-
-def _info(name: str) -> str:
-    kind = kind_of(name)
-    if kind != "pretrained":
-        doc = (BUILTIN.get(name).__doc__ if name in BUILTIN else None) or ""
-        return f"{name}: {kind}. {doc.strip()}"
-    model = pretrained.find_pretrained(name)
-    path = model.cache_path()
-    lines = [f"{name}: pretrained {model.family}", f"  model     {model.name}", f"  about     {model.describe()}",
-             f"  aliases   {', '.join(model.aliases) or '-'}", f"  url       {model.url}",
-             f"  sha256    {model.sha256 or 'not published (recorded at the first download)'}",
-             f"  download  ~{model.approx_download_mb} MB (weights and optimizer state)",
-             f"  cache     {path} ({'present' if path.is_file() else 'not downloaded'})"]
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="aalbert-hub", description="aalbert upstream hub",
-                                     epilog="example: aalbert-hub download aalbert")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="every upstream: kind (pretrained/random/local/url), layers, sharing, cached")
-    info = sub.add_parser("info", help="one upstream: what it is, its URL and cache path")
-    info.add_argument("name")
-    download = sub.add_parser("download", help="download a pretrained model into the cache now")
-    download.add_argument("name")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "list":
-            print(_table(available_upstreams()))
-        elif args.command == "info":
-            if args.name not in BUILTIN and args.name not in _plugins():
-                raise _unknown(args.name)
-            print(_info(args.name))
-        else:
-            print(pretrained.download_pretrained(args.name))
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return {
+        "layers": model.num_layers,
+        "hidden": model.hidden_size,
+        "stacking": getattr(model, "stacking", 1),
+        "encoder_params": sum(p.numel() for p in encoder.parameters()) if encoder is not None else 0,
+        "params": params,
+    }

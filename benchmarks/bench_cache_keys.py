@@ -62,9 +62,11 @@ def main() -> None:
         else:
             paths = generated(Path(tmp), args.count, args.seconds)
         megabytes = sum(p.stat().st_size for p in paths) / 2**20
-        methods = {"stat (path, size, mtime)": lambda p: p.stat(),
-                   "audio_key (stat + first/last 64 KiB)": lambda p: audio_key(Utterance(p.stem, p, "s")),
-                   "full-file sha256": full_sha256}
+        methods = {
+            "stat (path, size, mtime)": lambda p: p.stat(),
+            "audio_key (stat + first/last 64 KiB)": lambda p: audio_key(Utterance(p.stem, p, "s")),
+            "full-file sha256": full_sha256,
+        }
         print(f"{len(paths)} files, {megabytes:.1f} MiB")
         print(f"{'method':<40} {'ms per file':>12} {'files / s':>10}")
         for _ in range(2):  # a second pass: warm file cache for every method

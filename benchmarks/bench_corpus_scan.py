@@ -24,7 +24,7 @@ import soundfile
 def make_corpus(root: Path, files: int, per_chapter: int = 100) -> None:
     buffer = io.BytesIO()
     soundfile.write(buffer, np.zeros(1600, dtype=np.int16), 16000, format="WAV", subtype="PCM_16")
-    data = buffer.getvalue()   # one 0.1 s file, written N times (the header read is what is measured)
+    data = buffer.getvalue()  # one 0.1 s file, written N times (the header read is what is measured)
     for i in range(files):
         speaker, chapter, utt = i // (per_chapter * 10), (i // per_chapter) % 10, i % per_chapter
         folder = root / str(speaker) / str(chapter)
@@ -39,7 +39,7 @@ def main() -> None:
     p.add_argument("--dir", default=None, help="where to generate the corpus (default: a temporary folder)")
     args = p.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="scan_bench_"))
-    os.environ["AALBERT_CACHE_DIR"] = str(work / "cache")   # before aalbert reads it
+    os.environ["AALBERT_CACHE_DIR"] = str(work / "cache")  # before aalbert reads it
     from aalbert.corpus.registry import read_corpus
     from aalbert.corpus.spec import CorpusSpec
 

@@ -59,16 +59,24 @@ class S3prl:
     name = "s3prl"
 
     def __init__(self, layers: int, attention_dropout: float):
-        from s3prl.upstream.mockingjay.model import (
-            TransformerConfig as S3Config,
-            TransformerModel,
-            TransformerSpecPredictionHead,
-        )
+        from s3prl.upstream.mockingjay.model import TransformerConfig as S3Config
+        from s3prl.upstream.mockingjay.model import TransformerModel, TransformerSpecPredictionHead
 
-        cfg = S3Config({"hidden_size": 768, "num_hidden_layers": layers, "num_attention_heads": 12,
-                        "hidden_act": "gelu", "intermediate_size": 3072, "hidden_dropout_prob": 0.1,
-                        "attention_probs_dropout_prob": attention_dropout, "initializer_range": 0.02, "layer_norm_eps": 1e-12,
-                        "share_layer": False, "pre_layer_norm": False})
+        cfg = S3Config(
+            {
+                "hidden_size": 768,
+                "num_hidden_layers": layers,
+                "num_attention_heads": 12,
+                "hidden_act": "gelu",
+                "intermediate_size": 3072,
+                "hidden_dropout_prob": 0.1,
+                "attention_probs_dropout_prob": attention_dropout,
+                "initializer_range": 0.02,
+                "layer_norm_eps": 1e-12,
+                "share_layer": False,
+                "pre_layer_norm": False,
+            }
+        )
         self.model = TransformerModel(cfg, 80).train()
         self.head = TransformerSpecPredictionHead(cfg, 201).train()
         params = list(self.model.parameters()) + list(self.head.parameters())
@@ -112,8 +120,10 @@ def main() -> None:
             start = time.perf_counter()
             side.step(*batch)
             times[side.name].append(time.perf_counter() - start)
-    print(f"one pretraining step, {args.layers} layers, {args.batch} x {args.seconds:g} s ({frames} frames), "
-          f"attention dropout {args.attention_dropout:g}, {args.threads} threads, {args.rounds} rounds A/B")
+    print(
+        f"one pretraining step, {args.layers} layers, {args.batch} x {args.seconds:g} s ({frames} frames), "
+        f"attention dropout {args.attention_dropout:g}, {args.threads} threads, {args.rounds} rounds A/B"
+    )
     for name, ts in times.items():
         print(f"  {name:8s} median {sorted(ts)[len(ts) // 2]:.2f} s/step  (all: {', '.join(f'{t:.2f}' for t in ts)})")
     ratio = sorted(times["s3prl"])[len(times["s3prl"]) // 2] / sorted(times["aalbert"])[len(times["aalbert"]) // 2]

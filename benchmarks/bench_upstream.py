@@ -30,8 +30,12 @@ from aalbert.upstream import factory
 from aalbert.upstream.checkpoint import save_s3prl_checkpoint, upstream_from_checkpoint
 from aalbert.upstream.model import build_spec_head
 
-MODELS = {"mockingjay_3l": factory.mockingjay_3l, "mockingjay_12l": factory.mockingjay_12l,
-          "aalbert_3l": factory.aalbert_3l, "aalbert_12l": factory.aalbert_12l}
+MODELS = {
+    "mockingjay_3l": factory.mockingjay_3l,
+    "mockingjay_12l": factory.mockingjay_12l,
+    "aalbert_3l": factory.aalbert_3l,
+    "aalbert_12l": factory.aalbert_12l,
+}
 SR = 16000
 
 
@@ -58,7 +62,9 @@ def write_checkpoint(name: str, stacking: int, folder: Path) -> Path:
     torch.manual_seed(0)
     model = MODELS[name](stacking=stacking)
     head = build_spec_head(model.encoder_config, model.features.target_dim)
-    return save_s3prl_checkpoint(folder / f"{name}_dr{stacking}.ckpt", model.encoder, head, model.feature_config, step=0)
+    return save_s3prl_checkpoint(
+        folder / f"{name}_dr{stacking}.ckpt", model.encoder, head, model.feature_config, step=0
+    )
 
 
 def load(impl: str, ckpt: Path):
@@ -118,16 +124,17 @@ def gemm_gflops(threads: int, size: int = 2048, repeats: int = 5) -> float:
 
 def model_gflop(cfg, batch: int, frames: int) -> float:
     """Matmul FLOPs of one forward (features and elementwise ops not counted)."""
-    t = frames // cfg.downsample_rate
+    t = frames // cfg.stacking
     h, i = cfg.hidden_size, cfg.intermediate_size
     per_layer = 2 * t * h * 3 * h + 2 * t * h * h + 2 * 2 * t * h * i + 2 * 2 * t * t * h
-    return batch * (2 * t * cfg.input_dim * cfg.downsample_rate * h + cfg.num_hidden_layers * per_layer) / 1e9
+    return batch * (2 * t * cfg.input_dim * cfg.stacking * h + cfg.num_hidden_layers * per_layer) / 1e9
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["mockingjay_3l", "mockingjay_12l", "aalbert_12l"],
-                        choices=sorted(MODELS))
+    parser.add_argument(
+        "--models", nargs="+", default=["mockingjay_3l", "mockingjay_12l", "aalbert_12l"], choices=sorted(MODELS)
+    )
     parser.add_argument("--stacking", type=int, nargs="+", default=[1], choices=[1, 3])
     parser.add_argument("--repeats", type=int, default=3, help="timed A/B pairs per model")
     parser.add_argument("--batch", type=int, default=8)
@@ -139,8 +146,13 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.measure_memory:
-        print(json.dumps(measure_memory(args.measure_memory[0], Path(args.measure_memory[1]), args.batch, args.seconds,
-                                        args.audio)))
+        print(
+            json.dumps(
+                measure_memory(
+                    args.measure_memory[0], Path(args.measure_memory[1]), args.batch, args.seconds, args.audio
+                )
+            )
+        )
         return
 
     torch.set_num_threads(args.threads)
@@ -148,8 +160,10 @@ def main() -> None:
     audio_seconds = args.batch * args.seconds
     gemm = gemm_gflops(args.threads)
     torch.set_num_threads(args.threads)
-    print(f"# {args.batch} x {args.seconds:g} s of {source}; {args.threads} threads; torch {torch.__version__}; "
-          f"fp32 GEMM {gemm:.1f} GFLOP/s; load avg {os.getloadavg()[0]:.2f} (shared machine: read ratios, not absolutes)")
+    print(
+        f"# {args.batch} x {args.seconds:g} s of {source}; {args.threads} threads; torch {torch.__version__}; "
+        f"fp32 GEMM {gemm:.1f} GFLOP/s; load avg {os.getloadavg()[0]:.2f} (shared machine: read ratios, not absolutes)"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
@@ -172,32 +186,57 @@ def main() -> None:
                 mem = {}
                 if not args.no_memory:
                     for impl in ("ours", "s3prl"):
-                        res = subprocess.run([sys.executable, __file__, "--measure-memory", impl, str(ckpt),
-                                              "--batch", str(args.batch), "--seconds", str(args.seconds),
-                                              *(["--audio", str(args.audio)] if args.audio else [])],
-                                             capture_output=True, text=True, check=True)
+                        res = subprocess.run(
+                            [
+                                sys.executable,
+                                __file__,
+                                "--measure-memory",
+                                impl,
+                                str(ckpt),
+                                "--batch",
+                                str(args.batch),
+                                "--seconds",
+                                str(args.seconds),
+                                *(["--audio", str(args.audio)] if args.audio else []),
+                            ],
+                            capture_output=True,
+                            text=True,
+                            check=True,
+                        )
                         mem[impl] = json.loads(res.stdout.strip().splitlines()[-1])
                 gflop = model_gflop(cfg, args.batch, int(args.seconds * SR) // 160 + 1)
                 for impl in ("ours", "s3prl"):
                     best = min(times[impl])
-                    rows.append({"model": f"{name} dr{stacking}", "impl": impl, "best_s": best,
-                                 "audio_s_per_s": audio_seconds / best, "gemm_fraction": gflop / best / gemm,
-                                 "peak_mib": mem.get(impl, {}).get("peak_mib"),
-                                 "delta_mib": mem.get(impl, {}).get("forward_delta_mib"), "max_diff": diff})
+                    rows.append(
+                        {
+                            "model": f"{name} dr{stacking}",
+                            "impl": impl,
+                            "best_s": best,
+                            "audio_s_per_s": audio_seconds / best,
+                            "gemm_fraction": gflop / best / gemm,
+                            "peak_mib": mem.get(impl, {}).get("peak_mib"),
+                            "delta_mib": mem.get(impl, {}).get("forward_delta_mib"),
+                            "max_diff": diff,
+                        }
+                    )
                 ours, theirs = rows[-2], rows[-1]
-                print(f"{ours['model']}: ours {ours['audio_s_per_s']:.1f} vs s3prl {theirs['audio_s_per_s']:.1f} "
-                      f"audio s/s -> {ours['audio_s_per_s'] / theirs['audio_s_per_s']:.2f}x  (max |diff| {diff:.1e})",
-                      flush=True)
+                print(
+                    f"{ours['model']}: ours {ours['audio_s_per_s']:.1f} vs s3prl {theirs['audio_s_per_s']:.1f} "
+                    f"audio s/s -> {ours['audio_s_per_s'] / theirs['audio_s_per_s']:.2f}x  (max |diff| {diff:.1e})",
+                    flush=True,
+                )
 
     print("\n| model | impl | audio s / s | speed-up | peak RSS MiB | forward RSS delta MiB | GEMM fraction |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for i in range(0, len(rows), 2):
-        for row in rows[i:i + 2]:
+        for row in rows[i : i + 2]:
             speedup = row["audio_s_per_s"] / rows[i + 1]["audio_s_per_s"]
             peak = "-" if row["peak_mib"] is None else f"{row['peak_mib']:.0f}"
             delta = "-" if row["delta_mib"] is None else f"{row['delta_mib']:.0f}"
-            print(f"| {row['model']} | {row['impl']} | {row['audio_s_per_s']:.1f} | {speedup:.2f}x | {peak} | {delta} "
-                  f"| {row['gemm_fraction']:.0%} |")
+            print(
+                f"| {row['model']} | {row['impl']} | {row['audio_s_per_s']:.1f} | {speedup:.2f}x | {peak} | {delta} "
+                f"| {row['gemm_fraction']:.0%} |"
+            )
 
 
 if __name__ == "__main__":

@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT / "tests" / "upstream"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from s3prl.upstream.mockingjay.expert import UpstreamExpert  # noqa: E402
+from s3prl_pretrain_checkpoints import SHAPES, write_checkpoint  # noqa: E402
+from speech_waves import make_speech_like  # noqa: E402
 
 from aalbert.checkpoint_file import SkippedPickleWarning  # noqa: E402
 from aalbert.upstream.checkpoint import upstream_from_checkpoint  # noqa: E402
-from s3prl_pretrain_checkpoints import SHAPES, write_checkpoint  # noqa: E402
-from speech_waves import make_speech_like  # noqa: E402
 
 HOP = 160
 
@@ -77,8 +77,10 @@ def run(shape: str, sources: list[torch.Tensor], folder: Path) -> None:
     with torch.inference_mode():
         batched = ours(waves)["hidden_states"]
     print(f"\n{shape}: {SHAPES[shape]['layers']} layers, sequence_length {length}, hidden 768")
-    print(f"{'frames':>7} {'seconds':>8} {'s3prl pieces':>12} {'alone vs s3prl':>15} {'in batch vs s3prl':>18} "
-          f"{'unchunked vs s3prl':>19}")
+    print(
+        f"{'frames':>7} {'seconds':>8} {'s3prl pieces':>12} {'alone vs s3prl':>15} {'in batch vs s3prl':>18} "
+        f"{'unchunked vs s3prl':>19}"
+    )
     for i, (n, wave) in enumerate(zip(frames, waves)):
         with torch.inference_mode():
             reference = [h[0] for h in theirs([wave])["hidden_states"]]
@@ -87,8 +89,10 @@ def run(shape: str, sources: list[torch.Tensor], folder: Path) -> None:
             whole = ours([wave])["hidden_states"]
             ours.max_input_length = length
         pieces = -(-n // length) if n > length else 1
-        print(f"{n:>7} {wave.numel() / 16000:>8.2f} {pieces:>12} {max_diff(alone, reference):>15.2e} "
-              f"{max_diff(batched, reference, row=i):>18.2e} {max_diff(whole, reference):>19.2e}")
+        print(
+            f"{n:>7} {wave.numel() / 16000:>8.2f} {pieces:>12} {max_diff(alone, reference):>15.2e} "
+            f"{max_diff(batched, reference, row=i):>18.2e} {max_diff(whole, reference):>19.2e}"
+        )
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
     python benchmarks/science.py                                  # synthetic corpus, tiny recipe, 500 steps
     python benchmarks/science.py --sweep 250,500,1000,2000        # the steps-vs-gain curve
-    python benchmarks/science.py -o model.downsample_rate=3 --seeds 0,1 --tag stack3
+    python benchmarks/science.py -o model.stacking=3 --seeds 0,1 --tag stack3
     python benchmarks/science.py --corpus /data/timit --format timit --audio /data/LibriSpeech/train-clean-100 \\
         --device cuda --steps 20000
 
@@ -87,8 +87,11 @@ def ensure_corpus(s: Settings) -> None:
         return
     if s.format != "librispeech":
         raise SystemExit(f"corpus {s.corpus} not found")
-    print(f"$ python -m aalbert.corpus synth --out {s.corpus} --speakers 40 --utterances 25 "
-          "--min-words 4 --max-words 12 --seed 0", flush=True)
+    print(
+        f"$ python -m aalbert.corpus synth --out {s.corpus} --speakers 40 --utterances 25 "
+        "--min-words 4 --max-words 12 --seed 0",
+        flush=True,
+    )
     from aalbert.corpus import synthesize
 
     synthesize(s.corpus, speakers=40, utterances=25, seed=0, words_per_utterance=(4, 12))
@@ -115,10 +118,31 @@ def pretrain(s: Settings, work: Path, upstream: str, seed: int, roots: list[str]
     every = s.steps[0]
     for step in s.steps[1:]:
         every = _gcd(every, step)
-    cmd = [sys.executable, "run_pretrain.py", "-u", upstream, "-c", s.recipe, "--expdir", str(expdir),
-           "--seed", str(seed), "--device", s.device, "--threads", str(s.threads), "--no-progress",
-           "-o", f"data.roots=[{','.join(roots)}]", "-o", f"optim.total_steps={total}",
-           "-o", f"log.save_every={every}", "-o", f"log.keep_last={total // every}"]
+    cmd = [
+        sys.executable,
+        "run_pretrain.py",
+        "-u",
+        upstream,
+        "-c",
+        s.recipe,
+        "--expdir",
+        str(expdir),
+        "--seed",
+        str(seed),
+        "--device",
+        s.device,
+        "--threads",
+        str(s.threads),
+        "--no-progress",
+        "-o",
+        f"data.roots=[{','.join(roots)}]",
+        "-o",
+        f"optim.total_steps={total}",
+        "-o",
+        f"log.save_every={every}",
+        "-o",
+        f"log.keep_last={total // every}",
+    ]
     for override in s.overrides:
         cmd += ["-o", override]
     run_step(cmd, expdir / f"states-{total}.ckpt", s, expdir.with_suffix(".log"))
@@ -142,9 +166,26 @@ def upstream_args(upstream: str, ckpt: Path | None) -> list[str]:
 def probe(s: Settings, where: Path, upstream: str, ckpt: Path | None, task: str) -> list[float]:
     """Linear-probe test accuracy of every hidden state (0 = input representation)."""
     out = where / f"probe_{task}"
-    cmd = [sys.executable, "run_probe.py", *upstream_args(upstream, ckpt), "--task", task, "--probes", "linear",
-           "--data", str(s.corpus), "--format", s.format, "--max-steps", str(s.probe_max_steps),
-           "--device", s.device, "--out", str(out), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "run_probe.py",
+        *upstream_args(upstream, ckpt),
+        "--task",
+        task,
+        "--probes",
+        "linear",
+        "--data",
+        str(s.corpus),
+        "--format",
+        s.format,
+        "--max-steps",
+        str(s.probe_max_steps),
+        "--device",
+        s.device,
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     run_step(cmd, out / "probe_results.json", s, out.with_suffix(".log"))
     result = json.loads((out / "probe_results.json").read_text())
     rows = sorted((r for r in result["rows"] if r["probe"] == "linear"), key=lambda r: r["layer"])
@@ -155,11 +196,31 @@ def weighted_sum(s: Settings, where: Path, upstream: str, ckpt: Path | None, tas
     """Test accuracy of the weighted-sum downstream task (frozen upstream), as ``make demo`` trains it."""
     expdir = where / f"downstream_{task}"
     cache = where / "feature_cache"
-    cmd = [sys.executable, "run_downstream.py", "-m", "train", *upstream_args(upstream, ckpt), "-d", TASKS[task],
-           "--expdir", str(expdir), "--data", str(s.corpus), "--seed", str(seed),
-           "-o", f"data.format={s.format}", "-o", f"runner.total_steps={s.downstream_steps}",
-           "-o", f"runner.eval_step={max(1, s.downstream_steps // 4)}", "-o", f"optimizer.lr={s.downstream_lr}",
-           "-o", f"runner.feature_cache={cache}"]
+    cmd = [
+        sys.executable,
+        "run_downstream.py",
+        "-m",
+        "train",
+        *upstream_args(upstream, ckpt),
+        "-d",
+        TASKS[task],
+        "--expdir",
+        str(expdir),
+        "--data",
+        str(s.corpus),
+        "--seed",
+        str(seed),
+        "-o",
+        f"data.format={s.format}",
+        "-o",
+        f"runner.total_steps={s.downstream_steps}",
+        "-o",
+        f"runner.eval_step={max(1, s.downstream_steps // 4)}",
+        "-o",
+        f"optimizer.lr={s.downstream_lr}",
+        "-o",
+        f"runner.feature_cache={cache}",
+    ]
     run_step(cmd, expdir / "results.json", s, expdir.with_suffix(".log"))
     results = json.loads((expdir / "results.json").read_text())
     return float(results["metrics"]["test"][results["main_metric"]])
@@ -206,15 +267,27 @@ def run(s: Settings) -> dict:
             for step, ckpt in ckpts.items():
                 with_sum = s.weighted_sum == "all" or (s.weighted_sum == "last" and step == max(s.steps))
                 where = work / "eval" / f"{upstream}_s{seed}_{step}"
-                runs.append({"model": upstream, "steps": step, "seed": seed,
-                             **evaluate(s, where, upstream, ckpt, seed, with_sum)})
-    summary = {"settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(s).items()},
-               "tag": work.name, "wall_seconds": time.time() - start, "runs": runs}
+                runs.append(
+                    {
+                        "model": upstream,
+                        "steps": step,
+                        "seed": seed,
+                        **evaluate(s, where, upstream, ckpt, seed, with_sum),
+                    }
+                )
+    summary = {
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(s).items()},
+        "tag": work.name,
+        "wall_seconds": time.time() - start,
+        "runs": runs,
+    }
     (work / "science.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     text = science_report.write_report(summary, work)
     print("\n" + text)
-    print(f"written: {work / 'science.md'}, {work / 'science.json'}, {work / 'science_layers.png'}"
-          + (f", {work / 'science_steps.png'}" if len(s.steps) > 1 else ""))
+    print(
+        f"written: {work / 'science.md'}, {work / 'science.json'}, {work / 'science_layers.png'}"
+        + (f", {work / 'science_steps.png'}" if len(s.steps) > 1 else "")
+    )
     return summary
 
 
@@ -224,23 +297,37 @@ def _ints(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python benchmarks/science.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default="data/synth40",
-                   help="corpus with phone labels, as run_downstream.py --data reads it (default: the synthetic "
-                        "corpus, synthesized when missing)")
+    p.add_argument(
+        "--corpus",
+        default="data/synth40",
+        help="corpus with phone labels, as run_downstream.py --data reads it (default: the synthetic "
+        "corpus, synthesized when missing)",
+    )
     p.add_argument("--format", default="librispeech", help="its reader: librispeech, timit, kaldi, lhotse, ...")
-    p.add_argument("--audio", action="append", default=[],
-                   help="pretraining audio (folder, file list or FORMAT:PATH; repeatable). Default: the corpus's "
-                        "splits/train.txt utterances")
+    p.add_argument(
+        "--audio",
+        action="append",
+        default=[],
+        help="pretraining audio (folder, file list or FORMAT:PATH; repeatable). Default: the corpus's "
+        "splits/train.txt utterances",
+    )
     p.add_argument("--recipe", default=Settings.recipe, help="pretraining recipe")
     p.add_argument("-o", "--override", action="append", default=[], help="recipe override, e.g. optim.lr=1e-4")
     p.add_argument("--tag", default="", help="folder name of this configuration under --out (default: recipe + digest)")
     p.add_argument("--upstreams", default="aalbert,mockingjay")
     p.add_argument("--steps", type=int, default=500, help="pretraining steps")
-    p.add_argument("--sweep", default=None, help="comma-separated step counts (e.g. 250,500,1000,2000): one run, "
-                                                 "each of these checkpoints evaluated")
+    p.add_argument(
+        "--sweep",
+        default=None,
+        help="comma-separated step counts (e.g. 250,500,1000,2000): one run, each of these checkpoints evaluated",
+    )
     p.add_argument("--seeds", default="0", help="comma-separated pretraining seeds")
-    p.add_argument("--weighted-sum", choices=["all", "last", "none"], default="last",
-                   help="train the weighted-sum tasks at every swept step, at the last one, or never")
+    p.add_argument(
+        "--weighted-sum",
+        choices=["all", "last", "none"],
+        default="last",
+        help="train the weighted-sum tasks at every swept step, at the last one, or never",
+    )
     p.add_argument("--downstream-steps", type=int, default=Settings.downstream_steps)
     p.add_argument("--downstream-lr", type=float, default=Settings.downstream_lr)
     p.add_argument("--probe-max-steps", type=int, default=Settings.probe_max_steps)
@@ -250,12 +337,24 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     # the steps run from the repository root: a recipe path given from elsewhere is made absolute
     recipe = a.recipe if not Path(a.recipe).exists() else str(Path(a.recipe).resolve())
-    s = Settings(out=Path(a.out).resolve(), corpus=Path(a.corpus).resolve(), format=a.format,
-                 audio=[str(Path(x).resolve()) if ":" not in x else x for x in a.audio], recipe=recipe,
-                 overrides=a.override, tag=a.tag, upstreams=[u for u in a.upstreams.split(",") if u],
-                 steps=_ints(a.sweep) if a.sweep else [a.steps], seeds=_ints(a.seeds), weighted_sum=a.weighted_sum,
-                 downstream_steps=a.downstream_steps, downstream_lr=a.downstream_lr,
-                 probe_max_steps=a.probe_max_steps, device=a.device, threads=a.threads)
+    s = Settings(
+        out=Path(a.out).resolve(),
+        corpus=Path(a.corpus).resolve(),
+        format=a.format,
+        audio=[str(Path(x).resolve()) if ":" not in x else x for x in a.audio],
+        recipe=recipe,
+        overrides=a.override,
+        tag=a.tag,
+        upstreams=[u for u in a.upstreams.split(",") if u],
+        steps=_ints(a.sweep) if a.sweep else [a.steps],
+        seeds=_ints(a.seeds),
+        weighted_sum=a.weighted_sum,
+        downstream_steps=a.downstream_steps,
+        downstream_lr=a.downstream_lr,
+        probe_max_steps=a.probe_max_steps,
+        device=a.device,
+        threads=a.threads,
+    )
     run(s)
     return 0
 

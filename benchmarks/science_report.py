@@ -45,9 +45,13 @@ def table(summary: dict) -> str:
         + (f" with {' '.join(s['overrides'])}" if s["overrides"] else "")
         + f"; seeds {','.join(map(str, s['seeds']))}; linear probes (<= {s['probe_max_steps']} steps) on every "
         f"hidden state (0 = input representation); "
-        + ("no weighted-sum tasks" if s["weighted_sum"] == "none" else
-           f"weighted sum = {s['downstream_steps']}-step phone_linear / speaker_utterance at lr "
-           f"{s['downstream_lr']:g}") + ". Test accuracy, %, mean ± sd over seeds.",
+        + (
+            "no weighted-sum tasks"
+            if s["weighted_sum"] == "none"
+            else f"weighted sum = {s['downstream_steps']}-step phone_linear / speaker_utterance at lr "
+            f"{s['downstream_lr']:g}"
+        )
+        + ". Test accuracy, %, mean ± sd over seeds.",
         "",
         "| model | steps | phone probe per layer | best layer | best - log-mel | phone weighted sum "
         "| speaker probe per layer | speaker weighted sum |",
@@ -58,12 +62,15 @@ def table(summary: dict) -> str:
         best = max(range(len(phone_mean)), key=phone_mean.__getitem__)
         per_layer = " / ".join(fmt([r["phone_probe"][i] for r in rs]) for i in range(len(phone_mean)))
         speaker = " / ".join(fmt([r["speaker_probe"][i] for r in rs]) for i in range(len(rs[0]["speaker_probe"])))
-        gain = ("" if base_phone is None else
-                fmt([max(r["phone_probe"]) - base_phone for r in rs]))
-        sums = {t: fmt([r[f"{t}_sum"] for r in rs]) if all(f"{t}_sum" in r for r in rs) else "-"
-                for t in ("phone", "speaker")}
-        lines.append(f"| {model} | {steps or '-'} | {per_layer} | {best} | {gain} | {sums['phone']} | {speaker} "
-                     f"| {sums['speaker']} |")
+        gain = "" if base_phone is None else fmt([max(r["phone_probe"]) - base_phone for r in rs])
+        sums = {
+            t: fmt([r[f"{t}_sum"] for r in rs]) if all(f"{t}_sum" in r for r in rs) else "-"
+            for t in ("phone", "speaker")
+        }
+        lines.append(
+            f"| {model} | {steps or '-'} | {per_layer} | {best} | {gain} | {sums['phone']} | {speaker} "
+            f"| {sums['speaker']} |"
+        )
     lines += ["", f"Wall time: {summary['wall_seconds'] / 60:.1f} min (reused steps count as 0)."]
     return "\n".join(lines) + "\n"
 
@@ -88,8 +95,14 @@ def plot_layers(summary: dict, path: Path) -> Path:
             if model == BASELINE:
                 ax.axhline(100 * mean[0], color="k", linestyle="--", linewidth=1, label="log-mel (fbank)")
                 continue
-            ax.errorbar(range(len(mean)), [100 * m for m in mean], yerr=[100 * v for v in sd], marker="o",
-                        capsize=3, label=f"{model} {steps} steps")
+            ax.errorbar(
+                range(len(mean)),
+                [100 * m for m in mean],
+                yerr=[100 * v for v in sd],
+                marker="o",
+                capsize=3,
+                label=f"{model} {steps} steps",
+            )
         ax.set_xticks(range(max(len(rs[0][f"{task}_probe"]) for rs in by.values())))
         ax.set_xlabel("hidden state (0 = input representation)")
         ax.set_ylabel("test accuracy, %")
@@ -111,10 +124,12 @@ def plot_steps(summary: dict, path: Path) -> Path:
     for ax, task in zip(axes, ("phone", "speaker")):
         for model in dict.fromkeys(m for m, _ in by if m != BASELINE):
             steps = sorted(st for m, st in by if m == model)
-            stats = [mean_sd([max(r[f"{task}_probe"]) - base[f"{task}_probe"][0] for r in by[(model, st)]])
-                     for st in steps]
-            ax.errorbar(steps, [100 * m for m, _ in stats], yerr=[100 * s for _, s in stats], marker="o",
-                        capsize=3, label=model)
+            stats = [
+                mean_sd([max(r[f"{task}_probe"]) - base[f"{task}_probe"][0] for r in by[(model, st)]]) for st in steps
+            ]
+            ax.errorbar(
+                steps, [100 * m for m, _ in stats], yerr=[100 * s for _, s in stats], marker="o", capsize=3, label=model
+            )
         ax.axhline(0, color="k", linestyle="--", linewidth=1)
         ax.set_xscale("log")
         ax.set_xlabel("pretraining steps")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import torch
-
 from speech_waves import make_speech_like  # noqa: E402  (tests/ is on sys.path)
-
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -39,7 +37,8 @@ def make_s3prl_checkpoint(tmp_path) -> Callable[..., Path]:
     writes a random-weight s3prl-format checkpoint of a small encoder (hidden 64 by default)
     under tmp_path and returns its path."""
     from aalbert.upstream.checkpoint import save_s3prl_checkpoint
-    from aalbert.upstream.features import FeatureConfig, FeatureExtractor
+    from aalbert.upstream.feature_config import FeatureConfig
+    from aalbert.upstream.features import FeatureExtractor
     from aalbert.upstream.model import TransformerEncoder, build_spec_head
 
     def make(name: str = "ckpt.pt", feature_config=None, seed: int = 0, step: int = 0, extra=None, **encoder_kw):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import soundfile
 
-TIMIT_NAME = {"sil": "h#"}   # the tone corpus's other phones (aa iy s m) are TIMIT names already
+TIMIT_NAME = {"sil": "h#"}  # the tone corpus's other phones (aa iy s m) are TIMIT names already
 
 
 def tone_segments(root: Path) -> dict[str, list[list]]:
@@ -19,8 +19,9 @@ def tone_files(root: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(root.rglob("*.flac"))}
 
 
-def write_timit(tone_root: Path, out: Path, parts: dict[str, list[str]] | None = None,
-                phn_short_by: dict[str, int] | None = None) -> Path:
+def write_timit(
+    tone_root: Path, out: Path, parts: dict[str, list[str]] | None = None, phn_short_by: dict[str, int] | None = None
+) -> Path:
     """``out/{TRAIN,TEST}/DR1/SPK<speaker>/SX<n>.{WAV,PHN}``; ``parts`` maps TRAIN/TEST to tone
     speakers (default: all in TRAIN); ``phn_short_by`` cuts a .PHN's last segment short."""
     segments = tone_segments(tone_root)
@@ -41,21 +42,27 @@ def write_timit(tone_root: Path, out: Path, parts: dict[str, list[str]] | None =
             if short > 0:  # the transcription stops ``short`` samples before the audio
                 cut = segs[-1][1] - short
                 segs = [[s, min(e, cut), p] for s, e, p in segs if s < cut]
-            else:          # or runs past it
+            else:  # or runs past it
                 segs[-1][1] -= short
-            (folder / f"SX{int(n)}.PHN").write_text(
-                "".join(f"{s} {e} {TIMIT_NAME.get(p, p)}\n" for s, e, p in segs))
+            (folder / f"SX{int(n)}.PHN").write_text("".join(f"{s} {e} {TIMIT_NAME.get(p, p)}\n" for s, e, p in segs))
     return out
 
 
-def write_kaldi(tone_root: Path, data_dir: Path, relative_to: Path | None = None, uttids: list[str] | None = None,
-                text: dict[str, str] | None = None) -> Path:
+def write_kaldi(
+    tone_root: Path,
+    data_dir: Path,
+    relative_to: Path | None = None,
+    uttids: list[str] | None = None,
+    text: dict[str, str] | None = None,
+) -> Path:
     """A Kaldi data dir over the tone corpus files (one recording per utterance)."""
     files = tone_files(tone_root)
     uttids = sorted(uttids or files)
     data_dir.mkdir(parents=True, exist_ok=True)
+
     def where(p: Path) -> str:
         return str(p.relative_to(relative_to)) if relative_to else str(p)
+
     (data_dir / "wav.scp").write_text("".join(f"{u} {where(files[u])}\n" for u in uttids))
     (data_dir / "utt2spk").write_text("".join(f"{u} {u.split('-')[0]}\n" for u in uttids))
     if text:
@@ -76,8 +83,9 @@ def write_lhotse(tone_root: Path, out: Path, with_alignment: bool = True, as_cut
         ali = None
         if with_alignment and uttid in segments:
             ali = {"phone": [AlignmentItem(p, s / 16000, (e - s) / 16000) for s, e, p in segments[uttid]]}
-        supervisions.append(SupervisionSegment(uttid, uttid, 0.0, rec.duration, speaker=uttid.split("-")[0],
-                                               alignment=ali))
+        supervisions.append(
+            SupervisionSegment(uttid, uttid, 0.0, rec.duration, speaker=uttid.split("-")[0], alignment=ali)
+        )
     out.mkdir(parents=True, exist_ok=True)
     recs, sups = RecordingSet.from_recordings(recordings), SupervisionSet.from_segments(supervisions)
     if as_cuts:
@@ -96,10 +104,12 @@ def write_textgrids(tone_root: Path, out: Path, stress: bool = True) -> Path:
 
     for uttid, segs in tone_segments(tone_root).items():
         end = segs[-1][1] / 16000
+
         def label(p: str) -> str:
             if p == "sil":
                 return ""
             return p.upper() + ("1" if stress and p in ("aa", "iy") else "")
+
         phones = [Interval(s / 16000, e / 16000, label(p)) for s, e, p in segs if p != "sil"]
         tg = textgrid.Textgrid()
         tg.addTier(textgrid.IntervalTier("words", [Interval(0, end, "tone")], 0, end))

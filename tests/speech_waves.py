@@ -25,11 +25,13 @@ def make_speech_like(seconds: float, seed: int = 0) -> torch.Tensor:
     wave = torch.zeros(n, dtype=torch.float64)
     for h in range(1, 25):
         freq = h * 120.0
-        wave += (math.exp(-((freq - 600) / 400) ** 2) + 0.4 * math.exp(-((freq - 1700) / 500) ** 2) + 0.02) * torch.sin(h * phase)
+        wave += (
+            math.exp(-(((freq - 600) / 400) ** 2)) + 0.4 * math.exp(-(((freq - 1700) / 500) ** 2)) + 0.02
+        ) * torch.sin(h * phase)
     wave *= 0.4 + 0.6 * torch.sin(2 * math.pi * 4 * t).clamp(min=0)
     wave = 0.2 * wave / wave.abs().max().clamp(min=1e-9)
     wave += 0.002 * torch.randn(n, generator=gen, dtype=torch.float64)
-    wave[n // 2: n // 2 + n // 10] *= 0.02
+    wave[n // 2 : n // 2 + n // 10] *= 0.02
     return wave.float()
 
 

@@ -34,14 +34,17 @@ def test_load_audio_roundtrip_and_errors(tmp_path):
     assert find_audio_files(listing) == [good]
 
 
-@pytest.mark.parametrize("wavs, message", [
-    ([], "empty list"),
-    ([torch.zeros(2, 400)], "1-D"),
-    ([torch.zeros(400, dtype=torch.int16)], "floating-point"),
-    ([torch.zeros(0)], "0 samples"),
-    ([torch.zeros(100)], "shorter than one frame"),
-    ([torch.tensor([0.0] * 399 + [float("nan")])], "NaN"),
-])
+@pytest.mark.parametrize(
+    "wavs, message",
+    [
+        ([], "empty list"),
+        ([torch.zeros(2, 400)], "1-D"),
+        ([torch.zeros(400, dtype=torch.int16)], "floating-point"),
+        ([torch.zeros(0)], "0 samples"),
+        ([torch.zeros(100)], "shorter than one frame"),
+        ([torch.tensor([0.0] * 399 + [float("nan")])], "NaN"),
+    ],
+)
 def test_check_waves_rejects_bad_batches(wavs, message):
     with pytest.raises(ValueError, match=message):
         check_waves(wavs, min_samples=400)

@@ -46,8 +46,11 @@ def save_in_subprocess(tmp_path, code: str, legacy: bool = False) -> None:
 def test_foreign_objects_never_run(tmp_path, monkeypatch, legacy):
     marker = tmp_path / "marker"
     (tmp_path / "booby_trap.py").write_text(MODULE.format(marker=str(marker)))
-    save_in_subprocess(tmp_path, f"""torch.save({{"Transformer": {{"w": torch.arange(4.0)}},
-        "Scheduler": [booby_trap.Booby(7)]}}, "ckpt.pt", _use_new_zipfile_serialization={not legacy})""")
+    save_in_subprocess(
+        tmp_path,
+        f"""torch.save({{"Transformer": {{"w": torch.arange(4.0)}},
+        "Scheduler": [booby_trap.Booby(7)]}}, "ckpt.pt", _use_new_zipfile_serialization={not legacy})""",
+    )
     marker.unlink()
     monkeypatch.syspath_prepend(str(tmp_path))  # importable, yet never imported
     with pytest.warns(SkippedPickleWarning, match=r"ckpt\.pt.*booby_trap\.Booby"):
@@ -109,3 +112,12 @@ def test_truncated_zip_is_corrupt(tmp_path):
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(CheckpointError, match=r"cut\.pt: is corrupt"):
         load_checkpoint_file(path)
+
+
+def test_a_checkpoint_must_hold_what_the_caller_expects(tmp_path):
+    torch.save([1, 2], tmp_path / "list.pt")
+    with pytest.raises(CheckpointError, match=r"list\.pt: expected a dict, got list"):
+        load_checkpoint_file(tmp_path / "list.pt")  # every checkpoint is a dict
+    assert load_checkpoint_file(tmp_path / "list.pt", expected=object) == [1, 2]
+    torch.save(torch.ones(2, 3), tmp_path / "feats.pt")
+    assert load_checkpoint_file(tmp_path / "feats.pt", expected=torch.Tensor).shape == (2, 3)

@@ -10,8 +10,16 @@ from aalbert import demo
 
 @pytest.mark.slow
 def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
-    settings = demo.DemoSettings(out=tmp_path / "out", corpus=tmp_path / "corpus", speakers=3, utterances=10,
-                                 min_words=2, max_words=4, pretrain_steps=2, downstream_steps=4)
+    settings = demo.DemoSettings(
+        out=tmp_path / "out",
+        corpus=tmp_path / "corpus",
+        speakers=3,
+        utterances=10,
+        min_words=2,
+        max_words=4,
+        pretrain_steps=2,
+        downstream_steps=4,
+    )
     rows = demo.run(settings)
 
     assert [r.upstream for r in rows] == ["fbank", "aalbert", "mockingjay"]
@@ -32,8 +40,9 @@ def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
 
     monkeypatch.setattr(subprocess, "run", no_subprocess)
     again = demo.run(settings)
-    assert [(r.phone_accuracy, r.speaker_accuracy) for r in again] == [(r.phone_accuracy, r.speaker_accuracy)
-                                                                       for r in rows]
+    assert [(r.phone_accuracy, r.speaker_accuracy) for r in again] == [
+        (r.phone_accuracy, r.speaker_accuracy) for r in rows
+    ]
     assert "(8 finished steps reused" in (settings.out / "results.md").read_text()  # 2 pretrainings + 6 tasks
 
 
@@ -42,8 +51,15 @@ def test_interrupted_pretraining_continues_from_its_checkpoint(tmp_path, monkeyp
     from aalbert.corpus import synthesize
 
     monkeypatch.setattr(demo, "PRETRAIN_SAVE_EVERY", 2)
-    settings = demo.DemoSettings(out=tmp_path / "out", corpus=tmp_path / "corpus", speakers=2, utterances=4,
-                                 min_words=2, max_words=3, pretrain_steps=4)
+    settings = demo.DemoSettings(
+        out=tmp_path / "out",
+        corpus=tmp_path / "corpus",
+        speakers=2,
+        utterances=4,
+        min_words=2,
+        max_words=3,
+        pretrain_steps=4,
+    )
     synthesize(settings.corpus, speakers=2, utterances=4, seed=0, words_per_utterance=(2, 3))
     train_list = demo._train_list(settings.corpus, tmp_path)
     ckpt, _, _ = demo.pretrain(settings, "aalbert", train_list)

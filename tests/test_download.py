@@ -175,8 +175,10 @@ def test_corrupt_cached_pretrained_model_names_model_url_and_path(monkeypatch, t
 def test_a_file_of_another_shape_is_refused(monkeypatch, tmp_path, make_s3prl_checkpoint):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
     source = make_s3prl_checkpoint(num_hidden_layers=2)  # the table says 3 shared layers
-    table = tuple(dataclasses.replace(m, url=source.as_uri()) if m.name.startswith("audio_albert") else m
-                  for m in pretrained.PRETRAINED)
+    table = tuple(
+        dataclasses.replace(m, url=source.as_uri()) if m.name.startswith("audio_albert") else m
+        for m in pretrained.PRETRAINED
+    )
     monkeypatch.setattr(pretrained, "PRETRAINED", table)
     with pytest.raises(DownloadError, match="2-layer model with 2 weight group"):
         pretrained.load_pretrained("audio_albert", progress=False)
@@ -197,12 +199,14 @@ def test_permissions_follow_the_umask(tmp_path):
 
 
 def test_hub_download_command(monkeypatch, tmp_path, make_s3prl_checkpoint, capsys):
-    from aalbert import hub
+    from aalbert import hub_command as hub
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
     source = make_s3prl_checkpoint(num_hidden_groups=1)
-    table = tuple(dataclasses.replace(m, url=source.as_uri()) if m.name.startswith("audio_albert") else m
-                  for m in pretrained.PRETRAINED)
+    table = tuple(
+        dataclasses.replace(m, url=source.as_uri()) if m.name.startswith("audio_albert") else m
+        for m in pretrained.PRETRAINED
+    )
     monkeypatch.setattr(pretrained, "PRETRAINED", table)
     assert hub.main(["download", "aalbert"]) == 0
     path = Path(capsys.readouterr().out.strip())

@@ -8,16 +8,30 @@ from pathlib import Path
 import pytest
 import torch
 
-from aalbert import hub
+from aalbert import hub, hub_command
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def test_available_lists_every_builtin():
     names = hub.available_upstreams()
-    for name in ("mockingjay", "aalbert", "audio_albert", "mockingjay_origin", "mockingjay_3l_random",
-                 "mockingjay_6l_random", "mockingjay_12l_random", "aalbert_3l_random", "aalbert_6l_random",
-                 "aalbert_12l_random", "mockingjay_local", "aalbert_local", "audio_albert_local", "aalbert_url", "fbank"):
+    for name in (
+        "mockingjay",
+        "aalbert",
+        "audio_albert",
+        "mockingjay_origin",
+        "mockingjay_3l_random",
+        "mockingjay_6l_random",
+        "mockingjay_12l_random",
+        "aalbert_3l_random",
+        "aalbert_6l_random",
+        "aalbert_12l_random",
+        "mockingjay_local",
+        "aalbert_local",
+        "audio_albert_local",
+        "aalbert_url",
+        "fbank",
+    ):
         assert name in names
 
 
@@ -44,9 +58,17 @@ def test_old_random_names_point_to_the_new_ones():
         hub.load_upstream("aalbert_3l")
 
 
+def test_local_is_one_loader_under_s3prls_names_too():
+    for kind in ("local", "url"):
+        loader = hub.BUILTIN[kind]
+        assert loader is getattr(hub, kind)
+        for family in ("aalbert", "audio_albert", "mockingjay"):
+            assert hub.BUILTIN[f"{family}_{kind}"] is loader and hub.kind_of(f"{family}_{kind}") == kind
+
+
 def test_local_entries_load_checkpoints(make_s3prl_checkpoint):
     path = make_s3prl_checkpoint(num_hidden_groups=1)
-    for name in ("aalbert_local", "mockingjay_local", "audio_albert_local"):
+    for name in ("local", "aalbert_local", "mockingjay_local", "audio_albert_local"):
         model = hub.load_upstream(name, ckpt=path)
         assert len(model.encoder.groups) == 1 and model.hidden_size == 64
     with pytest.raises(ValueError, match="needs ckpt"):
@@ -90,9 +112,9 @@ def test_plugins_are_discovered(monkeypatch):
 
 def test_list_command_prints_kinds_sizes_and_cache(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    assert hub.main(["list"]) == 0
+    assert hub_command.main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    row = {l.split()[0]: l.split() for l in lines if l and not l.startswith(("-", "cache"))}
+    row = {line.split()[0]: line.split() for line in lines if line and not line.startswith(("-", "cache"))}
     assert row["mockingjay_12l_random"][1:5] == ["random", "12", "none", "85,118,208"]
     assert row["aalbert_12l_random"][1:5] == ["random", "12", "all", "7,151,616"]
     assert row["aalbert"][1:6] == ["pretrained", "3", "all", "7,151,616", "no"]
@@ -101,16 +123,18 @@ def test_list_command_prints_kinds_sizes_and_cache(capsys, monkeypatch, tmp_path
     model = hub.pretrained.find_pretrained("aalbert")
     model.cache_path().parent.mkdir(parents=True)
     model.cache_path().write_bytes(b"x")
-    hub.main(["list"])
-    assert next(l for l in capsys.readouterr().out.splitlines() if l.startswith("aalbert ")).split()[5] == "yes"
+    hub_command.main(["list"])
+    assert (
+        next(line for line in capsys.readouterr().out.splitlines() if line.startswith("aalbert ")).split()[5] == "yes"
+    )
 
 
 def test_info_names_url_and_cache(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    assert hub.main(["info", "audio_albert"]) == 0
+    assert hub_command.main(["info", "audio_albert"]) == 0
     out = capsys.readouterr().out
     assert "huggingface.co/s3prl/audio_albert" in out and str(tmp_path) in out and "not downloaded" in out
-    assert hub.main(["info", "nope"]) == 1
+    assert hub_command.main(["info", "nope"]) == 1
 
 
 def test_torch_hub_local(make_s3prl_checkpoint, speech_like):
@@ -123,17 +147,19 @@ def test_torch_hub_local(make_s3prl_checkpoint, speech_like):
     module = torch.hub._import_module("hubconf", str(REPO / "hubconf.py"))
     for name in ("aalbert", "mockingjay", "audio_albert", "fbank", "aalbert_12l_random", "mockingjay_local"):
         assert callable(getattr(module, name))
+    assert module.aalbert_local is module.mockingjay_local is module.local
 
 
 def test_hubconf_imports_only_aalbert():
     text = (REPO / "hubconf.py").read_text()
     assert 'dependencies = ["torch", "torchaudio"]' in text
-    imports = [l for l in text.splitlines() if l.startswith(("import ", "from "))]
-    assert imports and all(l.startswith("from aalbert") for l in imports)
+    imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
+    assert imports and all(line.startswith("from aalbert") for line in imports)
 
 
 def test_labels_say_what_a_plot_shows():
-    assert hub.upstream_label("aalbert") == ("aalbert (pretrained "
-                                             "audio_albert_logMelBase_T_share_AdamW_b32_1m_960hr_drop1)")
+    assert hub.upstream_label("aalbert") == (
+        "aalbert (pretrained audio_albert_logMelBase_T_share_AdamW_b32_1m_960hr_drop1)"
+    )
     assert hub.upstream_label("aalbert_local", "/x/states-500.ckpt") == "aalbert_local (states-500.ckpt)"
     assert hub.upstream_label("aalbert_3l_random", seed=3) == "aalbert_3l_random (random weights, seed 3)"

@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,27 +25,32 @@ from torch import nn
 from tqdm import tqdm
 
 from aalbert.audio import SAMPLE_RATE
+from aalbert.command_flags import add_runtime_flags, add_upstream_flags, command_parser, progress_bars, resolve_device
 from aalbert.corpus.sources import describe, utterances_from_sources
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
-from aalbert.errors import BadInputError, MissingFileError, report_error
-from aalbert.experiment import experiment_dir
+from aalbert.errors import BadInputError, MissingFileError, UsageError
 
+from .command import add_output_flags, output_dir, run_command
 from .jsd import LN2, JSDAccumulator
 
 log = logging.getLogger(__name__)
 JSON_NAME = "attention_jsd.json"
 PNG_NAME = "attention_jsd.png"
+EXAMPLES = [
+    "aalbert attention -u aalbert_local -k result/pretrain/tiny/states-500.ckpt --data data/synth40 -n tiny",
+    "aalbert attention -u aalbert --data kaldi:data/test --num-utterances 50 --max-seconds 10 -p jsd_aalbert",
+]
 
 
 @dataclass
 class AttentionConfig:
     upstream: str = "aalbert"
     ckpt: str | None = None
-    data: list[str] = field(default_factory=list)   # folders, audio files, .txt file lists or FORMAT:PATH corpora
+    data: list[str] = field(default_factory=list)  # folders, audio files, .txt file lists or FORMAT:PATH corpora
     num_utterances: int = 20
-    batch_size: int = 1                             # 1 = no padding at all; larger pads to the longest
-    max_seconds: float | None = None                # crop each wave to its first N seconds
-    device: str = "auto"                            # auto = cuda when available
+    batch_size: int = 1  # 1 = no padding at all; larger pads to the longest
+    max_seconds: float | None = None  # crop each wave to its first N seconds
+    device: str = "auto"  # auto = cuda when available
     seed: int = 1337
 
     def __post_init__(self):
@@ -58,23 +64,17 @@ class AttentionConfig:
 
 @dataclass
 class AttentionJSD:
-    matrix: torch.Tensor        # (L, L) float64, nats
-    layers: list[str]           # "layer 1" .. "layer L" (hidden state i comes out of layer i)
+    matrix: torch.Tensor  # (L, L) float64, nats
+    layers: list[str]  # "layer 1" .. "layer L" (hidden state i comes out of layer i)
     utterances: int
     queries: int
     files: list[str]
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def select_files(data: list[str], num_utterances: int) -> list[Utterance]:
     """The first ``num_utterances`` utterances of ``data`` (sorted paths, or a corpus's utterance ids)."""
     if not data:
-        raise BadInputError("no data given: pass --data with a folder, audio files, a file list or FORMAT:PATH")
+        raise UsageError("no data given: pass --data with a folder, audio files, a file list or FORMAT:PATH")
     utterances = utterances_from_sources(data)
     if not utterances:
         raise MissingFileError(f"no .flac or .wav files under {', '.join(data)}")
@@ -82,18 +82,25 @@ def select_files(data: list[str], num_utterances: int) -> list[Utterance]:
 
 
 @torch.no_grad()
-def attention_jsd(upstream: nn.Module, files: list[Path | Utterance], batch_size: int = 1,
-                  max_seconds: float | None = None, device: torch.device | str = "cpu",
-                  progress: bool = True) -> AttentionJSD:
+def attention_jsd(
+    upstream: nn.Module,
+    files: Sequence[Path | Utterance],
+    batch_size: int = 1,
+    max_seconds: float | None = None,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> AttentionJSD:
     """Run ``upstream`` (eval mode: dropout would perturb the maps) over ``files`` and pool the JSD."""
     num_layers = int(getattr(upstream, "num_layers", 0))
     if num_layers < 1:
-        raise BadInputError(f"upstream {getattr(upstream, 'name', type(upstream).__name__)} has no attention layers "
-                         f"(num_layers = {num_layers})")
+        raise BadInputError(
+            f"upstream {getattr(upstream, 'name', type(upstream).__name__)} has no attention layers "
+            f"(num_layers = {num_layers})"
+        )
     upstream = upstream.to(device).eval()
     crop = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)
     acc = JSDAccumulator(num_layers)
-    batches = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
+    batches = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
     for batch in tqdm(batches, desc="attention", unit="batch", disable=not progress):
         wavs = [_load(p)[:crop].to(device) for p in batch]
         out = upstream(wavs, output_attentions=True)
@@ -102,16 +109,22 @@ def attention_jsd(upstream: nn.Module, files: list[Path | Utterance], batch_size
             raise BadInputError("the upstream returned no attention maps for output_attentions=True")
         acc.add_batch(attentions, out["lengths"])
         del out, attentions  # the maps are the big part: free them before the next batch
-    return AttentionJSD(acc.matrix(), [f"layer {i}" for i in range(1, num_layers + 1)], acc.utterances,
-                        acc.queries, [describe(p) if isinstance(p, Utterance) else str(p) for p in files])
+    return AttentionJSD(
+        acc.matrix(),
+        [f"layer {i}" for i in range(1, num_layers + 1)],
+        acc.utterances,
+        acc.queries,
+        [describe(p) if isinstance(p, Utterance) else str(p) for p in files],
+    )
 
 
 def _load(item: Path | Utterance):
     return load_utterance_audio(item if isinstance(item, Utterance) else Utterance(Path(item).stem, Path(item), ""))
 
 
-def write_outputs(result: AttentionJSD, config: AttentionConfig, out_dir: str | Path,
-                  upstream_info: dict | None = None) -> tuple[Path, Path]:
+def write_outputs(
+    result: AttentionJSD, config: AttentionConfig, out_dir: str | Path, upstream_info: dict | None = None
+) -> tuple[Path, Path]:
     from .plots import plot_jsd_heatmap  # matplotlib only when writing
 
     out_dir = Path(out_dir)
@@ -124,8 +137,8 @@ def write_outputs(result: AttentionJSD, config: AttentionConfig, out_dir: str | 
         "units": "nats",
         "upper_bound": LN2,
         "definition": "per head, JSD between the two layers' attention rows of the same query; mean over heads "
-                      "and valid queries (padding excluded as queries and keys); utterances weighted by "
-                      "their number of valid queries",
+        "and valid queries (padding excluded as queries and keys); utterances weighted by "
+        "their number of valid queries",
         "utterances": result.utterances,
         "queries": result.queries,
         "settings": asdict(config),
@@ -133,8 +146,12 @@ def write_outputs(result: AttentionJSD, config: AttentionConfig, out_dir: str | 
     }
     json_path = out_dir / JSON_NAME
     json_path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    png_path = plot_jsd_heatmap(result.matrix.tolist(), result.layers, out_dir / PNG_NAME,
-                                title=f"attention JSD between layers: {plot_label(config)}")
+    png_path = plot_jsd_heatmap(
+        result.matrix.tolist(),
+        result.layers,
+        out_dir / PNG_NAME,
+        title=f"attention JSD between layers: {plot_label(config)}",
+    )
     return json_path, png_path
 
 
@@ -147,49 +164,48 @@ def run(config: AttentionConfig, out_dir: str | Path, progress: bool = True) -> 
     device = resolve_device(config.device)
     log.info("attention JSD of %s on %d file(s), device %s", config.upstream, len(files), device)
     result = attention_jsd(upstream, files, config.batch_size, config.max_seconds, device, progress)
-    info = {"num_layers": upstream.num_layers, "hidden_size": upstream.hidden_size,
-            "num_attention_heads": getattr(getattr(upstream, "encoder_config", None), "num_attention_heads", None)}
+    info = {
+        "num_layers": upstream.num_layers,
+        "hidden_size": upstream.hidden_size,
+        "num_attention_heads": getattr(getattr(upstream, "encoder_config", None), "num_attention_heads", None),
+    }
     return write_outputs(result, config, out_dir, info)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_attention.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("-u", "--upstream", default="aalbert", help="hub name (python -m aalbert.hub list)")
-    p.add_argument("-k", "--upstream-ckpt", "--ckpt", dest="ckpt", default=None,
-                   help="upstream checkpoint (for *_local upstreams)")
-    p.add_argument("--data", nargs="+", required=True,
-                   help="audio folder(s), files, .txt file lists or corpora as FORMAT:PATH (e.g. kaldi:data/train)")
+    p = command_parser("run_attention.py", __doc__.split("\n\n")[0], EXAMPLES)
+    add_upstream_flags(p)
+    p.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        help="audio folder(s), files, .txt file lists or corpora as FORMAT:PATH (e.g. kaldi:data/train)",
+    )
     p.add_argument("--num-utterances", type=int, default=20, help="first N files in sorted order")
     p.add_argument("-b", "--batch-size", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")
-    p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
-    p.add_argument("-n", "--expname", help="experiment name: writes to result/attention/NAME (default: result/attention)")
-    p.add_argument("-p", "--expdir", "--out", dest="out", help="output folder (instead of -n)")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--debug", action="store_true", help="show the traceback of every error")
+    add_output_flags(p, "result/attention")
+    add_runtime_flags(p)
     return p
 
 
-def output_dir(args: argparse.Namespace, base: str) -> Path:
-    """-p/--expdir as given, else BASE/NAME for -n (kept inside BASE), else BASE."""
-    if args.out is None and args.expname is None:
-        return Path(base)
-    return experiment_dir(base, args.expname, args.out)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        config = AttentionConfig(upstream=args.upstream, ckpt=args.ckpt, data=list(args.data),
-                                 num_utterances=args.num_utterances, batch_size=args.batch_size,
-                                 max_seconds=args.max_seconds, device=args.device, seed=args.seed)
-        json_path, png_path = run(config, output_dir(args, "result/attention"), progress=not args.no_progress)
-    except Exception as err:  # noqa: BLE001 - user errors are one line (exit 2), anything else a traceback
-        return report_error(err, "run_attention.py", args.debug)
-    print(f"wrote {json_path} and {png_path}")
-    return 0
+    def attention(args: argparse.Namespace) -> str:
+        config = AttentionConfig(
+            upstream=args.upstream,
+            ckpt=args.upstream_ckpt,
+            data=list(args.data),
+            num_utterances=args.num_utterances,
+            batch_size=args.batch_size,
+            max_seconds=args.max_seconds,
+            device=args.device,
+            seed=args.seed,
+        )
+        json_path, png_path = run(config, output_dir(args, "result/attention"), progress=progress_bars())
+        return f"wrote {json_path} and {png_path}"
+
+    return run_command(build_parser(), argv, attention)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ weights equal to their number of valid queries: ``JSDAccumulator`` keeps the wei
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -57,11 +57,11 @@ def utterance_jsd_sums(attentions: Sequence[Tensor]) -> Tensor:
     shape = attentions[0].shape
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ValueError(f"expected (heads, T, T) attention per layer, got {tuple(shape)}")
-    for i, a in enumerate(attentions):
-        if a.shape != shape:
-            raise ValueError(f"layer {i}: attention shape {tuple(a.shape)} differs from layer 0's {tuple(shape)}")
+    for i, layer in enumerate(attentions):
+        if layer.shape != shape:
+            raise ValueError(f"layer {i}: attention shape {tuple(layer.shape)} differs from layer 0's {tuple(shape)}")
     # one layer in float64 at a time for the entropies; pairs are upcast only while in use
-    entropies = [entropy(a.double()) for a in attentions]             # L x (heads, T)
+    entropies = [entropy(a.double()) for a in attentions]  # L x (heads, T)
     sums = torch.zeros(num_layers, num_layers, dtype=torch.float64)
     for a in range(num_layers):
         pa = attentions[a].double()
@@ -86,11 +86,11 @@ class JSDAccumulator:
         """``attentions``: L tensors (B, heads, T, T) of a padded batch; ``lengths`` (B,) valid frames."""
         if len(attentions) != self.num_layers:
             raise ValueError(f"expected attention maps of {self.num_layers} layers, got {len(attentions)}")
-        lengths = [int(n) for n in lengths]
+        valid_frames = [int(n) for n in lengths]
         batch, _, max_len, _ = attentions[0].shape
-        if len(lengths) != batch:
-            raise ValueError(f"{len(lengths)} lengths for a batch of {batch} utterances")
-        for i, n in enumerate(lengths):
+        if len(valid_frames) != batch:
+            raise ValueError(f"{len(valid_frames)} lengths for a batch of {batch} utterances")
+        for i, n in enumerate(valid_frames):
             if not 0 < n <= max_len:
                 raise ValueError(f"utterance {i}: length {n} outside 1..{max_len} frames")
             self.sums += utterance_jsd_sums([a[i, :, :n, :n] for a in attentions])

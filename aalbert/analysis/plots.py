@@ -1,6 +1,6 @@
 """Figures of the analysis: attention JSD heatmap, probe accuracy per layer, featurizer weights.
 
-    python -m aalbert.analysis.plots layer-weights EXPDIR [--out PNG]
+    aalbert plots layer-weights EXPDIR [--out PNG]
 
 draws the learned featurizer weights of a downstream experiment (its ``results.json``) with the
 downstream package's own chart, so the two never disagree in style or meaning.
@@ -8,13 +8,14 @@ downstream package's own chart, so the two never disagree in style or meaning.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Sequence
 
+from aalbert.command_flags import command_parser
 from aalbert.downstream.results import LAYER_WEIGHTS_PNG, RESULTS, plot_layer_weights, read_results
+from aalbert.errors import BadInputError, MissingFileError, report_error
 
 
 def _pyplot():
@@ -26,8 +27,19 @@ def _pyplot():
     return plt
 
 
-def plot_jsd_heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], path: str | Path,
-                     title: str = "") -> Path:
+def _save(plt, fig, ax, path: str | Path, title: str) -> Path:
+    """The analysis figures' common finish: small title, tight layout, 120 dpi PNG, figure closed."""
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_jsd_heatmap(
+    matrix: Sequence[Sequence[float]], labels: Sequence[str], path: str | Path, title: str = ""
+) -> Path:
     """Annotated L x L heatmap with a colorbar, like the Audio ALBERT paper's JSD figure."""
     plt = _pyplot()
     n = len(labels)
@@ -52,18 +64,25 @@ def plot_jsd_heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], p
     for i in range(n):
         for j in range(n):
             value = matrix[i][j]
-            ax.text(j, i, "0" if value == 0 else fmt.format(value), ha="center", va="center", fontsize=fontsize,
-                    color="white" if value < 0.5 * math.log(2) else "black")
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+            ax.text(
+                j,
+                i,
+                "0" if value == 0 else fmt.format(value),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="white" if value < 0.5 * math.log(2) else "black",
+            )
+    return _save(plt, fig, ax, path, title)
 
 
-def plot_probe_curves(curves: dict[str, Sequence[float]], layers: Sequence[int], path: str | Path,
-                      ylabel: str = "test accuracy", title: str = "") -> Path:
+def plot_probe_curves(
+    curves: Mapping[str, Sequence[float]],
+    layers: Sequence[int],
+    path: str | Path,
+    ylabel: str = "test accuracy",
+    title: str = "",
+) -> Path:
     """One line per probe (e.g. linear / 1hidden / 2hidden): accuracy against hidden-state index."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(layers) + 2.5), 3.5))
@@ -76,24 +95,19 @@ def plot_probe_curves(curves: dict[str, Sequence[float]], layers: Sequence[int],
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend()
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, ax, path, title)
 
 
 def layer_weights_from_results(expdir: str | Path) -> list[float]:
     """The featurizer weights a downstream run saved (``featurizer.layer_weights``, or top-level)."""
     results = read_results(expdir)
     if not results:
-        raise FileNotFoundError(f"{Path(expdir) / RESULTS} not found: is {expdir} a finished downstream experiment?")
+        raise MissingFileError(f"{Path(expdir) / RESULTS} not found: is {expdir} a finished downstream experiment?")
     weights = results.get("layer_weights")
     if weights is None:
         weights = (results.get("featurizer") or {}).get("layer_weights")
     if not weights:
-        raise ValueError(f"{Path(expdir) / RESULTS} holds no layer_weights")
+        raise BadInputError(f"{Path(expdir) / RESULTS} holds no layer_weights")
     return [float(w) for w in weights]
 
 
@@ -106,17 +120,21 @@ def layer_weights_chart(expdir: str | Path, out: str | Path | None = None) -> Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aalbert.analysis.plots", description="analysis figures")
+    parser = command_parser(
+        "aalbert plots",
+        "Figures of finished experiments.",
+        ["aalbert plots layer-weights result/downstream/phone_aalbert     # -> EXPDIR/layer_weights.png"],
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     lw = sub.add_parser("layer-weights", help="bar chart of a downstream experiment's learned featurizer weights")
     lw.add_argument("expdir", help="downstream experiment folder (holds results.json)")
     lw.add_argument("--out", default=None, help=f"PNG path (default EXPDIR/{LAYER_WEIGHTS_PNG})")
+    lw.add_argument("--debug", action="store_true", help="show the traceback of every error")
     args = parser.parse_args(argv)
     try:
         path = layer_weights_chart(args.expdir, args.out)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:  # noqa: BLE001 - user errors one line, bugs with their traceback
+        return report_error(err, "aalbert plots", args.debug)
     print(f"wrote {path}")
     return 0
 

@@ -10,11 +10,12 @@ The synthetic corpus has exact phone alignments and is made offline with eSpeak 
     from aalbert.corpus import synthesize
     root = synthesize("data/synth40", speakers=40, utterances=25, seed=0)
 
-or ``python -m aalbert.corpus synth --out DIR --speakers S --utterances U --seed N``.
+or ``aalbert corpus synthesize --out DIR --speakers S --utterances U --seed N``.
 The layout and file formats are described in :mod:`aalbert.corpus.synth`.
 """
 
 from .errors import CorpusError
-from .synth import CorpusSpec, synthesize
+from .spec import CorpusConfig, CorpusSpec
+from .synth import SynthSpec, synthesize
 
-__all__ = ["CorpusError", "CorpusSpec", "synthesize"]
+__all__ = ["CorpusConfig", "CorpusError", "CorpusSpec", "SynthSpec", "synthesize"]

@@ -1,4 +1,9 @@
-"""``python -m aalbert.corpus synth --out DIR --speakers S --utterances U --seed N``."""
+"""``aalbert corpus``: make the synthetic corpus, or look at any corpus the readers know.
+
+aalbert corpus synthesize --out data/synth40 --speakers 40 --utterances 25
+aalbert corpus inspect data/synth40                       # LibriSpeech layout (the default)
+aalbert corpus inspect --format kaldi data/train --wav-root /data
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,26 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 
-from .errors import CorpusError
-from .synth import synthesize
+from aalbert.errors import UsageError, report_error
+
+PROG = "aalbert corpus"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aalbert.corpus",
-                                     description="Synthetic mini-LibriSpeech with exact phone alignments.")
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Make the synthetic corpus, or look at any corpus the readers know.",
+        epilog="examples:\n" + "\n".join(__doc__.split("\n\n")[1].splitlines()[:3]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    synth = commands.add_parser("synth", help="synthesize a corpus (reused if already there)")
+    synth = commands.add_parser(
+        "synthesize",
+        aliases=["synth"],
+        help="synthesize the eSpeak NG corpus with exact phone alignments (reused if already there)",
+    )
     synth.add_argument("--out", required=True, help="output folder")
     synth.add_argument("--speakers", type=int, default=40)
     synth.add_argument("--utterances", type=int, default=25, help="utterances per speaker")
@@ -25,19 +40,91 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--max-words", type=int, default=20)
     synth.add_argument("--subset", default="synth", help="name of the LibriSpeech-style subset folder")
     synth.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
+    inspect = commands.add_parser(
+        "inspect",
+        help="read a corpus with its reader and print what it holds "
+        "(utterances, speakers, hours, phone labels, what was skipped)",
+    )
+    inspect.add_argument("roots", nargs="+", help="corpus folder(s), Kaldi data dir(s) or Lhotse manifest(s)")
+    inspect.add_argument("--format", default="librispeech", help="reader: librispeech, timit, kaldi, lhotse, ...")
+    inspect.add_argument("--subsets", default="", help="comma-separated LibriSpeech subsets (default: all)")
+    inspect.add_argument("--wav-root", help="Kaldi: folder that relative wav.scp paths start from")
+    inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
+    for sub in (synth, inspect):
+        sub.add_argument("--debug", action="store_true", help="show the traceback of every error")
+    return parser.parse_args(argv)
 
+
+def synthesize_command(args: argparse.Namespace) -> None:
+    from .synth import synthesize
+
+    if args.speakers < 1 or args.utterances < 1:  # checked here too: a usage error, before any work
+        raise UsageError(f"need at least one speaker and one utterance, got {args.speakers} x {args.utterances}")
     start = time.time()
-    try:
-        root = synthesize(args.out, speakers=args.speakers, utterances=args.utterances, seed=args.seed,
-                          workers=args.workers, words_per_utterance=(args.min_words, args.max_words),
-                          subset=args.subset, progress=not args.no_progress)
-    except (CorpusError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    root = synthesize(
+        args.out,
+        speakers=args.speakers,
+        utterances=args.utterances,
+        seed=args.seed,
+        workers=args.workers,
+        words_per_utterance=(args.min_words, args.max_words),
+        subset=args.subset,
+        progress=not args.no_progress,
+    )
     meta = json.loads((root / "corpus.json").read_text())
-    print(f"{root}: {meta['num_utterances']} utterances, {len(meta['speakers'])} speakers, "
-          f"{meta['total_hours']:.2f} h, {len(meta['phones'])} phone classes ({time.time() - start:.1f} s)")
+    print(
+        f"{root}: {meta['num_utterances']} utterances, {len(meta['speakers'])} speakers, "
+        f"{meta['total_hours']:.2f} h, {len(meta['phones'])} phone classes ({time.time() - start:.1f} s)"
+    )
+
+
+def corpus_summary(listing) -> dict:
+    """What a reader found: counts a person checks before training on a corpus."""
+    utts = listing.utterances
+    samples = [u.num_samples or 0 for u in utts]
+    per_speaker = Counter(u.speaker for u in utts)
+    return {
+        "format": listing.format,
+        "roots": [str(r) for r in listing.roots],
+        "utterances": len(utts),
+        "speakers": len(per_speaker),
+        "utterances_per_speaker": {"min": min(per_speaker.values()), "max": max(per_speaker.values())},
+        "hours": round(sum(samples) / 16000 / 3600, 4),
+        "seconds_per_utterance": {"min": round(min(samples) / 16000, 2), "max": round(max(samples) / 16000, 2)},
+        "with_frame_phones": sum(u.phones is not None for u in utts),
+        "with_phone_sequence": sum(u.phone_sequence is not None for u in utts),
+        "with_words": sum(u.words is not None for u in utts),
+        "phone_classes": len(listing.phone_names) if listing.phone_names else None,
+        "partitions": dict(Counter(listing.partition.values())) if listing.partition else {},
+        "skipped": dict(listing.skipped),
+    }
+
+
+def inspect_command(args: argparse.Namespace) -> None:
+    from .registry import read_corpus
+    from .spec import CorpusSpec
+
+    spec = CorpusSpec(
+        format=args.format,
+        roots=list(args.roots),
+        wav_root=args.wav_root,
+        subsets=[s for s in args.subsets.split(",") if s],
+    )
+    summary = corpus_summary(read_corpus(spec))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    width = max(map(len, summary))
+    for key, value in summary.items():
+        print(f"{key:<{width}}  {value}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        (inspect_command if args.command == "inspect" else synthesize_command)(args)
+    except Exception as err:  # noqa: BLE001 - user errors one line, bugs with their traceback
+        return report_error(err, PROG, args.debug)
     return 0
 
 

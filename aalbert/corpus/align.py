@@ -8,8 +8,8 @@ stop, as a forced aligner would label it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -17,14 +17,14 @@ from . import frames
 from .espeak import PhonemeEvent
 from .phones import MERGE_WITH_PREVIOUS, PHONE_ID, SILENCE, STOPS, fold
 
-MIN_CLOSURE = 22          # zero runs shorter than 1 ms at 22050 Hz are zero crossings, not closures
+MIN_CLOSURE = 22  # zero runs shorter than 1 ms at 22050 Hz are zero crossings, not closures
 
 
 @dataclass
 class Segment:
-    start: int   # first sample
-    end: int     # one past the last sample
-    phone: str   # ARPAbet or "sil"
+    start: int  # first sample
+    end: int  # one past the last sample
+    phone: str  # ARPAbet or "sil"
 
 
 def segments_from_events(events: Sequence[PhonemeEvent], wave: np.ndarray, context: str = "") -> list[Segment]:
@@ -76,13 +76,10 @@ def rescale(segs: list[Segment], num: int, den: int, length: int) -> list[Segmen
     return [s for s in out if s.end > s.start]
 
 
-def num_frames(num_samples: int) -> int:
-    """Frames our feature extractor produces (centred STFT, hop 160): one per hop, plus one."""
-    return frames.num_frames(num_samples)
-
-
-def frame_labels(segs: list[Segment], num_samples: int) -> list[int]:
-    """Phone id per frame, by the project's one convention (:mod:`aalbert.corpus.frames`):
-    frame i takes the phone at sample 160 i, the centre of the feature extractor's frame i."""
-    return frames.segment_frame_labels([(s.start, s.end, PHONE_ID[s.phone]) for s in segs], num_samples,
-                                       fill=PHONE_ID[SILENCE])
+def frame_phone_ids(segs: list[Segment], num_samples: int) -> list[int]:
+    """The synthetic corpus's frame labels: each segment's ARPAbet name as its id in ``PHONE_ID``,
+    framed by the project's one convention (:func:`aalbert.corpus.frames.segment_frame_labels`),
+    silence outside the segments."""
+    return frames.segment_frame_labels(
+        [(s.start, s.end, PHONE_ID[s.phone]) for s in segs], num_samples, fill=PHONE_ID[SILENCE]
+    )

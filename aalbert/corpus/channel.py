@@ -14,7 +14,7 @@ from .voices import VoiceParams
 
 def apply_channel(wave: np.ndarray, voice: VoiceParams, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
     """float64 wave -> float64 wave with the speaker's channel; peak at ``voice.gain``."""
-    rms = float(np.sqrt(np.mean(wave ** 2))) or 1e-4
+    rms = float(np.sqrt(np.mean(wave**2))) or 1e-4
     # noise enters before the filters so it is coloured by the same channel as the speech
     noisy = wave + rng.standard_normal(len(wave)) * rms * 10.0 ** (voice.noise_db / 20.0)
     highpass = butter(2, voice.highpass_hz, btype="highpass", fs=sample_rate, output="sos")

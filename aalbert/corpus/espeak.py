@@ -33,7 +33,7 @@ INSTALL_HINT = "install the Debian package espeak-ng (apt-get install espeak-ng)
 # constants from speak_lib.h
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_PHONEME_EVENTS = 0x0001
-_INITIALIZE_DONT_EXIT = 0x8000     # without it, a data error calls exit() in our process
+_INITIALIZE_DONT_EXIT = 0x8000  # without it, a data error calls exit() in our process
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _EVENT_LIST_TERMINATED = 0
@@ -45,8 +45,8 @@ _EE_OK = 0
 
 @dataclass(frozen=True)
 class PhonemeEvent:
-    sample: int   # start of the phoneme, in samples of the returned audio
-    name: str     # eSpeak's phoneme mnemonic, e.g. "aI", "_:", "t"
+    sample: int  # start of the phoneme, in samples of the returned audio
+    name: str  # eSpeak's phoneme mnemonic, e.g. "aI", "_:", "t"
 
 
 class _EventId(ctypes.Union):
@@ -66,8 +66,7 @@ class _Event(ctypes.Structure):
     ]
 
 
-_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
-                                  ctypes.POINTER(_Event))
+_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
 def _dlopen(name: str) -> ctypes.CDLL:
@@ -98,20 +97,27 @@ def system_data_dir() -> Path:
         env = Path(os.environ["ESPEAK_DATA_PATH"])
         candidates += [env / "espeak-ng-data", env]
     multiarch = sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu"
-    candidates += [Path(f"/usr/lib/{multiarch}/espeak-ng-data"), Path("/usr/lib/espeak-ng-data"),
-                   Path("/usr/share/espeak-ng-data"), Path("/usr/local/share/espeak-ng-data"),
-                   Path("/usr/local/lib/espeak-ng-data")]
+    candidates += [
+        Path(f"/usr/lib/{multiarch}/espeak-ng-data"),
+        Path("/usr/lib/espeak-ng-data"),
+        Path("/usr/share/espeak-ng-data"),
+        Path("/usr/local/share/espeak-ng-data"),
+        Path("/usr/local/lib/espeak-ng-data"),
+    ]
     for cand in candidates:
         if (cand / "phontab").is_file():
             return cand
-    raise CorpusError("espeak-ng-data not found (looked in "
-                      f"{', '.join(map(str, candidates))}); {INSTALL_HINT} or set ESPEAK_DATA_PATH")
+    raise CorpusError(
+        "espeak-ng-data not found (looked in "
+        f"{', '.join(map(str, candidates))}); {INSTALL_HINT} or set ESPEAK_DATA_PATH"
+    )
 
 
 @dataclass
 class Synthesis:
     """One synthesized utterance at ``sample_rate``: int16 samples and (start sample, phone) events."""
-    samples: np.ndarray            # int16
+
+    samples: np.ndarray  # int16
     events: list[PhonemeEvent]  # sorted by start sample
     sample_rate: int
 
@@ -131,12 +137,24 @@ class Espeak:
         lib.espeak_SetVoiceByName.restype = ctypes.c_int
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         lib.espeak_Synth.restype = ctypes.c_int
 
-        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_dir).encode(),
-                                     _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_DONT_EXIT)
+        rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS,
+            0,
+            str(self.data_dir).encode(),
+            _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_DONT_EXIT,
+        )
         if rate <= 0:
             raise CorpusError(f"espeak_Initialize failed with data folder {self.data_dir} (code {rate})")
         self.sample_rate = rate

@@ -14,11 +14,11 @@ frame positions.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-HOP_SAMPLES = 160      # 10 ms at 16 kHz: one label frame
+HOP_SAMPLES = 160  # 10 ms at 16 kHz: one label frame
 SAMPLE_RATE = 16000
 
 

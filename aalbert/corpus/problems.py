@@ -13,7 +13,7 @@ from pathlib import Path
 from aalbert.errors import AalbertError
 
 log = logging.getLogger(__name__)
-SHOWN = 40   # problems printed in full; the rest are counted
+SHOWN = 40  # problems printed in full; the rest are counted
 
 
 class CorpusValidationError(AalbertError, ValueError):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from importlib import metadata
-from typing import Callable
 
 from aalbert.errors import AalbertError, MissingFileError
 
@@ -28,6 +28,7 @@ BUILTIN_READERS = {
     "timit": "aalbert.corpus.readers.timit:read",
     "kaldi": "aalbert.corpus.readers.kaldi:read",
     "lhotse": "aalbert.corpus.readers.lhotse_manifests:read",
+    "files": "aalbert.corpus.readers.audio_files:read",
 }
 
 

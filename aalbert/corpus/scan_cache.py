@@ -14,8 +14,8 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from aalbert.atomic import write_text_atomic
 from aalbert.audio import SAMPLE_RATE, AudioError, audio_info

@@ -3,37 +3,67 @@
 Each entry is a folder, an audio file, a ``.txt`` list of audio files, or a corpus spec
 ``FORMAT:PATH`` read by that corpus reader (``kaldi:data/train``, ``timit:/data/TIMIT``,
 ``lhotse:manifests/cuts.jsonl.gz``, ``librispeech:/data/LibriSpeech/train-clean-100``), so
-Kaldi segments and Lhotse cuts are used as the utterances they describe.
+Kaldi segments and Lhotse cuts are used as the utterances they describe. Every entry is read
+through the corpus registry (:func:`source_specs` turns the entries into the specs to read);
+plain entries with the ``files`` reader unless the options name another format.
+
+The order is part of the contract (pretraining's batches and crops follow it): the corpus specs
+in the order given, each corpus by utterance id, then the plain entries' files together, sorted
+by path (:func:`aalbert.audio.find_audio_files`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from aalbert.audio import find_audio_files
 
+from .readers.audio_files import FORMAT as FILES
 from .registry import available_formats, read_corpus
-from .spec import parse_corpus_spec
-from .utterance import Utterance
+from .spec import CorpusConfig, CorpusSpec, parse_corpus_spec
+from .utterance import CorpusListing, Utterance
+
+
+def source_specs(entries: Iterable[str | Path], options: CorpusConfig | None = None) -> list[CorpusSpec]:
+    """One spec per ``FORMAT:PATH`` entry, in order, then one for all the other entries together.
+
+    ``options``: the reader options of every spec, and the format of the plain entries
+    (default: plain audio files, no reader options).
+    """
+    options = options if options is not None else CorpusConfig(FILES)
+    formats = available_formats()
+    specs, plain = [], []
+    for entry in entries:
+        parsed = parse_corpus_spec(str(entry), formats)
+        if parsed is None:
+            plain.append(str(entry))
+        else:
+            specs.append(options.spec(parsed.roots, parsed.format))
+    return specs + ([options.spec(plain)] if plain else [])
+
+
+def read_source(spec: CorpusSpec) -> CorpusListing:
+    """The corpus ``spec`` names, its utterances in source order (see the module's docstring)."""
+    listing = read_corpus(spec)
+    if spec.format != FILES:
+        # a corpus reader's own order is not guaranteed (manifests, wav.scp): the ids are
+        listing.utterances = sorted(listing.utterances, key=lambda u: u.uttid)
+    return listing
 
 
 def utterances_from_sources(entries: Iterable[str | Path]) -> list[Utterance]:
-    """Utterances of every entry, in order (plain files sorted by path, corpora by utterance id).
+    """Utterances of every entry, in source order, for a look at a few of them (attention maps).
 
-    ``num_samples`` is filled in by corpus readers; plain files leave it None (whole file).
+    Plain files are listed without reading their headers (``num_samples`` None: the whole file),
+    so taking the first few of a large folder is quick.
     """
-    formats = available_formats()
     out: list[Utterance] = []
-    plain: list[str | Path] = []
-    for entry in entries:
-        spec = parse_corpus_spec(str(entry), formats)
-        if spec is None:
-            plain.append(entry)
-            continue
-        out += sorted(read_corpus(spec).utterances, key=lambda u: u.uttid)
-    if plain:
-        out = [Utterance(p.stem, p, "", source=str(p)) for p in find_audio_files(plain)] + out
+    for spec in source_specs(entries):
+        if spec.format == FILES:
+            out += [Utterance(p.stem, p, "", source=str(p)) for p in find_audio_files(spec.roots)]
+        else:
+            out += read_source(spec).utterances
     return out
 
 

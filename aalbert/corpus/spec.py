@@ -1,4 +1,4 @@
-"""Which corpus to read and how: the reader's name (``format``) and its options."""
+"""Which corpus to read and how: the reader's name (``format``), its options and the roots."""
 
 from __future__ import annotations
 
@@ -12,24 +12,56 @@ _SPEC = re.compile(r"^([a-z][a-z0-9_]*):(.+)$")
 
 
 @dataclass
-class CorpusSpec:
-    format: str = "librispeech"          # a reader name (aalbert.corpus.registry)
-    roots: list[str] = field(default_factory=list)   # several: pooled (e.g. Kaldi train + test)
-    subsets: list[str] = field(default_factory=list)  # LibriSpeech subsets under each root; empty = all
-    wav_root: str | None = None          # Kaldi: folder that relative wav.scp paths are relative to
-    timit_phone_set: int = 39            # TIMIT: 61 phones folded to 39 (Lee & Hon) or 48
+class CorpusConfig:
+    """How a corpus is read: the reader (``format``) and its options.
+
+    The corpus keys of a recipe's ``data`` section, the same for pretraining and downstream
+    (``aalbert.pretrain.config.PretrainDataConfig`` and ``aalbert.downstream.config.DataConfig``
+    extend it with where their audio lies and their own keys); a :class:`CorpusSpec` adds the
+    roots a reader reads.
+    """
+
+    # a reader (aalbert.corpus.registry): librispeech, timit, kaldi, lhotse, files (plain audio
+    # folders, audio files or .txt lists of them) or a plugin's
+    format: str = "librispeech"
+    subsets: list[str] = field(default_factory=list, kw_only=True)  # LibriSpeech subsets under each root; empty = all
+    wav_root: str | None = field(default=None, kw_only=True)  # Kaldi: folder relative wav.scp paths start from
+    timit_phone_set: int = field(default=39, kw_only=True)  # TIMIT: 61 phones folded to 39 (Lee & Hon) or 48
     # how far timed labels may fall short of (or run past) the audio before it is an error;
     # 0.5 s covers real TIMIT files whose final h# stops 0.18 s early
-    label_tolerance_s: float = 0.5
-    use_scan_cache: bool = True
+    label_tolerance_s: float = field(default=0.5, kw_only=True)
+    # keep audio lengths per corpus in $AALBERT_CACHE_DIR (~/.cache/aalbert): aalbert.corpus.scan_cache
+    scan_cache: bool = field(default=True, kw_only=True)
 
     def __post_init__(self):
-        if isinstance(self.roots, (str, Path)):
-            self.roots = [str(self.roots)]
         if self.timit_phone_set not in (39, 48):
             raise BadInputError(f"timit_phone_set must be 39 or 48, got {self.timit_phone_set}")
         if self.label_tolerance_s < 0:
             raise BadInputError(f"label_tolerance_s must be >= 0, got {self.label_tolerance_s}")
+
+    def spec(self, roots: list[str], format: str | None = None) -> CorpusSpec:
+        """``roots`` read with these options (and this ``format`` unless another is given)."""
+        return CorpusSpec(
+            format or self.format,
+            list(roots),
+            subsets=list(self.subsets),
+            wav_root=self.wav_root,
+            timit_phone_set=self.timit_phone_set,
+            label_tolerance_s=self.label_tolerance_s,
+            scan_cache=self.scan_cache,
+        )
+
+
+@dataclass
+class CorpusSpec(CorpusConfig):
+    """What a reader reads: a :class:`CorpusConfig` and its roots."""
+
+    roots: list[str] = field(default_factory=list)  # several: pooled (e.g. Kaldi train + test)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.roots, (str, Path)):
+            self.roots = [str(self.roots)]
 
     @property
     def tolerance_samples(self) -> int:

@@ -45,10 +45,12 @@ SPLIT_SHARES = {"train": 0.8, "dev": 0.1, "test": 0.1}
 
 
 @dataclass(frozen=True)
-class CorpusSpec:
-    """Everything that determines a corpus; two equal specs give identical corpora."""
+class SynthSpec:
+    """Everything that determines a synthetic corpus; two equal specs give identical corpora
+    (not to be confused with aalbert.corpus.spec.CorpusSpec, which names a corpus to read)."""
+
     speakers: int = 40
-    utterances: int = 25                 # per speaker
+    utterances: int = 25  # per speaker
     seed: int = 0
     words_per_utterance: tuple[int, int] = (5, 20)
     subset: str = "synth"
@@ -74,15 +76,23 @@ def chapter_id(index: int) -> str:
     return str(1000 + index)
 
 
-def synthesize(out_dir: str | Path, speakers: int = 40, utterances: int = 25, seed: int = 0, workers: int = 2,
-               words_per_utterance: tuple[int, int] = (5, 20), subset: str = "synth",
-               progress: bool = True) -> Path:
+def synthesize(
+    out_dir: str | Path,
+    speakers: int = 40,
+    utterances: int = 25,
+    seed: int = 0,
+    workers: int = 2,
+    words_per_utterance: tuple[int, int] = (5, 20),
+    subset: str = "synth",
+    progress: bool = True,
+) -> Path:
     """Write a synthetic corpus to ``out_dir`` (or return at once if it is already there).
 
     A folder holding a complete corpus of the same parameters is reused; a folder holding
     anything else is an error, never overwritten.
     """
-    spec = CorpusSpec(speakers, utterances, seed, tuple(words_per_utterance), subset)
+    low, high = words_per_utterance  # unpacked: a [low, high] list is accepted too
+    spec = SynthSpec(speakers, utterances, seed, (low, high), subset)
     out_dir = Path(out_dir)
     if _is_cached(out_dir, spec):
         return out_dir
@@ -99,26 +109,29 @@ def synthesize(out_dir: str | Path, speakers: int = 40, utterances: int = 25, se
     return out_dir
 
 
-def _is_cached(out_dir: Path, spec: CorpusSpec) -> bool:
+def _is_cached(out_dir: Path, spec: SynthSpec) -> bool:
     if not out_dir.exists():
         return False
     meta_path = out_dir / "corpus.json"
     if not meta_path.is_file():
         if any(out_dir.iterdir()):
-            raise CorpusError(f"{out_dir} exists and is not a synthetic corpus (no corpus.json): "
-                              "choose an empty or new folder")
+            raise CorpusError(
+                f"{out_dir} exists and is not a synthetic corpus (no corpus.json): choose an empty or new folder"
+            )
         return False
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise CorpusError(f"{meta_path} is not valid JSON ({err}): delete {out_dir} to regenerate") from err
     if meta.get("spec") != spec.to_dict() or meta.get("format_version") != FORMAT_VERSION:
-        raise CorpusError(f"{out_dir} holds a corpus made with other parameters ({meta.get('spec')}); "
-                          f"asked for {spec.to_dict()}: choose another folder or delete it")
+        raise CorpusError(
+            f"{out_dir} holds a corpus made with other parameters ({meta.get('spec')}); "
+            f"asked for {spec.to_dict()}: choose another folder or delete it"
+        )
     return True
 
 
-def _plan(spec: CorpusSpec, voices: list[VoiceParams], words: tuple[str, ...], root: Path) -> list[worker.Job]:
+def _plan(spec: SynthSpec, voices: list[VoiceParams], words: tuple[str, ...], root: Path) -> list[worker.Job]:
     jobs = []
     for s, voice in enumerate(voices):
         spk, chap = speaker_id(s), chapter_id(s)
@@ -128,11 +141,18 @@ def _plan(spec: CorpusSpec, voices: list[VoiceParams], words: tuple[str, ...], r
             uttid = f"{spk}-{chap}-{u:04d}"
             rng = random.Random(f"aalbert-utt:{spec.seed}:{s}:{u}")
             text = sample_sentence(words, rng, spec.words_per_utterance)
-            jobs.append(worker.Job(
-                uttid=uttid, text=text, voice=voice, path=str(folder / f"{uttid}.flac"),
-                noise_seed=zlib.crc32(f"{spec.seed}:{uttid}".encode()),
-                # LibriSpeech utterances start and end with a little silence
-                lead=int(rng.uniform(0.1, 0.35) * ESPEAK_RATE), trail=int(rng.uniform(0.1, 0.35) * ESPEAK_RATE)))
+            jobs.append(
+                worker.Job(
+                    uttid=uttid,
+                    text=text,
+                    voice=voice,
+                    path=str(folder / f"{uttid}.flac"),
+                    noise_seed=zlib.crc32(f"{spec.seed}:{uttid}".encode()),
+                    # LibriSpeech utterances start and end with a little silence
+                    lead=int(rng.uniform(0.1, 0.35) * ESPEAK_RATE),
+                    trail=int(rng.uniform(0.1, 0.35) * ESPEAK_RATE),
+                )
+            )
     return jobs
 
 
@@ -152,8 +172,7 @@ def _run_jobs(jobs: list[worker.Job], data_dir: Path, workers: int, progress: bo
     # spawn: forking a process that holds torch's threads is unsafe
     ctx = multiprocessing.get_context("spawn")
     try:
-        with ctx.Pool(max(1, workers), initializer=worker.init, initargs=(str(data_dir),),
-                      maxtasksperchild=1) as pool:
+        with ctx.Pool(max(1, workers), initializer=worker.init, initargs=(str(data_dir),), maxtasksperchild=1) as pool:
             for speaker_results in pool.imap(worker.run_speaker, by_speaker.values()):
                 results += speaker_results
                 bar.update(len(speaker_results))
@@ -162,7 +181,7 @@ def _run_jobs(jobs: list[worker.Job], data_dir: Path, workers: int, progress: bo
     return results
 
 
-def _build(root: Path, spec: CorpusSpec, workers: int, progress: bool) -> None:
+def _build(root: Path, spec: SynthSpec, workers: int, progress: bool) -> None:
     words = load_words()
     voices = [sample_voice(spec.seed, s) for s in range(spec.speakers)]
     with tempfile.TemporaryDirectory(prefix="aalbert-espeak-") as tmp:
@@ -176,7 +195,7 @@ def _build(root: Path, spec: CorpusSpec, workers: int, progress: bool) -> None:
     _write_alignments(root, results)
     durations = _write_speakers(root, spec, voices, results)
     _write_splits(root, spec)
-    phone_counts = Counter()
+    phone_counts: Counter[str] = Counter()
     for r in results:
         phone_counts.update(r.phone_counts)
     meta = {
@@ -197,7 +216,7 @@ def _build(root: Path, spec: CorpusSpec, workers: int, progress: bool) -> None:
     (root / "corpus.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
-def _write_transcripts(root: Path, spec: CorpusSpec, jobs: list[worker.Job]) -> None:
+def _write_transcripts(root: Path, spec: SynthSpec, jobs: list[worker.Job]) -> None:
     by_chapter: dict[Path, list[str]] = {}
     for job in jobs:
         by_chapter.setdefault(Path(job.path).parent, []).append(f"{job.uttid} {job.text.upper()}")
@@ -214,16 +233,20 @@ def _write_alignments(root: Path, results: list[worker.Result]) -> None:
     (folder / "phones.txt").write_text("".join(f"{i} {p}\n" for i, p in enumerate(PHONES)), encoding="utf-8")
 
 
-def _write_speakers(root: Path, spec: CorpusSpec, voices: list[VoiceParams],
-                    results: list[worker.Result]) -> dict[str, float]:
-    seconds: dict[str, float] = Counter()
+def _write_speakers(
+    root: Path, spec: SynthSpec, voices: list[VoiceParams], results: list[worker.Result]
+) -> dict[str, float]:
+    seconds: dict[str, float] = {}
     for r in results:
-        seconds[r.uttid.split("-")[0]] += r.num_samples / worker.SAMPLE_RATE
-    lines = ["; Synthetic speakers generated by aalbert.corpus (eSpeak NG voice variants)",
-             "; ID      |SEX| SUBSET           |MINUTES| NAME"]
+        spk = r.uttid.split("-")[0]
+        seconds[spk] = seconds.get(spk, 0.0) + r.num_samples / worker.SAMPLE_RATE
+    lines = [
+        "; Synthetic speakers generated by aalbert.corpus (eSpeak NG voice variants)",
+        "; ID      |SEX| SUBSET           |MINUTES| NAME",
+    ]
     for s, voice in enumerate(voices):
         spk = speaker_id(s)
-        lines.append(f"{spk:<9}| {voice.sex} | {spec.subset:<17}| {seconds[spk] / 60:5.2f} | {voice.variant}")
+        lines.append(f"{spk:<9}| {voice.sex} | {spec.subset:<17}| {seconds.get(spk, 0.0) / 60:5.2f} | {voice.variant}")
     (root / "SPEAKERS.TXT").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return dict(seconds)
 
@@ -235,11 +258,14 @@ def split_utterances(uttids: list[str], seed: int, key: str) -> dict[str, list[s
     n = len(order)
     n_dev = max(1, round(n * SPLIT_SHARES["dev"])) if n >= 3 else 0
     n_test = max(1, round(n * SPLIT_SHARES["test"])) if n >= 3 else 0
-    return {"dev": sorted(order[:n_dev]), "test": sorted(order[n_dev:n_dev + n_test]),
-            "train": sorted(order[n_dev + n_test:])}
+    return {
+        "dev": sorted(order[:n_dev]),
+        "test": sorted(order[n_dev : n_dev + n_test]),
+        "train": sorted(order[n_dev + n_test :]),
+    }
 
 
-def _write_splits(root: Path, spec: CorpusSpec) -> None:
+def _write_splits(root: Path, spec: SynthSpec) -> None:
     folder = root / "splits"
     folder.mkdir()
     merged: dict[str, list[str]] = {"train": [], "dev": [], "test": []}

@@ -18,7 +18,7 @@ _PLAIN_WORD = re.compile(r"[a-z]+")
 class WordList:
     words: tuple[str, ...]
     path: str
-    sha256: str   # recorded in corpus.json: another list version gives other sentences
+    sha256: str  # recorded in corpus.json: another list version gives other sentences
 
 
 def load_words(path: str | Path = WORDS_FILE) -> WordList:

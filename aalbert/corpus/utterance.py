@@ -14,19 +14,26 @@ from aalbert.audio import load_audio
 @dataclass
 class Utterance:
     uttid: str
-    path: Path                       # the audio file (a whole recording for segments)
+    path: Path  # the audio file (a whole recording for segments)
     speaker: str
-    start: int = 0                   # first sample inside ``path`` (Kaldi segments, Lhotse cuts)
-    num_samples: int | None = None   # samples from ``start`` (readers fill it in); None = to the end of the file
-    phones: list[int] | None = field(default=None, repr=False)          # frame labels (aalbert.corpus.frames)
+    start: int = 0  # first sample inside ``path`` (Kaldi segments, Lhotse cuts)
+    num_samples: int | None = None  # samples from ``start`` (readers fill it in); None = to the end of the file
+    phones: list[int] | None = field(default=None, repr=False)  # frame labels (aalbert.corpus.frames)
     phone_sequence: list[int] | None = field(default=None, repr=False)  # phone ids in order (CTC targets)
-    words: list[str] | None = field(default=None, repr=False)           # word transcript, if the corpus has one
+    words: list[str] | None = field(default=None, repr=False)  # word transcript, if the corpus has one
     # phones as timed segments (start, end, name) in samples from ``start``, before they are
     # mapped to ids and frames (TIMIT .PHN, Lhotse alignments)
     phone_segments: list[tuple[int, int, str]] | None = field(default=None, repr=False)
-    source: str = ""                 # "file:line" the utterance was listed at, for error messages
+    source: str = ""  # "file:line" the utterance was listed at, for error messages
     # per-utterance metadata a reader found (e.g. {"emotion": "happy"}); tasks read it as utterance.FIELD
     info: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def measured_num_samples(self) -> int:
+        """``num_samples``, which every corpus reader measures; only a plain file listed unread
+        (``aalbert.corpus.sources.utterances_from_sources``) lacks it."""
+        if self.num_samples is None:
+            raise ValueError(f"utterance {self.uttid} ({self.path}): its length was never read")
+        return self.num_samples
 
 
 def load_utterance_audio(utt: Utterance) -> torch.Tensor:
@@ -37,15 +44,19 @@ def load_utterance_audio(utt: Utterance) -> torch.Tensor:
 @dataclass
 class CorpusListing:
     """A corpus as a reader found it, before labels are attached and splits are made."""
+
     format: str
     roots: list[Path]
     utterances: list[Utterance]
-    speaker_info: dict[str, dict[str, str]] = field(default_factory=dict)   # e.g. {"19": {"gender": "f"}}
-    phone_names: list[str] | None = None   # when the reader itself brings phone labels (TIMIT)
+    speaker_info: dict[str, dict[str, str]] = field(default_factory=dict)  # e.g. {"19": {"gender": "f"}}
+    phone_names: list[str] | None = None  # when the reader itself brings phone labels (TIMIT)
     silence_phones: set[str] = field(default_factory=set)
     # the corpus's own division, uttid -> "train" | "dev" | "test" (TIMIT's TRAIN/TEST folders)
     partition: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)   # reason -> utterances left out (logged)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> utterances left out (logged)
+    # "path: problem" of each audio file left out as unusable, by a reader that skips such files
+    # (with a warning) rather than refusing the corpus: files, the plain audio folders
+    unusable: list[str] = field(default_factory=list)
 
     @property
     def root(self) -> Path:

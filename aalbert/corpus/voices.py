@@ -21,23 +21,23 @@ BASE_VOICE = "en-us"
 
 @dataclass(frozen=True)
 class VoiceParams:
-    variant: str               # variant file name, e.g. aalbert_spk007
-    sex: str                   # "M" or "F" (LibriSpeech's SPEAKERS.TXT column)
-    pitch_base: int            # Hz
-    pitch_range: int           # eSpeak's pitch range parameter
-    formant_scale: int         # % frequency of formants 1-5 (vocal-tract length)
+    variant: str  # variant file name, e.g. aalbert_spk007
+    sex: str  # "M" or "F" (LibriSpeech's SPEAKERS.TXT column)
+    pitch_base: int  # Hz
+    pitch_range: int  # eSpeak's pitch range parameter
+    formant_scale: int  # % frequency of formants 1-5 (vocal-tract length)
     formant_jitter: tuple[int, ...]  # per-formant % offsets on top of formant_scale (formants 1-5)
-    klatt: int                 # 0 = eSpeak's default wave generator, 1-4 = Klatt variants
-    flutter: int               # pitch jitter
-    breath: int                # breath noise (0 = none)
-    voicing: int               # % voiced amplitude
-    consonants: int            # % consonant amplitude
-    rate: int                  # words per minute
-    volume: int                # eSpeak volume (Klatt clips at 100)
-    highpass_hz: float         # channel: 2nd-order high-pass cutoff
-    lowpass_hz: float          # channel: 4th-order low-pass cutoff
-    noise_db: float            # channel: noise level relative to the utterance RMS (dB, negative)
-    gain: float                # channel: output peak target (linear)
+    klatt: int  # 0 = eSpeak's default wave generator, 1-4 = Klatt variants
+    flutter: int  # pitch jitter
+    breath: int  # breath noise (0 = none)
+    voicing: int  # % voiced amplitude
+    consonants: int  # % consonant amplitude
+    rate: int  # words per minute
+    volume: int  # eSpeak volume (Klatt clips at 100)
+    highpass_hz: float  # channel: 2nd-order high-pass cutoff
+    lowpass_hz: float  # channel: 4th-order low-pass cutoff
+    noise_db: float  # channel: noise level relative to the utterance RMS (dB, negative)
+    gain: float  # channel: output peak target (linear)
 
     @property
     def voice_name(self) -> str:
@@ -77,10 +77,14 @@ def sample_voice(seed: int, index: int) -> VoiceParams:
 
 def variant_text(voice: VoiceParams) -> str:
     """The eSpeak variant file for ``voice`` (syntax of espeak-ng-data/voices/!v/*)."""
-    lines = ["language variant", f"name {voice.variant}",
-             f"gender {'female' if voice.sex == 'F' else 'male'}", "",
-             f"pitch {voice.pitch_base} {voice.pitch_base + voice.pitch_range}",
-             f"flutter {voice.flutter}"]
+    lines = [
+        "language variant",
+        f"name {voice.variant}",
+        f"gender {'female' if voice.sex == 'F' else 'male'}",
+        "",
+        f"pitch {voice.pitch_base} {voice.pitch_base + voice.pitch_range}",
+        f"flutter {voice.flutter}",
+    ]
     for n, jitter in enumerate(voice.formant_jitter, start=1):
         # formant N <frequency %> <strength %> <width %>
         lines.append(f"formant {n} {voice.formant_scale + jitter} 100 100")

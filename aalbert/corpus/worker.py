@@ -15,7 +15,7 @@ import numpy as np
 import soundfile
 from scipy.signal import resample_poly
 
-from .align import Segment, frame_labels, rescale, segments_from_events
+from .align import Segment, frame_phone_ids, rescale, segments_from_events
 from .channel import apply_channel, to_int16
 from .errors import CorpusError
 from .espeak import Espeak
@@ -23,7 +23,7 @@ from .phones import SILENCE
 from .voices import VoiceParams
 
 SAMPLE_RATE = 16000
-UP, DOWN = 320, 441   # 22050 Hz * 320 / 441 = 16000 Hz
+UP, DOWN = 320, 441  # 22050 Hz * 320 / 441 = 16000 Hz
 
 
 @dataclass(frozen=True)
@@ -31,18 +31,18 @@ class Job:
     uttid: str
     text: str
     voice: VoiceParams
-    path: str                  # where to write the FLAC
-    noise_seed: int            # seeds eSpeak's own noise (libc rand) and the channel noise
-    lead: int                  # samples of silence before the speech (at eSpeak's rate)
-    trail: int                 # and after it
+    path: str  # where to write the FLAC
+    noise_seed: int  # seeds eSpeak's own noise (libc rand) and the channel noise
+    lead: int  # samples of silence before the speech (at eSpeak's rate)
+    trail: int  # and after it
 
 
 @dataclass(frozen=True)
 class Result:
     uttid: str
-    labels: list[int]          # one phone id per 10 ms frame
-    num_samples: int           # at 16 kHz
-    num_segments: int          # phone segments, silence excluded
+    labels: list[int]  # one phone id per 10 ms frame
+    num_samples: int  # at 16 kHz
+    num_segments: int  # phone segments, silence excluded
     phone_counts: dict[str, int]
 
 
@@ -79,12 +79,15 @@ def _run(engine: Espeak, job: Job) -> Result:
     segs = segments_from_events(events, raw, context=f"utterance {job.uttid}")
     # LibriSpeech-like leading/trailing silence; the segments shift with the audio
     padded = np.concatenate([np.zeros(job.lead), raw.astype(np.float64) / 32768.0, np.zeros(job.trail)])
-    segs = [Segment(0, job.lead, SILENCE)] + [Segment(s.start + job.lead, s.end + job.lead, s.phone) for s in segs] \
+    segs = (
+        [Segment(0, job.lead, SILENCE)]
+        + [Segment(s.start + job.lead, s.end + job.lead, s.phone) for s in segs]
         + [Segment(len(padded) - job.trail, len(padded), SILENCE)]
+    )
     wave = resample_poly(padded, UP, DOWN)
     segs16 = rescale(segs, UP, DOWN, len(wave))
     wave = apply_channel(wave, job.voice, np.random.default_rng(job.noise_seed), SAMPLE_RATE)
     pcm = to_int16(wave)
     soundfile.write(job.path, pcm, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
     speech = [s.phone for s in segs16 if s.phone != SILENCE]
-    return Result(job.uttid, frame_labels(segs16, len(pcm)), len(pcm), len(speech), dict(Counter(speech)))
+    return Result(job.uttid, frame_phone_ids(segs16, len(pcm)), len(pcm), len(speech), dict(Counter(speech)))

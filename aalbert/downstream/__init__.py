@@ -1,6 +1,6 @@
 """Downstream evaluation: featurizer, task experts (one folder per task), runner, registry.
 
-    python run_downstream.py -m train -u aalbert -d phone_linear -n NAME
+python run_downstream.py -m train -u aalbert -d phone_linear -n NAME
 """
 
 from .featurizer import Featurizer

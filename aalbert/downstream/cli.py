@@ -1,8 +1,8 @@
 """Command line of run_downstream.py (s3prl's flags, plus --data and --label-fraction).
 
-    python run_downstream.py -m train -u aalbert -k CKPT -d phone_linear -n NAME
-    python run_downstream.py -m train -e result/downstream/NAME        # resume
-    python run_downstream.py -m evaluate -e result/downstream/NAME
+python run_downstream.py -m train -u aalbert -k CKPT -d phone_linear -n NAME
+python run_downstream.py -m train -e result/downstream/NAME        # resume
+python run_downstream.py -m evaluate -e result/downstream/NAME
 """
 
 from __future__ import annotations
@@ -14,51 +14,82 @@ import signal
 import sys
 from pathlib import Path
 
+from aalbert import distributed as dist
+from aalbert.command_flags import (
+    add_experiment_flags,
+    add_override_flag,
+    add_runtime_flags,
+    add_upstream_flags,
+    apply_runtime_flags,
+    command_parser,
+)
 from aalbert.config import to_dict
-from aalbert.errors import BadInputError, report_error
+from aalbert.errors import UsageError, report_error
 from aalbert.experiment import claim, experiment_dir, make_record, move_aside
 
-from . import distributed as dist
 from .registry import available_tasks
 from .runner import Runner, build_config, load_experiment_config
 from .training import TrainingInterrupted
 
 DEFAULT_RESULT_DIR = Path("result/downstream")
+EXAMPLES = [
+    "aalbert downstream -m train -u aalbert -d phone_linear -n phone --data data/synth40",
+    "aalbert downstream -m train -u aalbert_local -k result/pretrain/tiny/states-500.ckpt -d speaker_utterance \\",
+    "    -s hidden_states -n spk -o runner.total_steps=400,,optimizer.lr=1e-2",
+    "aalbert downstream -m train -e result/downstream/phone          # resume",
+    "aalbert downstream -m evaluate -e result/downstream/phone       # test split -> results.json",
+]
 # -s value -> featurizer.mode; s3prl's names first ("hidden_states" without -l is its weighted sum)
-FEATURE_SELECTIONS = {"hidden_states": "weighted_sum", "last_hidden_state": "last",
-                      "weighted_sum": "weighted_sum", "last": "last"}
+FEATURE_SELECTIONS = {
+    "hidden_states": "weighted_sum",
+    "last_hidden_state": "last",
+    "weighted_sum": "weighted_sum",
+    "last": "last",
+}
 # what a resume (-e) may change without making it another experiment
-RESUME_MAY_CHANGE = ("runner.total_steps", "runner.eval_step", "runner.log_step", "runner.num_workers",
-                     "runner.eval_batch_size", "runner.save_minutes", "runner.feature_cache")
+RESUME_MAY_CHANGE = (
+    "runner.total_steps",
+    "runner.eval_step",
+    "runner.log_step",
+    "runner.num_workers",
+    "runner.eval_batch_size",
+    "runner.save_minutes",
+    "runner.feature_cache",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Train or evaluate a downstream task on upstream features.")
-    p.add_argument("-m", "--mode", choices=["train", "evaluate", "inference"], default="train",
-                   help="train (resumes with -e) or evaluate -e EXPDIR; s3prl's inference is not offered")
-    p.add_argument("-u", "--upstream", help="upstream name (see `python -m aalbert.hub list`)")
-    p.add_argument("-k", "--upstream-ckpt", help="upstream checkpoint (for *_local upstreams)")
+    p = command_parser("run_downstream.py", "Train or evaluate a downstream task on upstream features.", EXAMPLES)
+    p.add_argument(
+        "-m",
+        "--mode",
+        choices=["train", "evaluate", "inference"],
+        default="train",
+        help="train (resumes with -e) or evaluate -e EXPDIR; s3prl's inference is not offered",
+    )
+    add_upstream_flags(p, default=None)
     p.add_argument("-d", "--downstream", help="task name (--list-tasks shows them)")
     p.add_argument("-f", "--finetune", action="store_true", help="fine-tune the upstream too")
-    p.add_argument("-s", "--feature-selection", choices=sorted(FEATURE_SELECTIONS),
-                   help="as in s3prl: hidden_states = learnable weighted sum of every hidden state (or, with "
-                        "-l, that one state), last_hidden_state = the last layer (aliases: weighted_sum, last)")
+    p.add_argument(
+        "-s",
+        "--feature-selection",
+        choices=sorted(FEATURE_SELECTIONS),
+        help="as in s3prl: hidden_states = learnable weighted sum of every hidden state (or, with "
+        "-l, that one state), last_hidden_state = the last layer (aliases: weighted_sum, last)",
+    )
     p.add_argument("-l", "--layer", type=int, help="one hidden state (0 = input representation .. L = last layer)")
     p.add_argument("-c", "--config", help="YAML merged over the task's default config")
-    p.add_argument("-o", "--override", action="append", default=[], help="key=value, e.g. runner.total_steps=100")
-    p.add_argument("-n", "--name", help="experiment name: expdir is result/downstream/NAME")
-    p.add_argument("-p", "--expdir", help="experiment folder (instead of -n)")
-    p.add_argument("-e", "--past-exp", help="experiment folder (or a checkpoint file in it, as in s3prl) to resume "
-                                           "training from or to evaluate")
-    p.add_argument("--overwrite", action="store_true",
-                   help="train anew in a folder that holds another run (its contents are moved aside to "
-                        "FOLDER.old-TIME, never deleted)")
+    add_override_flag(p, "runner.total_steps=100,,optimizer.lr=1e-2")
+    add_experiment_flags(
+        p,
+        str(DEFAULT_RESULT_DIR),
+        resume="experiment folder (or a checkpoint file in it, as in s3prl) to resume training from or to evaluate",
+    )
     p.add_argument("--seed", type=int)
     p.add_argument("--data", help="corpus root (sets data.root)")
     p.add_argument("--label-fraction", type=float, help="fraction of training utterances to use (0.001..1)")
     p.add_argument("--list-tasks", action="store_true", help="print the known tasks and exit")
-    p.add_argument("--debug", action="store_true",
-                   help="show the traceback of every error (user errors are otherwise one line)")
+    add_runtime_flags(p)
     return p.parse_args(argv)
 
 
@@ -86,12 +117,15 @@ def run(argv: list[str] | None = None) -> dict:
 
 
 def run_parsed(args: argparse.Namespace) -> dict:
+    apply_runtime_flags(args)
     if args.list_tasks:
         print("\n".join(available_tasks()))
         return {}
     if args.mode == "inference":
-        raise BadInputError("-m inference (s3prl's prediction dump) is not offered: -m evaluate -e EXPDIR scores "
-                            "the test split and writes EXPDIR/results.json")
+        raise UsageError(
+            "-m inference (s3prl's prediction dump) is not offered: -m evaluate -e EXPDIR scores "
+            "the test split and writes EXPDIR/results.json"
+        )
     overrides = _cli_overrides(args) + args.override
     if args.past_exp:
         expdir = Path(args.past_exp)
@@ -100,25 +134,32 @@ def run_parsed(args: argparse.Namespace) -> dict:
         config = load_experiment_config(expdir, overrides)
     else:
         if args.mode == "evaluate":
-            raise SystemExit("evaluate needs the experiment folder: -e EXPDIR")
+            raise UsageError("evaluate needs the experiment folder: -e EXPDIR")
         if not args.downstream or not args.upstream:
-            raise SystemExit("training a new experiment needs -u UPSTREAM and -d TASK")
-        if not (args.name or args.expdir):
-            raise SystemExit("name the experiment with -n NAME (or --expdir DIR)")
-        expdir = experiment_dir(DEFAULT_RESULT_DIR, args.name, args.expdir)
-        config = build_config(args.downstream, args.config, overrides, upstream=args.upstream,
-                              upstream_ckpt=args.upstream_ckpt, finetune=args.finetune or None)
+            raise UsageError("training a new experiment needs -u UPSTREAM and -d TASK")
+        if not (args.expname or args.expdir):
+            raise UsageError("name the experiment with -n NAME (or --expdir DIR)")
+        expdir = experiment_dir(DEFAULT_RESULT_DIR, args.expname, args.expdir)
+        config = build_config(
+            args.downstream,
+            args.config,
+            overrides,
+            upstream=args.upstream,
+            upstream_ckpt=args.upstream_ckpt,
+            finetune=args.finetune or None,
+        )
     record = None
     if args.mode == "train":
         record = experiment_record(config)
-        decision = claim(expdir, record, resuming=bool(args.past_exp), overwrite=args.overwrite,
-                         may_change=RESUME_MAY_CHANGE)
-    dist.init_from_env()
+        decision = claim(
+            expdir, record, resuming=bool(args.past_exp), overwrite=args.overwrite, may_change=RESUME_MAY_CHANGE
+        )
+    dist.init_distributed(args.device)
     try:
         if record is not None and decision.action == "overwrite" and dist.is_main():
             print(f"--overwrite: moved the old contents of {expdir} to {move_aside(expdir)}", file=sys.stderr)
         dist.barrier()
-        runner = Runner(config, expdir, record=record)
+        runner = Runner(config, expdir, record=record, device=args.device)
         results = runner.train() if args.mode == "train" else runner.evaluate()
     finally:
         dist.cleanup()

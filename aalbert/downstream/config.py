@@ -11,26 +11,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aalbert.corpus.spec import CorpusConfig, CorpusSpec
+
 
 @dataclass
 class RunnerConfig:
     total_steps: int = 1000
-    eval_step: int = 200          # evaluate on dev every N steps (and at the end)
+    eval_step: int = 200  # evaluate on dev every N steps (and at the end)
     log_step: int = 50
     batch_size: int = 8
     eval_batch_size: int = 16
     gradient_clipping: float = 1.0
+    patience: int | None = None  # stop after this many dev evaluations without a better main metric (None: never)
     num_workers: int = 0
     # a frozen upstream's hidden states, computed once per utterance instead of every epoch:
     # "none", "memory" (all of them in RAM: small corpora) or a folder (on disk, shared by the
     # tasks that use the same upstream and corpus; one file per utterance and hidden state)
     feature_cache: str = "none"
-    save_minutes: float = 5.0     # also write last.ckpt every this many minutes of wall time (0: only at evals)
+    save_minutes: float = 5.0  # also write last.ckpt every this many minutes of wall time (0: only at evals)
 
     def __post_init__(self):
         for name in ("total_steps", "eval_step", "log_step", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"runner.{name} must be >= 1, got {getattr(self, name)}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"runner.patience must be >= 1 (or null: no early stopping), got {self.patience}")
         if self.save_minutes < 0:
             raise ValueError(f"runner.save_minutes must be >= 0, got {self.save_minutes}")
         if not self.feature_cache:
@@ -40,51 +45,48 @@ class RunnerConfig:
 @dataclass
 class OptimizerConfig:
     lr: float = 1e-3
-    upstream_lr: float = 1e-5     # used only when fine-tuning (-f)
+    upstream_lr: float = 1e-5  # used only when fine-tuning (-f)
     weight_decay: float = 0.01
 
 
 @dataclass
 class FeaturizerConfig:
     mode: Literal["weighted_sum", "last", "hidden_states"] = "weighted_sum"
-    layer: int | None = None      # with mode hidden_states: which hidden state (0 = input representation)
-    layer_norm: bool = False      # normalise each hidden state (no affine) before weighting
+    layer: int | None = None  # with mode hidden_states: which hidden state (0 = input representation)
+    layer_norm: bool = False  # normalise each hidden state (no affine) before weighting
 
 
 @dataclass
-class DataConfig:
-    """Which corpus, which labels, which split (see docs/adding_a_corpus.md)."""
-    format: str = "librispeech"   # a corpus reader: librispeech, timit, kaldi, lhotse or a plugin's
+class DataConfig(CorpusConfig):
+    """The ``data`` section: the corpus keys every recipe shares (format, subsets, wav_root,
+    timit_phone_set, label_tolerance_s, scan_cache: aalbert.corpus.spec.CorpusConfig), where the
+    corpus lies, its labels and its split (see docs/adding_a_corpus.md)."""
+
     root: str = "data/LibriSpeech"  # corpus folder, Kaldi data dir, or Lhotse manifest (file or folder)
     more_roots: list[str] = field(default_factory=list)  # pooled with root, same format (Kaldi train + test)
-    subsets: list[str] = field(default_factory=list)   # LibriSpeech subsets under root; empty = all
-    wav_root: str | None = None   # Kaldi: folder relative wav.scp paths start from (default: found)
+    # labels
     alignment: str | None = None  # s3prl alignment file/folder or MFA TextGrid folder; None = ROOT/alignment
     phone_list: str | None = None  # None = found beside an s3prl alignment, or collected from the labels
     textgrid_tier: str = "phones"
     transcripts: str | None = None  # phone sequences for CTC: "UTTID PHONE PHONE ..." lines
-    lexicon: str | None = None    # CTC from words (Kaldi text, trans.txt, Lhotse text): "WORD PHONE ..." lines
+    lexicon: str | None = None  # CTC from words (Kaldi text, trans.txt, Lhotse text): "WORD PHONE ..." lines
     fold_phone_marks: bool = True  # AH0 -> AH, T_B -> T in TextGrids, transcripts, lexicons, Lhotse
-    timit_phone_set: int = 39     # TIMIT's 61 phones folded to 39 or 48 classes
-    label_tolerance_s: float = 0.5  # timed labels may miss (or overrun) the audio end by this much
-    splits: str | None = None     # folder with train/dev/test.txt; None = ROOT/splits, else split_policy
+    silence_phones: list[str] = field(default_factory=lambda: ["sil", "sp", "spn", "SIL", "<sil>", "h#"])
+    # splits
+    splits: str | None = None  # folder with train/dev/test.txt; None = ROOT/splits, else split_policy
     split_policy: Literal["task", "per_speaker", "disjoint_speakers"] = "task"  # task: speaker tasks per
     # speaker (each speaker's utterances 8:1:1), phone tasks speaker-disjoint (speakers 8:1:1)
     split_seed: int = 1337
-    label_fraction: float = 1.0   # fraction of training utterances used (low-resource curves)
-    silence_phones: list[str] = field(default_factory=lambda: ["sil", "sp", "spn", "SIL", "<sil>", "h#"])
-    scan_cache: bool = True       # keep audio lengths per corpus in ~/.cache/aalbert (AALBERT_CACHE_DIR)
+    label_fraction: float = 1.0  # fraction of training utterances used (low-resource curves)
 
     def __post_init__(self):
+        super().__post_init__()
         if not 0.001 <= self.label_fraction <= 1.0:
             raise ValueError(f"data.label_fraction must be in [0.001, 1.0], got {self.label_fraction}")
 
-    def corpus_spec(self):
-        from aalbert.corpus.spec import CorpusSpec
-
-        return CorpusSpec(format=self.format, roots=[self.root, *self.more_roots], subsets=list(self.subsets),
-                          wav_root=self.wav_root, timit_phone_set=self.timit_phone_set,
-                          label_tolerance_s=self.label_tolerance_s, use_scan_cache=self.scan_cache)
+    def corpus_spec(self) -> CorpusSpec:
+        """The corpus to read: ``root`` and ``more_roots`` with this section's reader and options."""
+        return self.spec([self.root, *self.more_roots])
 
 
 @dataclass

@@ -15,16 +15,15 @@ from aalbert.errors import BadInputError
 
 from .data import Batch
 from .data.labels import phone_sequence
-from .expert import Expert, StepOutput, TaskContext, mlp, ratio
-from .task_labels import PHONE_SEQUENCE
+from .expert import Expert, MLPHeadConfig, StepOutput, TaskContext, ratio
+from .task_labels import PHONE_SEQUENCE, present_labels
 
 BLANK = 0  # phone id p is output class p + 1
 
 
 @dataclass
-class CTCConfig:
+class CTCConfig(MLPHeadConfig):
     hidden_layers: int = 1
-    hidden_size: int = 256
     dropout: float = 0.1
 
 
@@ -45,7 +44,7 @@ def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[i
 class PhoneCTCExpert(Expert):
     Config = CTCConfig
     sequence_label: ClassVar[str] = PHONE_SEQUENCE
-    labels = (PHONE_SEQUENCE,)          # CTC needs the phones in order, not their timing
+    labels = (PHONE_SEQUENCE,)  # CTC needs the phones in order, not their timing
     split_policy = "disjoint_speakers"
     main_metric = "per"
     higher_is_better = False
@@ -55,15 +54,17 @@ class PhoneCTCExpert(Expert):
         self.class_names = context.label_names(self.sequence_label)
         if not self.class_names:
             raise BadInputError(f"{self.sequence_label} recognition needs a label list (data.phone_list)")
-        self.output_classes = len(self.class_names) + 1   # + the CTC blank
-        c = self.config
-        self.classifier = mlp(context.input_dim, self.output_classes, c.hidden_layers, c.hidden_size, c.dropout)
+        self.output_classes = len(self.class_names) + 1  # + the CTC blank
+        self.classifier = self.config.mlp(context.input_dim, self.output_classes)
 
     def targets(self, batch: Batch) -> list[list[int]]:
         """The corpus's phone sequences; frame labels (repeats merged, silence dropped) otherwise."""
         sequences = batch.phone_sequences or [None] * len(batch.phones)
-        return [seq if seq is not None else phone_sequence(p, self.context.corpus.silence_ids)
-                for seq, p in zip(sequences, batch.phones)]
+        silence = self.context.corpus.silence_ids
+        return [
+            seq if seq is not None else phone_sequence(present_labels(self.sequence_label, frames, uttid), silence)
+            for seq, frames, uttid in zip(sequences, batch.phones, batch.uttids)
+        ]
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         refs = self.targets(batch)
@@ -72,8 +73,9 @@ class PhoneCTCExpert(Expert):
         flat = torch.tensor([p + 1 for seq in refs for p in seq], dtype=torch.long)
         target_lengths = torch.tensor([len(seq) for seq in refs], dtype=torch.long)
         # zero_infinity: an utterance with more phones than frames contributes nothing rather than inf
-        loss = F.ctc_loss(log_probs.transpose(0, 1).float(), flat, lengths.cpu(), target_lengths,
-                          blank=BLANK, zero_infinity=True)
+        loss = F.ctc_loss(
+            log_probs.transpose(0, 1).float(), flat, lengths.cpu(), target_lengths, blank=BLANK, zero_infinity=True
+        )
         hyps = greedy_decode(log_probs.detach(), lengths)
         edits = sum(editdistance.eval(h, r) for h, r in zip(hyps, refs))
         return StepOutput(loss, {"edits": edits, "reference_phones": sum(len(r) for r in refs)}, logits)

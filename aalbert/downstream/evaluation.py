@@ -1,12 +1,27 @@
-"""Evaluating a downstream model on one split: summed counts -> the expert's metrics."""
+"""Evaluating a downstream model (a task or a probe) on one split: summed counts -> the expert's metrics."""
 
 from __future__ import annotations
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from aalbert.command_flags import progress_bars
+
+from .data import collate
 from .model import DownstreamModel
+
+
+def split_loader(dataset: Dataset, batch_size: int, seed: int, num_workers: int = 0) -> DataLoader:
+    """An evaluation loader: the split in corpus order; draws nothing from the global RNG."""
+    return DataLoader(
+        dataset,
+        batch_size,
+        shuffle=False,
+        collate_fn=collate,
+        num_workers=num_workers,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
 @torch.no_grad()
@@ -15,7 +30,7 @@ def evaluate(model: DownstreamModel, loader: DataLoader, desc: str = "eval", sho
     model.eval()
     totals: dict[str, float] = {}
     loss_sum, batches = 0.0, 0
-    for batch in tqdm(loader, desc=desc, leave=False, disable=not show_progress):
+    for batch in tqdm(loader, desc=desc, leave=False, disable=not (show_progress and progress_bars())):
         out = model(batch)
         loss_sum += float(out.loss)
         batches += 1

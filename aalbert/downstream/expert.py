@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import nn
 
 from aalbert.config import from_dict
 from aalbert.errors import BadInputError
+from aalbert.padding import valid_mask  # noqa: F401 - a helper task authors import from here (docs/adding_a_task.md)
 
 from .data import Batch, Corpus, TaskData
+from .data.splits import SplitPolicy
 from .task_labels import FRAME_PHONES, PHONE_SEQUENCE, SPEAKER, is_metadata, label_names
 
 SAMPLE_RATE = 16000
@@ -33,17 +35,20 @@ class TaskContext:
     (a sorted list of string ids; index = speaker class), the phone names, and the metadata the
     reader found (``speaker_info``: speaker -> {"gender": "f", ...}; ``utterance_info``).
     """
-    input_dim: int          # feature size the featurizer hands over
-    downsample_rate: int    # samples per upstream frame
+
+    input_dim: int  # feature size the featurizer hands over
+    downsample_rate: int  # samples per upstream frame
     corpus: Corpus
-    task: str = ""          # the task's name (-d)
+    task: str = ""  # the task's name (-d)
 
     @property
     def stacking(self) -> int:
         """Label frames (10 ms) per upstream frame."""
         if self.downsample_rate % SAMPLES_PER_LABEL_FRAME:
-            raise BadInputError(f"upstream frame of {self.downsample_rate} samples is not a multiple of the "
-                                f"10 ms label frame ({SAMPLES_PER_LABEL_FRAME} samples)")
+            raise BadInputError(
+                f"upstream frame of {self.downsample_rate} samples is not a multiple of the "
+                f"10 ms label frame ({SAMPLES_PER_LABEL_FRAME} samples)"
+            )
         return self.downsample_rate // SAMPLES_PER_LABEL_FRAME
 
     @property
@@ -82,23 +87,23 @@ class Expert(nn.Module):
     """Base class of task experts. Subclasses set the class attributes and implement
     ``forward`` and ``metrics``; the runner checks the declarations before training starts."""
 
-    Config: ClassVar[type]            # dataclass of the ``model`` section
+    Config: ClassVar[type[Any]]  # dataclass of the ``model`` section
     # the labels the task reads: frame_phones, phone_sequence, speaker, speaker.FIELD, utterance.FIELD
     labels: ClassVar[tuple[str, ...]] = ()
-    needs_phones: ClassVar[bool] = False      # older spelling of labels = ("frame_phones",)
-    phone_labels: ClassVar[str] = "frames"    # with needs_phones: "frames" or "sequence"
+    needs_phones: ClassVar[bool] = False  # older spelling of labels = ("frame_phones",)
+    phone_labels: ClassVar[str] = "frames"  # with needs_phones: "frames" or "sequence"
     # the default split when the corpus has no split lists: "per_speaker" (each speaker's
     # utterances 8:1:1) or "disjoint_speakers" (speakers 8:1:1: test voices are unseen). A task
     # reading speaker.FIELD with "disjoint_speakers" *requires* it: overlapping lists are refused.
-    split_policy: ClassVar[str] = "per_speaker"
-    speaker_classes: ClassVar[bool] = False   # predicts speakers: dev/test speakers must be in train
-    main_metric: ClassVar[str] = "accuracy"   # a key of metrics(); picks the best checkpoint on dev
+    split_policy: ClassVar[SplitPolicy] = "per_speaker"
+    speaker_classes: ClassVar[bool] = False  # predicts speakers: dev/test speakers must be in train
+    main_metric: ClassVar[str] = "accuracy"  # a key of metrics(); picks the best checkpoint on dev
     higher_is_better: ClassVar[bool] = True
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__()
         self.context = context
-        self.config = from_dict(self.Config, config, where="model")
+        self.config: Any = from_dict(self.Config, config, where="model")  # each subclass's own Config
         # classes the head outputs, checked against StepOutput.logits on the first batch (None: unchecked)
         self.output_classes: int | None = None
 
@@ -118,7 +123,9 @@ class Expert(nn.Module):
     def task_data(cls, task: str = "") -> TaskData:
         """What this task needs from the corpus (labels, split)."""
         labels = cls.consumed_labels()
-        phones = "frames" if FRAME_PHONES in labels else "sequence" if PHONE_SEQUENCE in labels else "none"
+        phones: Literal["frames", "sequence", "none"] = (
+            "frames" if FRAME_PHONES in labels else "sequence" if PHONE_SEQUENCE in labels else "none"
+        )
         metadata = tuple(label for label in labels if is_metadata(label))
         required = cls.split_policy == "disjoint_speakers" and any(m.startswith("speaker.") for m in metadata)
         return TaskData(phones, cls.split_policy, cls.speaker_classes, metadata, required, task)
@@ -131,13 +138,22 @@ class Expert(nn.Module):
         raise NotImplementedError
 
 
-def valid_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
-    """(B, T) bool mask of frames inside each utterance."""
-    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+@dataclass
+class MLPHeadConfig:
+    """The ``model`` section of the built-in heads: an MLP classifier (see :func:`mlp`). A head
+    with other defaults or more settings subclasses it."""
+
+    hidden_layers: int = 0
+    hidden_size: int = 256
+    dropout: float = 0.0
+
+    def mlp(self, input_dim: int, output_dim: int) -> nn.Sequential:
+        return mlp(input_dim, output_dim, self.hidden_layers, self.hidden_size, self.dropout)
 
 
-def mlp(input_dim: int, output_dim: int, hidden_layers: int = 0, hidden_size: int = 256,
-        dropout: float = 0.0) -> nn.Sequential:
+def mlp(
+    input_dim: int, output_dim: int, hidden_layers: int = 0, hidden_size: int = 256, dropout: float = 0.0
+) -> nn.Sequential:
     """Linear classifier (``hidden_layers=0``) or an MLP with ReLU and dropout."""
     if hidden_layers < 0:
         raise BadInputError(f"hidden_layers must be >= 0, got {hidden_layers}")

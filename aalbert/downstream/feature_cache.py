@@ -28,8 +28,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 import torch
 from torch import nn
@@ -70,8 +71,14 @@ def audio_key(utt: Utterance) -> dict:
         if stat.st_size > 2 * _EDGE:
             f.seek(-_EDGE, 2)
         digest.update(f.read(_EDGE))
-    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "edges_sha256": digest.hexdigest(),
-            "start": utt.start, "num_samples": utt.num_samples}
+    return {
+        "path": str(path),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "edges_sha256": digest.hexdigest(),
+        "start": utt.start,
+        "num_samples": utt.num_samples,
+    }
 
 
 class FeatureCache:
@@ -95,10 +102,14 @@ class FeatureCache:
         others = [p for p in root.iterdir() if not p.name.startswith(f".{MARKER}.")] if root.is_dir() else []
         if others and not marker.is_file():
             if (root / MANIFEST).is_file() and all(p.name == MANIFEST or p.name.startswith("layer_") for p in others):
-                raise ConfigError(f"feature cache folder {root} holds features in the layout of an older aalbert "
-                                  "(no per-upstream sub-folders); delete the folder to rebuild it in the new layout")
-            raise ConfigError(f"feature cache folder {root} holds files that a feature cache did not write (no "
-                              f"{MARKER}); it is left untouched: give an empty or new folder to runner.feature_cache")
+                raise ConfigError(
+                    f"feature cache folder {root} holds features in the layout of an older aalbert "
+                    "(no per-upstream sub-folders); delete the folder to rebuild it in the new layout"
+                )
+            raise ConfigError(
+                f"feature cache folder {root} holds files that a feature cache did not write (no "
+                f"{MARKER}); it is left untouched: give an empty or new folder to runner.feature_cache"
+            )
         if not marker.is_file():
             write_text_atomic(marker, json.dumps({"format": FORMAT}) + "\n")
         text = json.dumps(manifest, sort_keys=True)
@@ -163,24 +174,49 @@ class FeatureCache:
             path = self._path(layer, u)
             if not path.is_file():
                 raise FileNotFoundError(f"feature cache file missing: {path}")
-            feats = load_checkpoint_file(path)
+            feats = load_checkpoint_file(path, expected=object)  # a tensor: checked below
             if not isinstance(feats, torch.Tensor) or feats.dim() != 2:
                 raise ConfigError(f"feature cache file {path} does not hold a (frames, hidden) tensor; delete it")
             out.append(feats)
         return out
 
-    def padded(self, uttids: list[str], device: torch.device | str = "cpu") -> tuple[list[torch.Tensor], torch.Tensor]:
-        """A batch as the upstream would give it: every hidden state (B, T, H), zero-padded, and lengths."""
-        states = [self.layer(layer, uttids) for layer in range(self.num_hidden_states)]
-        lengths = torch.tensor([h.shape[0] for h in states[0]], dtype=torch.long)
-        hidden = [torch.nn.utils.rnn.pad_sequence(per_utt, batch_first=True).to(device) for per_utt in states]
+    def in_memory(self, layers: Iterable[int], uttids: Iterable[str]) -> FeatureCache:
+        """An in-memory cache of just ``layers`` of ``uttids``, read once: for a model that reads those
+        states for many epochs (a probe of one layer), instead of every file at every batch."""
+        view, ids = FeatureCache(self.num_hidden_states), list(uttids)
+        for layer in layers:
+            view._memory[layer] = dict(zip(ids, self.layer(layer, ids)))
+        return view
+
+    def padded(
+        self, uttids: list[str], device: torch.device | str = "cpu", layers: Iterable[int] | None = None
+    ) -> tuple[list[torch.Tensor | None], torch.Tensor]:
+        """A batch as the upstream would give it: every hidden state (B, T, H), zero-padded, and lengths.
+
+        ``layers``: read only these hidden states (the others are None), e.g. the one a featurizer selects:
+        a probe of one layer reads that layer's files only."""
+        wanted = set(range(self.num_hidden_states) if layers is None else layers)
+        states = [self.layer(layer, uttids) if layer in wanted else None for layer in range(self.num_hidden_states)]
+        first = next(s for s in states if s is not None)
+        lengths = torch.tensor([h.shape[0] for h in first], dtype=torch.long)
+        hidden = [
+            None if per_utt is None else torch.nn.utils.rnn.pad_sequence(per_utt, batch_first=True).to(device)
+            for per_utt in states
+        ]
         return hidden, lengths.to(device)
 
 
 @torch.no_grad()
-def extract_features(upstream: nn.Module, utterances: list[Utterance], cache: FeatureCache, pool: Pool = "none",
-                     batch_size: int = 8, device: torch.device | str = "cpu", progress: bool = True,
-                     keys: dict[str, dict] | None = None) -> None:
+def extract_features(
+    upstream: nn.Module,
+    utterances: list[Utterance],
+    cache: FeatureCache,
+    pool: Pool = "none",
+    batch_size: int = 8,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    keys: dict[str, dict] | None = None,
+) -> None:
     """Run the frozen ``upstream`` once over ``utterances`` and store every hidden state.
 
     Batches hold utterances of similar length (sorted by the audio headers), so little compute
@@ -190,7 +226,7 @@ def extract_features(upstream: nn.Module, utterances: list[Utterance], cache: Fe
         raise ValueError(f"pool must be 'none' or 'mean', got {pool!r}")
     upstream = upstream.to(device).eval()  # eval: dropout must not reach frozen features
     by_length = sorted(utterances, key=lambda u: audio_info(u.path)[0] if u.num_samples is None else u.num_samples)
-    batches = [by_length[i:i + batch_size] for i in range(0, len(by_length), batch_size)]
+    batches = [by_length[i : i + batch_size] for i in range(0, len(by_length), batch_size)]
     for batch in tqdm(batches, desc="features", unit="batch", disable=not progress):
         out = upstream([load_utterance_audio(u).to(device) for u in batch])
         hidden, lengths = out["hidden_states"], out["lengths"]
@@ -202,13 +238,24 @@ def extract_features(upstream: nn.Module, utterances: list[Utterance], cache: Fe
             if pool == "mean":
                 states = [h.mean(0, keepdim=True) for h in states]
             cache.put(utt.uttid, states, (keys or {}).get(utt.uttid))
-    log.info("cached %d hidden states of %d utterances (%.1f MB so far)", cache.num_hidden_states, len(utterances),
-             cache.bytes / 2**20)
+    log.info(
+        "cached %d hidden states of %d utterances (%.1f MB so far)",
+        cache.num_hidden_states,
+        len(utterances),
+        cache.bytes / 2**20,
+    )
 
 
-def fill_cache(upstream: nn.Module, utterances: list[Utterance], cache: FeatureCache, manifest: dict,
-               pool: Pool = "none", batch_size: int = 8, device: torch.device | str = "cpu",
-               progress: bool = True) -> int:
+def fill_cache(
+    upstream: nn.Module,
+    utterances: list[Utterance],
+    cache: FeatureCache,
+    manifest: dict,
+    pool: Pool = "none",
+    batch_size: int = 8,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> int:
     """Make sure every utterance is cached from its current audio, running the upstream only on
     the missing or changed ones. Returns how many utterances were extracted."""
     cache.open(manifest)
@@ -217,11 +264,18 @@ def fill_cache(upstream: nn.Module, utterances: list[Utterance], cache: FeatureC
     if cache.root is not None:
         changed = sum(cache._key_path(u.uttid).is_file() for u in missing)
         if changed:
-            log.warning("feature cache %s: %d utterance(s) whose audio changed since they were cached: extracting "
-                        "them again", cache.directory, changed)
+            log.warning(
+                "feature cache %s: %d utterance(s) whose audio changed since they were cached: extracting them again",
+                cache.directory,
+                changed,
+            )
     if len(missing) < len(utterances):
-        log.info("feature cache %s: reusing %d of %d utterances", cache.directory or "in memory",
-                 len(utterances) - len(missing), len(utterances))
+        log.info(
+            "feature cache %s: reusing %d of %d utterances",
+            cache.directory or "in memory",
+            len(utterances) - len(missing),
+            len(utterances),
+        )
     if missing:
         extract_features(upstream, missing, cache, pool, batch_size, device, progress, keys)
     return len(missing)

@@ -18,8 +18,9 @@ MODES = ("weighted_sum", "last", "hidden_states")
 
 
 class Featurizer(nn.Module):
-    def __init__(self, num_hidden_states: int, mode: str = "weighted_sum", layer: int | None = None,
-                 layer_norm: bool = False):
+    def __init__(
+        self, num_hidden_states: int, mode: str = "weighted_sum", layer: int | None = None, layer_norm: bool = False
+    ):
         super().__init__()
         if mode not in MODES:
             raise BadInputError(f"unknown feature selection {mode!r}; choose one of {', '.join(MODES)}")
@@ -31,8 +32,10 @@ class Featurizer(nn.Module):
             if layer is None:
                 raise BadInputError("feature selection hidden_states needs a layer index (-l LAYER)")
             if not -num_hidden_states <= layer < num_hidden_states:
-                raise BadInputError(f"layer {layer} out of range: this upstream has {num_hidden_states} hidden "
-                                 f"states (0 = input representation .. {num_hidden_states - 1} = last layer)")
+                raise BadInputError(
+                    f"layer {layer} out of range: this upstream has {num_hidden_states} hidden "
+                    f"states (0 = input representation .. {num_hidden_states - 1} = last layer)"
+                )
             layer %= num_hidden_states
         elif mode == "last":
             layer = num_hidden_states - 1
@@ -44,16 +47,28 @@ class Featurizer(nn.Module):
         # zeros -> uniform softmax at the start: no layer is favoured before training
         self.weights = nn.Parameter(torch.zeros(num_hidden_states)) if mode == "weighted_sum" else None
 
-    def forward(self, hidden_states: list[torch.Tensor]) -> torch.Tensor:
+    def used_states(self) -> list[int]:
+        """The hidden states ``forward`` reads; the others may be passed as None."""
+        return list(range(self.num_hidden_states)) if self.weights is not None else [self._selected_layer()]
+
+    def _selected_layer(self) -> int:
+        # without weights __init__ has picked one state (given, last, or the only one)
+        assert self.layer is not None
+        return self.layer
+
+    def forward(self, hidden_states: list[torch.Tensor | None]) -> torch.Tensor:
         if len(hidden_states) != self.num_hidden_states:
             raise BadInputError(f"expected {self.num_hidden_states} hidden states, got {len(hidden_states)}")
         if self.weights is None:
-            return self._norm(hidden_states[self.layer])
-        stacked = torch.stack([self._norm(h) for h in hidden_states], dim=0)  # (L+1, B, T, H)
-        weights = F.softmax(self.weights, dim=0).to(stacked.dtype)
+            return self._normed_state(hidden_states, self._selected_layer())
+        stacked = torch.stack([self._normed_state(hidden_states, i) for i in range(len(hidden_states))], dim=0)
+        weights = F.softmax(self.weights, dim=0).to(stacked.dtype)  # stacked: (L+1, B, T, H)
         return (weights.view(-1, 1, 1, 1) * stacked).sum(dim=0)
 
-    def _norm(self, h: torch.Tensor) -> torch.Tensor:
+    def _normed_state(self, hidden_states: list[torch.Tensor | None], i: int) -> torch.Tensor:
+        h = hidden_states[i]
+        if h is None:
+            raise BadInputError(f"hidden state {i} was passed as None, but this featurizer reads it")
         return F.layer_norm(h, h.shape[-1:]) if self.layer_norm else h
 
     def layer_weights(self) -> list[float]:
@@ -63,5 +78,9 @@ class Featurizer(nn.Module):
         return F.softmax(self.weights.detach().float(), dim=0).tolist()
 
     def describe(self) -> dict:
-        return {"mode": self.mode, "layer": self.layer, "layer_norm": self.layer_norm,
-                "layer_weights": self.layer_weights()}
+        return {
+            "mode": self.mode,
+            "layer": self.layer,
+            "layer_norm": self.layer_norm,
+            "layer_weights": self.layer_weights(),
+        }

@@ -16,15 +16,13 @@ import torch.nn.functional as F
 from aalbert.errors import BadInputError
 
 from .data import Batch
-from .data.labels import IGNORE_INDEX, frame_labels
-from .expert import Expert, StepOutput, TaskContext, mlp, ratio
-from .task_labels import FRAME_PHONES
+from .data.labels import IGNORE_INDEX, labels_at_feature_rate
+from .expert import Expert, MLPHeadConfig, StepOutput, TaskContext, ratio
+from .task_labels import FRAME_PHONES, present_labels
 
 
 @dataclass
-class FrameClassifierConfig:
-    hidden_layers: int = 0
-    hidden_size: int = 256
+class FrameClassifierConfig(MLPHeadConfig):
     dropout: float = 0.1
 
 
@@ -41,17 +39,17 @@ class FrameClassifierExpert(Expert):
         if not self.class_names:
             raise BadInputError(f"{self.frame_label} classification needs a label list (data.phone_list)")
         self.num_classes = self.output_classes = len(self.class_names)
-        c = self.config
-        self.classifier = mlp(context.input_dim, self.num_classes, c.hidden_layers, c.hidden_size, c.dropout)
+        self.classifier = self.config.mlp(context.input_dim, self.num_classes)
 
     def frame_targets(self, batch: Batch) -> list[list[int]]:
         """A class id per 10 ms frame, per utterance."""
-        return batch.phones
+        return [present_labels(FRAME_PHONES, phones, uttid) for phones, uttid in zip(batch.phones, batch.uttids)]
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
-        labels = frame_labels(self.frame_targets(batch), lengths, self.context.stacking,
-                              batch.uttids).to(features.device)
-        features = features[:, :labels.shape[1]]
+        labels = labels_at_feature_rate(self.frame_targets(batch), lengths, self.context.stacking, batch.uttids).to(
+            features.device
+        )
+        features = features[:, : labels.shape[1]]
         logits = self.classifier(features)
         loss = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE_INDEX)
         valid = labels != IGNORE_INDEX

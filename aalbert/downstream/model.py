@@ -12,38 +12,57 @@ from .featurizer import Featurizer
 
 
 class DownstreamModel(nn.Module):
-    def __init__(self, upstream: nn.Module, featurizer: Featurizer, expert: Expert, finetune: bool):
+    """``upstream`` None: the hidden states always come from ``feature_cache`` (probes train on
+    features computed once, after the upstream is gone)."""
+
+    def __init__(
+        self,
+        upstream: nn.Module | None,
+        featurizer: Featurizer,
+        expert: Expert,
+        finetune: bool,
+        feature_cache: FeatureCache | None = None,
+    ):
         super().__init__()
+        if upstream is None and (feature_cache is None or finetune):
+            raise ValueError("a downstream model without an upstream needs a feature cache and no fine-tuning")
         self.upstream = upstream
         self.featurizer = featurizer
         self.expert = expert
         self.finetune = finetune
-        # set by the runner for a frozen upstream: hidden states are read instead of recomputed
-        self.feature_cache: FeatureCache | None = None
-        if not finetune:
+        # a frozen upstream's hidden states, read instead of recomputed (set by the runner or given)
+        self.feature_cache = feature_cache
+        if not finetune and upstream is not None:
             upstream.requires_grad_(False)
             upstream.eval()
 
     def train(self, mode: bool = True):
         super().train(mode)
-        if not self.finetune:
+        if not self.finetune and self.upstream is not None:
             # a frozen upstream always runs as at inference (no dropout), whatever the expert does
             self.upstream.eval()
         return self
 
+    def _upstream(self) -> nn.Module:
+        # __init__ accepts no upstream only with a feature cache and no fine-tuning
+        if self.upstream is None:
+            raise ValueError("this downstream model has no upstream: its hidden states must come from feature_cache")
+        return self.upstream
+
     def forward(self, batch: Batch) -> StepOutput:
         device = next(self.expert.parameters()).device
         if self.feature_cache is not None:
-            hidden_states, lengths = self.feature_cache.padded(batch.uttids, device)
+            hidden_states, lengths = self.feature_cache.padded(batch.uttids, device, self.featurizer.used_states())
         else:
             wavs = [w.to(device) for w in batch.wavs]
+            upstream = self._upstream()
             if self.finetune:
-                out = self.upstream(wavs)
+                out = upstream(wavs)
             else:
                 # no_grad rather than inference_mode: the featurizer's weights still need gradients
                 # through ops that take these outputs as inputs, which inference tensors forbid
                 with torch.no_grad():
-                    out = self.upstream(wavs)
+                    out = upstream(wavs)
             hidden_states, lengths = out["hidden_states"], out["lengths"]
         features = self.featurizer(hidden_states)
         return self.expert(features, lengths.to(device), batch)
@@ -52,7 +71,7 @@ class DownstreamModel(nn.Module):
         """What a checkpoint must hold: the trained parts only (a frozen upstream is reloaded by name)."""
         state = {"featurizer": self.featurizer.state_dict(), "expert": self.expert.state_dict()}
         if self.finetune:
-            state["upstream"] = self.upstream.state_dict()
+            state["upstream"] = self._upstream().state_dict()
         return state
 
     def load_trainable_state(self, state: dict[str, dict]) -> None:
@@ -61,4 +80,4 @@ class DownstreamModel(nn.Module):
         if self.finetune:
             if "upstream" not in state:
                 raise KeyError("checkpoint has no fine-tuned upstream weights but this run fine-tunes (-f)")
-            self.upstream.load_state_dict(state["upstream"])
+            self._upstream().load_state_dict(state["upstream"])

@@ -9,8 +9,7 @@ import torch
 from torch import nn
 
 from aalbert.errors import BadInputError
-
-from .expert import valid_mask
+from aalbert.padding import valid_mask
 
 POOLINGS = ("mean", "attentive")
 
@@ -40,7 +39,7 @@ class AttentiveStatisticsPooling(nn.Module):
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         mask = valid_mask(lengths, features.shape[1])
         scores = self.scorer(features).squeeze(-1).masked_fill(~mask, float("-inf"))
-        weights = torch.softmax(scores, dim=1).unsqueeze(-1)              # (B, T, 1), 0 on padding
+        weights = torch.softmax(scores, dim=1).unsqueeze(-1)  # (B, T, 1), 0 on padding
         mean = (weights * features).sum(1)
         variance = (weights * (features - mean.unsqueeze(1)).pow(2)).sum(1)
         return torch.cat([mean, variance.clamp(min=1e-6).sqrt()], dim=-1)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from torch import nn
+
+from aalbert import distributed as dist
 from aalbert.atomic import write_text_atomic
+from aalbert.config import to_dict
+from aalbert.upstream.sizes import UpstreamSizes
+
+if TYPE_CHECKING:
+    from .config import ExperimentConfig
+    from .data.corpus import Corpus
+    from .model import DownstreamModel
+    from .registry import Task
+    from .training import TrainState
 
 RESULTS = "results.json"
 LAYER_WEIGHTS_PNG = "layer_weights.png"
@@ -39,3 +52,51 @@ def plot_layer_weights(weights: list[float], path: str | Path, title: str = "") 
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def results_record(
+    config: ExperimentConfig,
+    task: Task,
+    upstream: nn.Module,
+    model: DownstreamModel,
+    corpus: Corpus,
+    state: TrainState,
+    test: dict,
+    previous: dict,
+) -> dict:
+    """What results.json holds after a test evaluation (``previous``: what it held before)."""
+    sizes = UpstreamSizes.of(upstream)
+    return {
+        **previous,
+        "task": config.task,
+        "task_source": task.source,
+        "task_package": {"name": task.package, "version": task.version},
+        "main_metric": type(model.expert).main_metric,
+        "higher_is_better": type(model.expert).higher_is_better,
+        "metrics": {"dev_best": {**(state.best_dev or {}), "step": state.best_step}, "test": test},
+        "upstream": {
+            "name": config.upstream,
+            "ckpt": config.upstream_ckpt,
+            "finetune": config.finetune,
+            "num_parameters": count_parameters(upstream),
+            "hidden_size": sizes.hidden_size,
+            "num_layers": sizes.num_layers,
+            "downsample_rate": sizes.downsample_rate,
+        },
+        "downstream_trainable_parameters": count_parameters(model.featurizer, True)
+        + count_parameters(model.expert, True),
+        "featurizer": model.featurizer.describe(),
+        "data": {
+            "utterances": {k: len(v) for k, v in corpus.splits.items()},
+            "speakers": len(corpus.speakers),
+            "phones": len(corpus.phone_names or []),
+            "skipped_no_alignment": corpus.skipped,
+        },
+        "steps": state.step,
+        "world_size": dist.world_size(),
+        "config": to_dict(config),
+    }

@@ -8,48 +8,48 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import random
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
+from aalbert import distributed as dist
+from aalbert import rng
 from aalbert.atomic import remove_stale_temp_files
-from aalbert.checkpoint_file import CheckpointError
-from aalbert.config import ConfigError, from_dict, load_yaml, merge_dicts, parse_overrides, save_config, to_dict
+from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
+from aalbert.command_flags import progress_bars, resolve_device
+from aalbert.config import ConfigError, from_dict, load_yaml, merge_dicts, parse_overrides, save_config
 from aalbert.errors import MissingFileError
 from aalbert.experiment import write_record
-from aalbert.pretrain import rng
+from aalbert.upstream.sizes import UpstreamSizes
 
-from . import distributed as dist
-from .checkpointing import BEST, LAST, load_checkpoint
+from .checkpointing import BEST, LAST
 from .config import DataConfig, ExperimentConfig
-from .data import UtteranceDataset, collate, load_corpus
+from .data import UtteranceDataset, load_corpus
 from .data.splits import SplitError, write_split_files
-from .evaluation import evaluate
+from .evaluation import evaluate, split_loader
 from .expert import TaskContext
 from .feature_cache import FeatureCache, cache_manifest, fill_cache
 from .featurizer import Featurizer
 from .model import DownstreamModel
 from .registry import Task, UnknownTaskError, load_task
-from .results import LAYER_WEIGHTS_PNG, plot_layer_weights, read_results, write_results
-from .sampling import EpochBatchSampler, epoch_generator
+from .results import LAYER_WEIGHTS_PNG, plot_layer_weights, read_results, results_record, write_results
 from .task_checks import check_declarations, check_first_batch
-from .training import TrainState, train_loop
+from .training import TrainState, epoch_loader, train_loop
 
 log = logging.getLogger(__name__)
 CONFIG_FILE = "config.yaml"
-SPLITS_DIR = "splits"   # the utterance lists a run used (train/dev/test.txt)
+SPLITS_DIR = "splits"  # the utterance lists a run used (train/dev/test.txt)
 
 
-def build_config(task: str, config_file: str | Path | None = None, overrides: list[str] | None = None,
-                 **settings) -> ExperimentConfig:
+def build_config(
+    task: str, config_file: str | Path | None = None, overrides: list[str] | None = None, **settings
+) -> ExperimentConfig:
     """Task defaults <- ``config_file`` <- CLI settings (task, upstream, ...) <- ``-o`` overrides."""
     spec = load_task(task)
-    data = load_yaml(spec.default_config)
+    data = spec.defaults()
     if config_file is not None:
         data = merge_dicts(data, load_yaml(config_file))
     data = merge_dicts(data, {k: v for k, v in settings.items() if v is not None})
@@ -66,16 +66,6 @@ def load_experiment_config(expdir: str | Path, overrides: list[str] | None = Non
     return from_dict(ExperimentConfig, merge_dicts(load_yaml(path), parse_overrides(overrides)), where=str(path))
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
-    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
-
-
 def load_upstream_by_name(name: str, ckpt: str | None) -> nn.Module:
     from aalbert.hub import load_upstream  # late: the hub imports every upstream family
 
@@ -90,39 +80,52 @@ def load_task_of_experiment(name: str, expdir: Path) -> Task:
         package = read_results(expdir).get("task_package") or {}
         if not package.get("name") or package["name"] == "aalbert":
             raise
-        raise UnknownTaskError(f"{expdir} was trained with task {name!r} of package {package['name']} "
-                               f"{package.get('version', '')}, which is not installed: pip install "
-                               f"{package['name']}=={package.get('version', '')}".rstrip("=")) from err
+        raise UnknownTaskError(
+            f"{expdir} was trained with task {name!r} of package {package['name']} "
+            f"{package.get('version', '')}, which is not installed: pip install "
+            f"{package['name']}=={package.get('version', '')}".rstrip("=")
+        ) from err
 
 
 class Runner:
-    def __init__(self, config: ExperimentConfig, expdir: str | Path, upstream: nn.Module | None = None,
-                 record: dict | None = None):
+    def __init__(
+        self,
+        config: ExperimentConfig,
+        expdir: str | Path,
+        upstream: nn.Module | None = None,
+        record: dict | None = None,
+        device: str | None = None,
+    ):
         """``upstream`` may be passed in (tests, notebooks); otherwise it comes from the hub by name.
-        ``record``: written to the experiment folder when training starts (see aalbert.experiment)."""
+        ``record``: written to the experiment folder when training starts (see aalbert.experiment).
+        ``device``: cpu, cuda or auto (None: cuda when available)."""
         self.config = config
         self.expdir = Path(expdir)
         self.record = record
         self.task: Task = load_task_of_experiment(config.task, self.expdir)
         check_declarations(config.task, self.task.expert_class)
-        seed_everything(config.seed)
+        rng.seed_everything(config.seed)
         if upstream is None:
             upstream = load_upstream_by_name(config.upstream, config.upstream_ckpt)
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.upstream: nn.Module = upstream
+        self.device = resolve_device(device)
         self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data(config.task))
         if dist.is_main() and not (self.expdir / SPLITS_DIR).is_dir():
             write_split_files(self.corpus.split_ids, self.expdir / SPLITS_DIR)  # to repeat the run exactly
         fcfg = config.featurizer
-        featurizer = Featurizer(upstream.num_layers + 1, fcfg.mode, fcfg.layer, fcfg.layer_norm)
-        context = TaskContext(upstream.hidden_size, upstream.downsample_rate, self.corpus, config.task)
+        sizes = UpstreamSizes.of(upstream)
+        featurizer = Featurizer(sizes.num_hidden_states, fcfg.mode, fcfg.layer, fcfg.layer_norm)
+        context = TaskContext(sizes.hidden_size, sizes.downsample_rate, self.corpus, config.task)
         expert = self.task.expert_class(context, config.model)
         self.model = DownstreamModel(upstream, featurizer, expert, config.finetune).to(self.device)
         cache = config.runner.feature_cache
         if cache != "none":
             if config.finetune:
-                raise ConfigError("runner.feature_cache needs a frozen upstream: a fine-tuned one (-f) changes its "
-                                 "features every step")
-            self.model.feature_cache = FeatureCache(upstream.num_layers + 1, None if cache == "memory" else cache)
+                raise ConfigError(
+                    "runner.feature_cache needs a frozen upstream: a fine-tuned one (-f) changes its "
+                    "features every step"
+                )
+            self.model.feature_cache = FeatureCache(sizes.num_hidden_states, None if cache == "memory" else cache)
 
     def _data_config(self) -> DataConfig:
         """The data section; a resumed or evaluated experiment reads the split it was trained on."""
@@ -142,8 +145,15 @@ class Runner:
         manifest = cache_manifest(self.config.upstream, self.config.upstream_ckpt, self.config.seed, "none")
 
         def fill() -> None:
-            fill_cache(self.model.upstream, utterances, cache, manifest, batch_size=self.config.runner.eval_batch_size,
-                       device=self.device, progress=dist.is_main())
+            fill_cache(
+                self.upstream,
+                utterances,
+                cache,
+                manifest,
+                batch_size=self.config.runner.eval_batch_size,
+                device=self.device,
+                progress=dist.is_main() and progress_bars(),
+            )
 
         if cache.directory is None or dist.world_size() == 1:
             fill()  # in memory every rank keeps its own
@@ -158,31 +168,35 @@ class Runner:
     # ----------------------------------------------------------------------------- data
     def loader(self, split: str) -> DataLoader:
         """An evaluation loader (in corpus order; draws nothing from the global RNG)."""
-        dataset = UtteranceDataset(self.corpus.splits[split], self.corpus.speaker_index,
-                                   with_audio=self.model.feature_cache is None)
+        dataset = UtteranceDataset(
+            self.corpus.splits[split], self.corpus.speaker_index, with_audio=self.model.feature_cache is None
+        )
         rc = self.config.runner
-        return DataLoader(dataset, rc.eval_batch_size, shuffle=False, collate_fn=collate, num_workers=rc.num_workers,
-                          generator=torch.Generator().manual_seed(self.config.seed))
+        return split_loader(dataset, rc.eval_batch_size, self.config.seed, rc.num_workers)
 
     def train_loader(self, epoch: int, position: int = 0) -> DataLoader:
         """Epoch ``epoch``'s training batches from batch ``position`` on; the order depends only on
         (seed, epoch), so a resumed run continues with the batches a straight run would see."""
-        dataset = UtteranceDataset(self.corpus.splits["train"], self.corpus.speaker_index,
-                                   with_audio=self.model.feature_cache is None)
+        dataset = UtteranceDataset(
+            self.corpus.splits["train"], self.corpus.speaker_index, with_audio=self.model.feature_cache is None
+        )
         rc = self.config.runner
-        sampler = EpochBatchSampler(len(dataset), rc.batch_size, self.config.seed, epoch, position,
-                                    dist.rank(), dist.world_size())
-        # its own generator: worker seeds must not be drawn from the global RNG either
-        return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=rc.num_workers,
-                          generator=epoch_generator(self.config.seed + 1, epoch))
+        return epoch_loader(dataset, rc.batch_size, self.config.seed, epoch, position, rc.num_workers)
 
     def optimizer(self) -> torch.optim.Optimizer:
         oc = self.config.optimizer
-        groups = [{"params": [p for p in list(self.model.featurizer.parameters()) + list(self.model.expert.parameters())
-                              if p.requires_grad], "lr": oc.lr}]
+        groups = [
+            {
+                "params": [
+                    p
+                    for p in list(self.model.featurizer.parameters()) + list(self.model.expert.parameters())
+                    if p.requires_grad
+                ],
+                "lr": oc.lr,
+            }
+        ]
         if self.config.finetune:
-            groups.append({"params": [p for p in self.model.upstream.parameters() if p.requires_grad],
-                           "lr": oc.upstream_lr})
+            groups.append({"params": [p for p in self.upstream.parameters() if p.requires_grad], "lr": oc.upstream_lr})
         return torch.optim.AdamW(groups, lr=oc.lr, weight_decay=oc.weight_decay)
 
     # ----------------------------------------------------------------------------- modes
@@ -192,7 +206,7 @@ class Runner:
         optimizer = self.optimizer()
         state, rng_state = TrainState(), None
         if (self.expdir / LAST).is_file():
-            ckpt = load_checkpoint(self.expdir / LAST)
+            ckpt = load_checkpoint_file(self.expdir / LAST)
             try:
                 self.model.load_trainable_state(ckpt["model"])
                 optimizer.load_state_dict(ckpt["optimizer"])
@@ -223,8 +237,17 @@ class Runner:
         if rng_state is not None:
             rng.restore(rng_state)  # last: everything above may draw from the RNGs, in both runs alike
         try:
-            state = train_loop(self.model, train_model, optimizer, self.train_loader, self.config.runner, state,
-                               self.expdir, lambda: evaluate(self.model, dev_loader, "dev"), writer)
+            state = train_loop(
+                self.model,
+                train_model,
+                optimizer,
+                self.train_loader,
+                self.config.runner,
+                state,
+                self.expdir,
+                lambda: evaluate(self.model, dev_loader, "dev"),
+                writer,
+            )
         finally:
             if writer is not None:
                 writer.close()
@@ -232,48 +255,24 @@ class Runner:
 
     def evaluate(self, state: TrainState | None = None) -> dict:
         """Load the best checkpoint, report test metrics, write results.json (rank 0)."""
-        ckpt = load_checkpoint(self.expdir / BEST)
+        ckpt = load_checkpoint_file(self.expdir / BEST)
         self.model.load_trainable_state(ckpt["model"])
         state = state or TrainState(**ckpt["state"])
         results: dict = {}
         self.cache_features(("test",))  # every rank: a shared folder is filled behind a barrier
         if dist.is_main():
             test = evaluate(self.model, self.loader("test"), "test")
-            results = self._results(state, test)
+            results = results_record(
+                self.config, self.task, self.upstream, self.model, self.corpus, state, test, read_results(self.expdir)
+            )
             write_results(self.expdir, results)
             from aalbert.hub import upstream_label  # late: the hub imports every upstream family
 
-            plot_layer_weights(self.model.featurizer.layer_weights(), self.expdir / LAYER_WEIGHTS_PNG,
-                               f"{self.config.task} / "
-                               f"{upstream_label(self.config.upstream, self.config.upstream_ckpt, self.config.seed)}")
+            plot_layer_weights(
+                self.model.featurizer.layer_weights(),
+                self.expdir / LAYER_WEIGHTS_PNG,
+                f"{self.config.task} / "
+                f"{upstream_label(self.config.upstream, self.config.upstream_ckpt, self.config.seed)}",
+            )
         dist.barrier()
         return results
-
-    def _results(self, state: TrainState, test: dict) -> dict:
-        previous = read_results(self.expdir)
-        upstream = self.model.upstream
-        return {
-            **previous,
-            "task": self.config.task,
-            "task_source": self.task.source,
-            "task_package": {"name": self.task.package, "version": self.task.version},
-            "main_metric": type(self.model.expert).main_metric,
-            "higher_is_better": type(self.model.expert).higher_is_better,
-            "metrics": {"dev_best": {**(state.best_dev or {}), "step": state.best_step},
-                        "test": test},
-            "upstream": {"name": self.config.upstream, "ckpt": self.config.upstream_ckpt,
-                         "finetune": self.config.finetune,
-                         "num_parameters": count_parameters(upstream),
-                         "hidden_size": upstream.hidden_size, "num_layers": upstream.num_layers,
-                         "downsample_rate": upstream.downsample_rate},
-            "downstream_trainable_parameters": count_parameters(self.model.featurizer, True)
-            + count_parameters(self.model.expert, True),
-            "featurizer": self.model.featurizer.describe(),
-            "data": {"utterances": {k: len(v) for k, v in self.corpus.splits.items()},
-                     "speakers": len(self.corpus.speakers),
-                     "phones": len(self.corpus.phone_names or []),
-                     "skipped_no_alignment": self.corpus.skipped},
-            "steps": state.step,
-            "world_size": dist.world_size(),
-            "config": to_dict(self.config),
-        }

@@ -21,8 +21,9 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
 class EpochBatchSampler(Sampler[list[int]]):
     """Batches of epoch ``epoch`` from batch ``start`` on, for this rank."""
 
-    def __init__(self, size: int, batch_size: int, seed: int, epoch: int, start: int = 0, rank: int = 0,
-                 world_size: int = 1):
+    def __init__(
+        self, size: int, batch_size: int, seed: int, epoch: int, start: int = 0, rank: int = 0, world_size: int = 1
+    ):
         self.size, self.batch_size, self.seed, self.epoch = size, batch_size, seed, epoch
         self.start, self.rank, self.world_size = start, rank, world_size
 
@@ -31,7 +32,7 @@ class EpochBatchSampler(Sampler[list[int]]):
         if self.world_size > 1:
             per_rank = math.ceil(self.size / self.world_size)
             order = (order * self.world_size)[: per_rank * self.world_size]
-            order = order[self.rank::self.world_size]
+            order = order[self.rank :: self.world_size]
         return order
 
     def batches_per_epoch(self) -> int:
@@ -41,7 +42,7 @@ class EpochBatchSampler(Sampler[list[int]]):
     def __iter__(self):
         order = self._indices()
         for first in range(self.start * self.batch_size, len(order), self.batch_size):
-            yield order[first:first + self.batch_size]
+            yield order[first : first + self.batch_size]
 
     def __len__(self) -> int:
         return max(0, self.batches_per_epoch() - self.start)

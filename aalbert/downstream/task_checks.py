@@ -12,6 +12,7 @@ What is checked, each failure a ``TaskRequirementError`` naming the task:
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, NoReturn
 
 import torch
 
@@ -19,11 +20,14 @@ from aalbert.errors import TaskRequirementError
 
 from .task_labels import parse_label
 
+if TYPE_CHECKING:
+    from .expert import Expert
+
 SPLIT_POLICIES = ("per_speaker", "disjoint_speakers")
 
 
-def check_declarations(task: str, expert_class: type) -> None:
-    def fail(problem: str) -> None:
+def check_declarations(task: str, expert_class: type[Expert]) -> None:
+    def fail(problem: str) -> NoReturn:
         raise TaskRequirementError(f"task {task} ({expert_class.__module__}.{expert_class.__name__}): {problem}")
 
     config = getattr(expert_class, "Config", None)
@@ -32,8 +36,10 @@ def check_declarations(task: str, expert_class: type) -> None:
     if expert_class.split_policy not in SPLIT_POLICIES:
         fail(f"split_policy {expert_class.split_policy!r} is not one of {', '.join(SPLIT_POLICIES)}")
     if expert_class.speaker_classes and expert_class.split_policy != "per_speaker":
-        fail("predicts speakers (speaker_classes) but its split policy puts test speakers outside train; use "
-             "split_policy = 'per_speaker'")
+        fail(
+            "predicts speakers (speaker_classes) but its split policy puts test speakers outside train; use "
+            "split_policy = 'per_speaker'"
+        )
     if not isinstance(expert_class.main_metric, str) or not expert_class.main_metric:
         fail(f"main_metric must name a key of metrics(), got {expert_class.main_metric!r}")
     if not isinstance(expert_class.higher_is_better, bool):
@@ -61,9 +67,12 @@ def check_first_batch(task: str, model, loader) -> None:
         model.train(was_training)
     metrics = expert_class.metrics({k: float(v) for k, v in out.counts.items()})
     if expert_class.main_metric not in metrics:
-        raise TaskRequirementError(f"task {task}: main_metric {expert_class.main_metric!r} is not among the metrics "
-                                   f"its Expert.metrics gives ({', '.join(sorted(metrics)) or 'none'})")
+        raise TaskRequirementError(
+            f"task {task}: main_metric {expert_class.main_metric!r} is not among the metrics "
+            f"its Expert.metrics gives ({', '.join(sorted(metrics)) or 'none'})"
+        )
     expected = getattr(expert, "output_classes", None)
     if out.logits is not None and expected is not None and out.logits.shape[-1] != expected:
-        raise TaskRequirementError(f"task {task}: its head outputs {out.logits.shape[-1]} classes but the label set "
-                                   f"has {expected}")
+        raise TaskRequirementError(
+            f"task {task}: its head outputs {out.logits.shape[-1]} classes but the label set has {expected}"
+        )

@@ -11,7 +11,8 @@ A task declares the labels it reads in ``Expert.labels``:
 
 The runner checks before training that the corpus has every declared label (see
 :mod:`.task_checks`); :func:`label_names` gives a label's classes and :func:`utterance_labels`
-a batch's label values, so reusable heads work over any of them.
+a batch's label values (:func:`present_labels` one utterance's phones), so reusable heads work
+over any of them.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def parse_label(label: str) -> tuple[str, str | None]:
     prefix, _, field = label.partition(".")
     if prefix in _METADATA_PREFIXES and field:
         return _METADATA_PREFIXES[prefix], field
-    raise TaskRequirementError(f"unknown label {label!r}: use {FRAME_PHONES}, {PHONE_SEQUENCE}, {SPEAKER}, "
-                               "speaker.FIELD or utterance.FIELD")
+    raise TaskRequirementError(
+        f"unknown label {label!r}: use {FRAME_PHONES}, {PHONE_SEQUENCE}, {SPEAKER}, speaker.FIELD or utterance.FIELD"
+    )
 
 
 def is_metadata(label: str) -> bool:
@@ -56,6 +58,8 @@ def is_metadata(label: str) -> bool:
 def metadata_value(corpus: Corpus, label: str, uttid: str, speaker: str) -> str | None:
     """The metadata field ``label`` names for one utterance (None when the corpus lacks it)."""
     kind, field = parse_label(label)
+    if field is None:  # not a metadata label: there is no field to look up
+        return None
     info = corpus.speaker_info.get(speaker, {}) if kind == SPEAKER_METADATA else corpus.utterance_info.get(uttid, {})
     value = info.get(field)
     return None if value is None else str(value)
@@ -85,4 +89,13 @@ def utterance_labels(corpus: Corpus, label: str, batch: Batch) -> list[str]:
     missing = [u for u, v in zip(batch.uttids, values) if v is None]
     if missing:  # checked before training; reaching this means the corpus changed under the run
         raise TaskRequirementError(f"utterance(s) {', '.join(missing[:3])} have no {label}")
-    return values  # type: ignore[return-value]
+    return [v for v in values if v is not None]
+
+
+def present_labels(label: str, values: list[int] | None, uttid: str) -> list[int]:
+    """One utterance's phone labels (``batch.phones`` or ``batch.phone_sequences`` entry) for ``label``:
+    load_corpus keeps only utterances with the labels their task declares, so None means a task
+    reading a label it does not declare."""
+    if values is None:
+        raise TaskRequirementError(f"utterance {uttid} has no {label}; is it in the expert's labels?")
+    return values

@@ -18,42 +18,38 @@ import torch
 import torch.nn.functional as F
 
 from .data import Batch
-from .expert import Expert, StepOutput, TaskContext, mlp, ratio
+from .expert import Expert, MLPHeadConfig, StepOutput, TaskContext, ratio
 from .pooling import make_pooling
 from .task_labels import SPEAKER, utterance_labels
 
 
 @dataclass
-class UtteranceClassifierConfig:
-    pooling: str = "mean"       # "mean" or "attentive" (attentive statistics pooling)
-    hidden_layers: int = 0
-    hidden_size: int = 256
-    dropout: float = 0.0
+class UtteranceClassifierConfig(MLPHeadConfig):
+    pooling: str = "mean"  # "mean" or "attentive" (attentive statistics pooling)
 
 
 class UtteranceClassifierExpert(Expert):
     Config = UtteranceClassifierConfig
-    label: ClassVar[str] = SPEAKER   # the utterance label predicted: speaker, speaker.FIELD, utterance.FIELD
+    label: ClassVar[str] = SPEAKER  # the utterance label predicted: speaker, speaker.FIELD, utterance.FIELD
     main_metric = "accuracy"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "labels" not in cls.__dict__:
-            cls.labels = (cls.label,)   # the one label this head reads, declared for the up-front checks
+            cls.labels = (cls.label,)  # the one label this head reads, declared for the up-front checks
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
-        c = self.config
         self.class_names = context.label_names(self.label)
         self.class_index = {name: i for i, name in enumerate(self.class_names)}
         self.output_classes = len(self.class_names)
-        self.pooling = make_pooling(c.pooling, context.input_dim)
+        self.pooling = make_pooling(self.config.pooling, context.input_dim)
         # named "classifier" as in the older speaker expert, so its checkpoints still load
-        self.classifier = mlp(self.pooling.output_dim, self.output_classes, c.hidden_layers, c.hidden_size, c.dropout)
+        self.classifier = self.config.mlp(self.pooling.output_dim, self.output_classes)
 
     def targets(self, batch: Batch, device: torch.device) -> torch.Tensor:
         if self.label == SPEAKER:
-            return batch.speakers.to(device)   # already indices into corpus.speakers
+            return batch.speakers.to(device)  # already indices into corpus.speakers
         values = utterance_labels(self.context.corpus, self.label, batch)
         return torch.tensor([self.class_index[v] for v in values], dtype=torch.long, device=device)
 

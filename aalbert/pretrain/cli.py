@@ -1,8 +1,8 @@
 """``run_pretrain.py``: s3prl-style flags for pretraining (single process or under torchrun).
 
-    python run_pretrain.py -u aalbert -c config/pretrain/tiny.yaml -n tiny_run [-o optim.lr=1e-4]
-    python run_pretrain.py -e result/pretrain/tiny_run            # resume from the latest checkpoint
-    torchrun --nproc_per_node 2 run_pretrain.py -u mockingjay -c pretrain/paper_3l -n mj3
+python run_pretrain.py -u aalbert -c config/pretrain/tiny.yaml -n tiny_run [-o optim.lr=1e-4]
+python run_pretrain.py -e result/pretrain/tiny_run            # resume from the latest checkpoint
+torchrun --nproc_per_node 2 run_pretrain.py -u mockingjay -c pretrain/paper_3l -n mj3
 """
 
 from __future__ import annotations
@@ -11,39 +11,55 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
-from aalbert.config import ConfigError, from_dict, load_config, merge_dicts, parse_overrides, to_dict
-from aalbert.errors import report_error
+from aalbert.checkpoint_file import load_checkpoint_file
+from aalbert.command_flags import (
+    add_experiment_flags,
+    add_override_flag,
+    add_runtime_flags,
+    apply_runtime_flags,
+    command_parser,
+    progress_bars,
+)
+from aalbert.config import (
+    ConfigError,
+    from_dict,
+    load_config,
+    merge_dicts,
+    parse_overrides,
+    to_dict,
+    upgrade_renamed_keys,
+)
+from aalbert.distributed import cleanup, init_distributed
+from aalbert.errors import UsageError, report_error
 from aalbert.experiment import claim, experiment_dir, make_record, move_aside
 from aalbert.pretrain.checkpoints import list_checkpoints, resolve_resume
 from aalbert.pretrain.config import UPSTREAMS, PretrainConfig, set_upstream
-from aalbert.pretrain.distributed import cleanup, init_distributed
 from aalbert.pretrain.trainer import Trainer
-from aalbert.upstream.checkpoint import load_checkpoint
-
 
 PROG = "run_pretrain.py"
+EXAMPLES = [
+    "aalbert pretrain -u aalbert -c pretrain/tiny -n tiny -o data.roots=[data/synth40]",
+    "aalbert pretrain -u mockingjay -c pretrain/paper_3l -n mj3 -o data.roots=[librispeech:/data/LibriSpeech]",
+    "aalbert pretrain -e result/pretrain/tiny -o optim.total_steps=2000     # resume, train longer",
+    "torchrun --nproc_per_node 2 -m aalbert pretrain -u aalbert -c pretrain/paper_3l -n al3 -o data.roots=[...]",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_pretrain.py", description="Pretrain Mockingjay / Audio ALBERT (masked acoustic model).")
-    p.add_argument("-u", "--upstream", choices=UPSTREAMS,
-                   help="aalbert: all layers share one weight group; mockingjay: no sharing (required unless -e)")
+    p = command_parser(PROG, "Pretrain Mockingjay / Audio ALBERT (masked acoustic model).", EXAMPLES)
+    p.add_argument(
+        "-u",
+        "--upstream",
+        choices=UPSTREAMS,
+        help="aalbert: all layers share one weight group; mockingjay: no sharing (required unless -e)",
+    )
     p.add_argument("-c", "--config", help="recipe YAML, e.g. config/pretrain/tiny.yaml (required unless -e)")
-    p.add_argument("-n", "--expname", help="experiment name: writes to result/pretrain/NAME")
-    p.add_argument("--expdir", help="experiment folder (overrides -n)")
-    p.add_argument("-e", "--past_exp", help="resume from a checkpoint file or an experiment folder (its latest checkpoint)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="start over in an experiment folder that holds another run (its contents are moved aside "
-                        "to FOLDER.old-TIME, never deleted)")
-    p.add_argument("-o", "--override", action="append", default=[],
-                   help="key=value overrides, dotted and/or comma-separated: -o optim.lr=1e-4,data.batch_size=4")
+    add_experiment_flags(
+        p, "result/pretrain", resume="resume from a checkpoint file or an experiment folder (its latest checkpoint)"
+    )
+    add_override_flag(p, "optim.lr=1e-4,data.batch_size=4")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
-    p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
-    p.add_argument("--threads", type=int, help="torch CPU threads per process")
-    p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
-    p.add_argument("--debug", action="store_true", help="show the traceback of every error")
+    add_runtime_flags(p)
     p.add_argument("--dump-weights", help=argparse.SUPPRESS)  # debugging/tests: each rank saves its final weights here
     return p
 
@@ -55,8 +71,14 @@ RESUME_MAY_CHANGE = ("optim.total_steps", "log", "data.num_workers")
 def resolve(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
     """(config, experiment folder, checkpoint to resume) from the parsed flags (reads, never writes)."""
     cfg, expdir, resume = _resolve_flags(args)
-    decision = claim(expdir, make_record("pretrain", to_dict(cfg)), resuming=resume is not None,
-                     overwrite=args.overwrite, may_change=RESUME_MAY_CHANGE)
+    decision = claim(
+        expdir,
+        make_record("pretrain", to_dict(cfg)),
+        resuming=resume is not None,
+        overwrite=args.overwrite,
+        may_change=RESUME_MAY_CHANGE,
+        config_class=PretrainConfig,
+    )
     args.claim = decision.action
     if decision.action == "continue" and resume is None:
         found = list_checkpoints(expdir)
@@ -71,16 +93,17 @@ def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path
         cfg = load_config(PretrainConfig, args.config, args.override)
     elif resume is not None:
         # s3prl resumes with the experiment's own config; -o still applies (e.g. more steps)
-        saved = load_checkpoint(resume).get("Config")
+        saved = load_checkpoint_file(resume).get("Config")
         if not isinstance(saved, dict) or "optim" not in saved:
             raise ConfigError(f"checkpoint {resume} holds no pretraining config; pass -c")
+        saved = upgrade_renamed_keys(PretrainConfig, saved, where=str(resume))  # written before a key was renamed
         cfg = from_dict(PretrainConfig, merge_dicts(saved, parse_overrides(args.override)), where=str(resume))
     else:
-        raise ConfigError("give a recipe with -c (or resume an experiment with -e)")
+        raise UsageError("give a recipe with -c (or resume an experiment with -e)")
     if args.upstream:
         cfg = set_upstream(cfg, args.upstream)
     elif resume is None:
-        raise ConfigError("give the upstream with -u aalbert or -u mockingjay")
+        raise UsageError("give the upstream with -u aalbert or -u mockingjay")
     if args.seed is not None:
         cfg.seed = args.seed
     if not args.expdir and not args.expname and resume is not None:
@@ -94,13 +117,12 @@ def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     try:
+        apply_runtime_flags(args)
         cfg, expdir, resume = resolve(args)
     except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
         return report_error(err, PROG, args.debug)
-    info = init_distributed(args.device)
+    info = init_distributed(None if args.device == "auto" else args.device)
     try:
         if info.is_main and args.claim == "overwrite":
             print(f"[pretrain] --overwrite: moved the old contents of {expdir} to {move_aside(expdir)}")
@@ -108,15 +130,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[pretrain] {expdir} holds this run already: resuming from {resume.name}")
         saved_args = {k: v for k, v in vars(args).items() if k not in ("dump_weights", "claim")}
         try:
-            trainer = Trainer(cfg, expdir, info, resume=resume, args=saved_args, dump_weights_dir=args.dump_weights,
-                              progress=not args.no_progress)
+            trainer = Trainer(
+                cfg,
+                expdir,
+                info,
+                resume=resume,
+                args=saved_args,
+                dump_weights_dir=args.dump_weights,
+                progress=progress_bars(),
+            )
             trainer.train()
         except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
             return report_error(err, PROG, args.debug)
         if info.is_main:
             print(f"[pretrain] step {trainer.step}: checkpoint {trainer.last_checkpoint}")
     finally:
-        cleanup(info)
+        cleanup()
     return 0
 
 

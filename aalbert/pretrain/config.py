@@ -13,7 +13,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aalbert.upstream.features import FeatureConfig, FeatureExtractor, FeatureSpec
+from aalbert.corpus.readers.audio_files import FORMAT as FILES
+from aalbert.corpus.sources import source_specs
+from aalbert.corpus.spec import CorpusConfig, CorpusSpec
+from aalbert.upstream.feature_config import FeatureConfig, FeatureSpec
+from aalbert.upstream.features import FeatureExtractor
 from aalbert.upstream.model import TransformerConfig
 
 UPSTREAMS = ("aalbert", "mockingjay")
@@ -34,23 +38,37 @@ class TaskConfig:
         if self.mask_consecutive < 1:
             raise ValueError(f"mask_consecutive must be at least 1, got {self.mask_consecutive}")
         if self.zero_prob < 0 or self.random_prob < 0 or self.zero_prob + self.random_prob > 1:
-            raise ValueError(f"zero_prob ({self.zero_prob}) and random_prob ({self.random_prob}) must be "
-                             "non-negative and sum to at most 1")
+            raise ValueError(
+                f"zero_prob ({self.zero_prob}) and random_prob ({self.random_prob}) must be "
+                "non-negative and sum to at most 1"
+            )
 
 
 @dataclass
-class DataConfig:
+class PretrainDataConfig(CorpusConfig):
+    """The ``data`` section: the corpus keys every recipe shares (format, subsets, wav_root, scan_cache,
+    ...: aalbert.corpus.spec.CorpusConfig), the audio to train on, and how it is cropped and batched."""
+
+    format: str = FILES  # the reader of the plain roots (entries without a FORMAT: prefix)
     # audio folders, files, .txt file lists, or corpora as FORMAT:PATH (kaldi:data/train, timit:/data/TIMIT, ...)
     roots: list[str] = field(default_factory=list)
+    # cropping and batching
     max_frames: int = 1500  # longer utterances are randomly cropped (unstacked 10 ms frames)
     batch_size: int = 8  # utterances per micro-batch (per process under DDP)
     bucketing: bool = True  # batches of similar lengths (sorted by length), shuffled per epoch
     num_workers: int = 0  # DataLoader worker processes reading audio
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.max_frames < 1 or self.batch_size < 1 or self.num_workers < 0:
-            raise ValueError(f"max_frames ({self.max_frames}) and batch_size ({self.batch_size}) must be positive "
-                             f"and num_workers ({self.num_workers}) non-negative")
+            raise ValueError(
+                f"max_frames ({self.max_frames}) and batch_size ({self.batch_size}) must be positive "
+                f"and num_workers ({self.num_workers}) non-negative"
+            )
+
+    def corpus_specs(self) -> list[CorpusSpec]:
+        """What to read: one spec per FORMAT:PATH root, then one for the plain roots (aalbert.corpus.sources)."""
+        return source_specs(self.roots, self)
 
 
 @dataclass
@@ -89,7 +107,7 @@ class PretrainConfig:
     model: TransformerConfig = field(default_factory=TransformerConfig)
     audio: FeatureConfig = field(default_factory=FeatureConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
-    data: DataConfig = field(default_factory=DataConfig)
+    data: PretrainDataConfig = field(default_factory=PretrainDataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     log: LogConfig = field(default_factory=LogConfig)
     seed: int = 1337

@@ -1,4 +1,5 @@
-"""Pretraining data: audio discovery, length-bucketed batch order, seeded random crops.
+"""Pretraining data: the audio (read by the corpus readers), length-bucketed batch order, seeded
+random crops.
 
 Everything random here is a pure function of ``(seed, epoch, ...)``: the batch order of an
 epoch and each utterance's crop offset. Resuming at ``(epoch, position)`` therefore replays
@@ -8,90 +9,67 @@ DDP rank derives the same order and takes its own share of it.
 
 from __future__ import annotations
 
-import logging
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from aalbert.audio import SAMPLE_RATE, AudioError, find_audio_files, load_audio
-from aalbert.corpus.registry import available_formats, read_corpus
-from aalbert.corpus.scan_cache import AudioInfoCache
-from aalbert.corpus.spec import parse_corpus_spec
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class Corpus:
-    paths: list[Path]
-    num_samples: list[int]
-    skipped: list[str]  # "path: problem" for each file left out
-    # (start, samples) inside the file for utterances of a corpus spec (Kaldi segments, Lhotse
-    # cuts); None = the whole file
-    spans: list[tuple[int, int] | None] = field(default_factory=list)
-
-    def span(self, index: int) -> tuple[int, int | None]:
-        span = self.spans[index] if self.spans else None
-        return span if span is not None else (0, None)
+from aalbert.audio import AudioError
+from aalbert.corpus.sources import read_source
+from aalbert.corpus.spec import CorpusSpec
+from aalbert.corpus.utterance import CorpusListing, Utterance, load_utterance_audio
+from aalbert.errors import BadInputError
 
 
-def scan_corpus(roots: str | Path | Iterable[str | Path], min_samples: int = 1) -> Corpus:
-    """Every usable utterance of ``roots`` with its length.
+def scan_corpus(specs: Iterable[CorpusSpec], min_samples: int = 1) -> CorpusListing:
+    """Every usable utterance of ``specs`` with its length, pooled in source order.
 
-    A root is a folder, an audio file, a ``.txt`` file list, or a corpus spec ``FORMAT:PATH``
-    (``kaldi:data/train``, ``timit:/data/TIMIT``, ...) read by that corpus reader, which
-    validates it up front. Unreadable, empty, off-rate or too-short plain files are skipped with
-    a warning (one per file) and listed in ``Corpus.skipped``; no usable file at all is an error.
+    ``specs``: what ``PretrainDataConfig.corpus_specs()`` (aalbert.corpus.sources.source_specs)
+    makes of the recipe's roots; each is read by its corpus reader, which validates it up front.
+    Unusable plain audio files (unreadable, empty, off-rate: the ``files`` reader) and utterances
+    shorter than ``min_samples`` are skipped with a warning (one per file) and listed in
+    ``unusable``; no usable utterance at all is an error.
     """
-    if isinstance(roots, (str, Path)):
-        roots = [roots]
-    formats = available_formats()
-    plain = [r for r in roots if parse_corpus_spec(str(r), formats) is None]
-    specs = [parse_corpus_spec(str(r), formats) for r in roots if parse_corpus_spec(str(r), formats) is not None]
-    paths, lengths, skipped, spans = [], [], [], []
+    specs = list(specs)
+    utterances: list[Utterance] = []
+    unusable: list[str] = []
+    skipped: dict[str, int] = {}
     for spec in specs:
-        for utt in sorted(read_corpus(spec).utterances, key=lambda u: u.uttid):
-            if utt.num_samples < min_samples:
-                skipped.append(f"{utt.source}: utterance {utt.uttid} has {utt.num_samples} samples, shorter than "
-                               f"the {min_samples} one frame needs")
-                warnings.warn(f"skipping {skipped[-1]}", stacklevel=2)
+        listing = read_source(spec)  # warns of each unusable file
+        unusable += listing.unusable
+        for reason, count in listing.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + count
+        for utt in listing.utterances:
+            if utt.measured_num_samples() < min_samples:
+                unusable.append(
+                    f"{utt.source}: utterance {utt.uttid} has {utt.num_samples} samples, shorter than "
+                    f"the {min_samples} one frame needs"
+                )
+                warnings.warn(f"skipping {unusable[-1]}", stacklevel=2)
                 continue
-            paths.append(utt.path)
-            lengths.append(utt.num_samples)
-            spans.append((utt.start, utt.num_samples))
-    # header lengths cached per set of roots: a large corpus is not re-read at every start
-    cache = AudioInfoCache("files", [str(r) for r in plain])
-    for path in find_audio_files(plain) if plain else []:
-        try:
-            try:
-                frames, rate = cache.info(path)
-            except FileNotFoundError:
-                raise AudioError(path, "audio file not found") from None
-            if rate != SAMPLE_RATE:
-                raise AudioError(path, f"sample rate is {rate} Hz, expected {SAMPLE_RATE} Hz")
-            if frames < min_samples:
-                raise AudioError(path, f"{frames} samples is shorter than the {min_samples} one frame needs"
-                                 if frames else "audio file is empty (0 samples)")
-        except AudioError as err:
-            warnings.warn(f"skipping {err}", stacklevel=2)
-            skipped.append(str(err))
-            continue
-        paths.append(path)
-        lengths.append(frames)
-        spans.append(None)
-    cache.save()
-    if not paths:
-        raise ValueError(f"no usable audio found under {roots!r} ({len(skipped)} file(s) skipped)")
-    return Corpus(paths, lengths, skipped, spans)
+            utterances.append(utt)
+    roots = [Path(r) for spec in specs for r in spec.roots]
+    if not utterances:
+        raise BadInputError(
+            f"no usable audio found under {', '.join(map(str, roots))} ({len(unusable)} utterance(s) skipped)"
+        )
+    return CorpusListing(
+        "+".join(dict.fromkeys(s.format for s in specs)), roots, utterances, skipped=skipped, unusable=unusable
+    )
 
 
-def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int, bucketing: bool = True,
-                  rank: int = 0, world_size: int = 1) -> list[list[int]]:
+def epoch_batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    bucketing: bool = True,
+    rank: int = 0,
+    world_size: int = 1,
+) -> list[list[int]]:
     """This rank's batches (lists of utterance indices) for ``epoch``, in training order.
 
     With bucketing, utterances are sorted by length (ties by index) and cut into batches of
@@ -106,7 +84,7 @@ def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int
         order = sorted(range(n), key=lambda i: (lengths[i], i))
     else:
         order = torch.randperm(n, generator=gen).tolist()
-    batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
     batches = [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
     if world_size > 1:
         short = -len(batches) % world_size
@@ -126,7 +104,7 @@ def crop_offset(num_samples: int, max_samples: int, seed: int, epoch: int, index
 class BatchDataset(Dataset):
     """Item ``i`` = the waves of batch ``i`` (cropped), plus the files that failed to load."""
 
-    def __init__(self, corpus: Corpus, batches: list[list[int]], max_samples: int, seed: int, epoch: int):
+    def __init__(self, corpus: CorpusListing, batches: list[list[int]], max_samples: int, seed: int, epoch: int):
         self.corpus = corpus
         self.batches = batches
         self.max_samples = max_samples
@@ -139,16 +117,14 @@ class BatchDataset(Dataset):
     def __getitem__(self, i: int) -> tuple[list[torch.Tensor], list[str]]:
         waves, failed = [], []
         for index in self.batches[i]:
-            path = self.corpus.paths[index]
-            start, frames = self.corpus.span(index)
             try:
-                wave = load_audio(path, start=start, frames=frames)
+                wave = load_utterance_audio(self.corpus.utterances[index])
             except AudioError as err:
                 # the header was fine at scan time but the data is not: skip, the trainer counts it
                 failed.append(str(err))
                 continue
             start = crop_offset(wave.numel(), self.max_samples, self.seed, self.epoch, index)
-            waves.append(wave[start:start + self.max_samples])
+            waves.append(wave[start : start + self.max_samples])
         return waves, failed
 
 

@@ -18,16 +18,13 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from aalbert.padding import valid_mask
+
 
 class MaskedBatch(NamedTuple):
     inputs: Tensor  # (B, T, D) corrupted inputs
     mask: Tensor  # (B, T) bool, True = masked (always a valid frame)
     mode: Tensor  # (B,) long: 0 zeroed, 1 random frames, 2 unchanged
-
-
-def valid_mask(lengths: Tensor, max_len: int) -> Tensor:
-    """(B, T) bool, True on each utterance's first ``lengths[b]`` frames."""
-    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
 
 
 def span_counts(lengths: Tensor, proportion: float, span: int) -> tuple[Tensor, Tensor]:
@@ -48,8 +45,9 @@ def span_counts(lengths: Tensor, proportion: float, span: int) -> tuple[Tensor, 
     return n, width
 
 
-def sample_span_mask(lengths: Tensor, max_len: int, proportion: float, span: int,
-                     generator: torch.Generator | None = None) -> Tensor:
+def sample_span_mask(
+    lengths: Tensor, max_len: int, proportion: float, span: int, generator: torch.Generator | None = None
+) -> Tensor:
     """(B, max_len) bool mask of non-overlapping spans inside each utterance's valid frames."""
     if (lengths < 1).any():
         raise ValueError(f"every utterance needs at least one valid frame, got lengths {lengths.tolist()}")
@@ -78,8 +76,14 @@ def sample_span_mask(lengths: Tensor, max_len: int, proportion: float, span: int
     return delta.cumsum(dim=1)[:, :max_len] > 0
 
 
-def corrupt(inputs: Tensor, lengths: Tensor, mask: Tensor, zero_prob: float = 0.8, random_prob: float = 0.1,
-            generator: torch.Generator | None = None) -> MaskedBatch:
+def corrupt(
+    inputs: Tensor,
+    lengths: Tensor,
+    mask: Tensor,
+    zero_prob: float = 0.8,
+    random_prob: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> MaskedBatch:
     """Apply the per-utterance 80/10/10 rule to the masked frames of ``inputs`` (B, T, D).
 
     Random replacements are valid frames drawn uniformly from the whole batch.
@@ -102,8 +106,15 @@ def corrupt(inputs: Tensor, lengths: Tensor, mask: Tensor, zero_prob: float = 0.
     return MaskedBatch(out, mask, mode)
 
 
-def mask_batch(inputs: Tensor, lengths: Tensor, proportion: float, span: int, zero_prob: float = 0.8,
-               random_prob: float = 0.1, generator: torch.Generator | None = None) -> MaskedBatch:
-    """Span mask + 80/10/10 corruption for a (B, T, D) batch with valid ``lengths`` (B,)."""
+def mask_batch(
+    inputs: Tensor,
+    lengths: Tensor,
+    proportion: float,
+    span: int,
+    generator: torch.Generator | None = None,
+    **probs: float,
+) -> MaskedBatch:
+    """Span mask + 80/10/10 corruption for a (B, T, D) batch with valid ``lengths`` (B,);
+    ``probs``: ``zero_prob`` / ``random_prob`` of :func:`corrupt`."""
     mask = sample_span_mask(lengths, inputs.size(1), proportion, span, generator)
-    return corrupt(inputs, lengths, mask, zero_prob, random_prob, generator)
+    return corrupt(inputs, lengths, mask, generator=generator, **probs)

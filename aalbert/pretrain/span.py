@@ -23,18 +23,21 @@ class ShortMaskSpanWarning(UserWarning):
 
 def mask_span_ms(cfg: PretrainConfig) -> float:
     """Length of one mask span in milliseconds: mask_consecutive x stacking x hop."""
-    return cfg.task.mask_consecutive * cfg.model.downsample_rate * cfg.audio.hop_ms
+    return cfg.task.mask_consecutive * cfg.model.stacking * cfg.audio.hop_ms
 
 
 def check_mask_span(cfg: PretrainConfig, min_ms: float = MIN_SPAN_MS) -> float:
     """The span in ms; warns (``ShortMaskSpanWarning``) when it is shorter than ``min_ms``."""
     span = mask_span_ms(cfg)
     if span < min_ms:
-        stacking, hop = cfg.model.downsample_rate, cfg.audio.hop_ms
+        stacking, hop = cfg.model.stacking, cfg.audio.hop_ms
         needed = -(-int(min_ms) // (stacking * hop))  # ceil: frames for at least min_ms
         warnings.warn(
             f"mask spans are {span:g} ms (task.mask_consecutive={cfg.task.mask_consecutive} x stacking {stacking} "
             f"x hop {hop:g} ms), shorter than a typical phone (~{min_ms:g} ms): the model can fill them in by "
-            f"interpolating their neighbours. Set task.mask_consecutive >= {needed} or model.downsample_rate=3 "
-            f"for spans of >= {min_ms:g} ms.", ShortMaskSpanWarning, stacklevel=2)
+            f"interpolating their neighbours. Set task.mask_consecutive >= {needed} or model.stacking=3 "
+            f"for spans of >= {min_ms:g} ms.",
+            ShortMaskSpanWarning,
+            stacklevel=2,
+        )
     return span

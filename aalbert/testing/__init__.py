@@ -24,13 +24,23 @@ from .upstream import TinyUpstream
 __all__ = ["PHONES", "SR", "TinyUpstream", "make_tone_corpus", "speaker_gender", "train_task"]
 
 
-def train_task(task: str, corpus: str | Path, expdir: str | Path, steps: int = 40, overrides: tuple[str, ...] = (),
-               upstream=None) -> dict:
+def train_task(
+    task: str, corpus: str | Path, expdir: str | Path, steps: int = 40, overrides: tuple[str, ...] = (), upstream=None
+) -> dict:
     """Train ``task`` for ``steps`` on ``corpus`` with a :class:`TinyUpstream` (or ``upstream``), evaluate
     the best checkpoint on test, and return the results (also written to ``expdir/results.json``)."""
     from aalbert.downstream.runner import Runner, build_config
 
-    config = build_config(task, overrides=[f"data.root={corpus}", f"runner.total_steps={steps}",
-                                           f"runner.eval_step={max(1, steps // 2)}", "runner.log_step=10",
-                                           "optimizer.lr=0.01", *overrides], upstream="tiny")
+    config = build_config(
+        task,
+        overrides=[
+            f"data.root={corpus}",
+            f"runner.total_steps={steps}",
+            f"runner.eval_step={max(1, steps // 2)}",
+            "runner.log_step=10",
+            "optimizer.lr=0.01",
+            *overrides,
+        ],
+        upstream="tiny",
+    )
     return Runner(config, expdir, upstream=upstream or TinyUpstream()).train()

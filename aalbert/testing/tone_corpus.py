@@ -17,9 +17,9 @@ from aalbert.corpus.frames import segment_frame_labels
 
 SR = 16000
 PHONES = ["sil", "aa", "iy", "s", "m"]
-PHONE_TONES = {1: 500.0, 2: 1100.0, 3: 1900.0, 4: 2900.0}   # Hz; silence has no tone
-SPEAKER_TONES = [3600.0, 5000.0, 6600.0]                   # a constant "voice" tone per speaker
-GENDER_TONES = {"m": 100.0, "f": 7800.0}                   # a constant tone per gender, apart from the rest
+PHONE_TONES = {1: 500.0, 2: 1100.0, 3: 1900.0, 4: 2900.0}  # Hz; silence has no tone
+SPEAKER_TONES = [3600.0, 5000.0, 6600.0]  # a constant "voice" tone per speaker
+GENDER_TONES = {"m": 100.0, "f": 7800.0}  # a constant tone per gender, apart from the rest
 
 
 def speaker_gender(index: int) -> str:
@@ -32,8 +32,14 @@ def speaker_tone(index: int) -> float:
     return SPEAKER_TONES[index] if index < len(SPEAKER_TONES) else 3100.0 + 230.0 * (index - len(SPEAKER_TONES))
 
 
-def make_tone_corpus(root: Path, speakers: int = 3, utterances: int = 10, seed: int = 0,
-                     unaligned: tuple[str, ...] = (), audible_gender: bool = False) -> Path:
+def make_tone_corpus(
+    root: Path,
+    speakers: int = 3,
+    utterances: int = 10,
+    seed: int = 0,
+    unaligned: tuple[str, ...] = (),
+    audible_gender: bool = False,
+) -> Path:
     """LibriSpeech layout; phones are tones, speakers differ by a constant extra tone. Genders are
     always in ``SPEAKERS.TXT`` (:func:`speaker_gender`); with ``audible_gender`` each gender also
     adds a tone of its own, so a gender task can learn it (off by default: it changes the audio).
@@ -54,8 +60,8 @@ def make_tone_corpus(root: Path, speakers: int = 3, utterances: int = 10, seed: 
             uttid = f"{spk}-7-{u:04d}"
             segs = [0] + list(rng.integers(1, len(PHONES), size=5)) + [0]
             durs = rng.integers(1200, 2800, size=len(segs))  # 75..175 ms
-            wave, segments, position = [], [], 0
-            for k, (ph, n) in enumerate(zip(segs, durs)):
+            pieces, segments, position = [], [], 0
+            for ph, n in zip(segs, durs):
                 t = np.arange(n) / SR
                 x = 0.02 * rng.standard_normal(n)
                 if ph:
@@ -63,10 +69,10 @@ def make_tone_corpus(root: Path, speakers: int = 3, utterances: int = 10, seed: 
                 x += 0.2 * np.sin(2 * np.pi * speaker_tone(s) * t)
                 if audible_gender:
                     x += 0.3 * np.sin(2 * np.pi * GENDER_TONES[speaker_gender(s)] * t)
-                wave.append(x)
+                pieces.append(x)
                 segments.append((position, position + int(n), int(ph)))
                 position += int(n)
-            wave = np.concatenate(wave).astype(np.float32)
+            wave = np.concatenate(pieces).astype(np.float32)
             soundfile.write(folder / f"{uttid}.flac", wave, SR)
             labels = segment_frame_labels(segments, len(wave), fill=0)
             if uttid not in unaligned:
@@ -77,6 +83,10 @@ def make_tone_corpus(root: Path, speakers: int = 3, utterances: int = 10, seed: 
     (align / "converted_aligned_phones.txt").write_text("\n".join(lines) + "\n")
     (align / "phones.txt").write_text("".join(f"{i} {p}\n" for i, p in enumerate(PHONES)))
     (root / "tone_segments.json").write_text(json.dumps(timed))
-    (root / "SPEAKERS.TXT").write_text("; ID | SEX | SUBSET | MINUTES | NAME\n" + "".join(
-        f"{100 + s} | {speaker_gender(s).upper()} | train-tiny | 0.1 | tone speaker {s}\n" for s in range(speakers)))
+    (root / "SPEAKERS.TXT").write_text(
+        "; ID | SEX | SUBSET | MINUTES | NAME\n"
+        + "".join(
+            f"{100 + s} | {speaker_gender(s).upper()} | train-tiny | 0.1 | tone speaker {s}\n" for s in range(speakers)
+        )
+    )
     return root

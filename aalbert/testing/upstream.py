@@ -24,10 +24,13 @@ class TinyUpstream(nn.Module):
         self.drop = nn.Dropout(0.1)
 
     def _bands(self, wav: torch.Tensor) -> torch.Tensor:
-        spec = torch.stft(wav, 320, 160, window=torch.hann_window(320, device=wav.device),
-                          return_complex=True).abs().pow(2)           # (161, T), T = 1 + n // 160
+        spec = (
+            torch.stft(wav, 320, 160, window=torch.hann_window(320, device=wav.device), return_complex=True)
+            .abs()
+            .pow(2)
+        )  # (161, T), T = 1 + n // 160
         bands = spec[:160].reshape(32, 5, -1).mean(1)
-        return torch.log(bands + 1e-6).T                             # (T, 32)
+        return torch.log(bands + 1e-6).T  # (T, 32)
 
     def forward(self, wavs: list[torch.Tensor]) -> dict:
         feats = [self._bands(w) for w in wavs]
@@ -36,7 +39,7 @@ class TinyUpstream(nn.Module):
         T = int(lengths.max())
         x = torch.zeros(len(feats), T * k, 32)
         for i, f in enumerate(feats):
-            x[i, :f.shape[0]] = f
+            x[i, : f.shape[0]] = f
         x = x.reshape(len(feats), T, 32 * k)
         h = self.drop(self.proj(x))
         hidden = [h]

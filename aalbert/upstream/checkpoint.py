@@ -19,7 +19,7 @@ from torch import Tensor
 
 from aalbert.atomic import torch_save_atomic
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
-from aalbert.upstream.features import FeatureConfig
+from aalbert.upstream.feature_config import FeatureConfig
 from aalbert.upstream.model import SpecPredictionHead, TransformerConfig, TransformerEncoder, Upstream, build_spec_head
 from aalbert.upstream.s3prl_state import (  # noqa: F401 - re-exported: importers use them from here
     export_encoder_state,
@@ -29,19 +29,19 @@ from aalbert.upstream.s3prl_state import (  # noqa: F401 - re-exported: importer
 )
 
 DEFAULT_TASK = {
-    "loss": "L1", "sequence_length": 1500, "position_encoding_size": 768, "mask_proportion": 0.15,
-    "mask_consecutive_min": 7, "mask_consecutive_max": 7, "mask_allow_overlap": True, "mask_bucket_ratio": 1.5,
-    "mask_frequency": 0, "noise_proportion": 0.0,
+    "loss": "L1",
+    "sequence_length": 1500,
+    "position_encoding_size": 768,
+    "mask_proportion": 0.15,
+    "mask_consecutive_min": 7,
+    "mask_consecutive_max": 7,
+    "mask_allow_overlap": True,
+    "mask_bucket_ratio": 1.5,
+    "mask_frequency": 0,
+    "noise_proportion": 0.0,
 }
 
 # --------------------------------------------------------------------------- reading the file
-
-def load_checkpoint(path: str | Path, allow_unsafe_pickle: bool = False) -> dict:
-    """The checkpoint dict, read weights-only (foreign pickled objects become inert placeholders)."""
-    ckpt = load_checkpoint_file(path, allow_unsafe_pickle)
-    if not isinstance(ckpt, dict):
-        raise CheckpointError(path, f"expected a dict, got {type(ckpt).__name__}")
-    return ckpt
 
 
 def upstream_config_of(ckpt: dict, path: str | Path = "<checkpoint>") -> dict:
@@ -54,11 +54,14 @@ def upstream_config_of(ckpt: dict, path: str | Path = "<checkpoint>") -> dict:
         section = ckpt.get(key)
         if isinstance(section, dict) and "transformer" in section:
             return section
-    raise CheckpointError(path, "no upstream config: neither 'Upstream_Config' nor 'Config' has a 'transformer' section")
+    raise CheckpointError(
+        path, "no upstream config: neither 'Upstream_Config' nor 'Config' has a 'transformer' section"
+    )
 
 
-def transformer_config_from_s3prl(section: dict, path: str | Path = "<checkpoint>",
-                                  input_dim: int | None = None) -> TransformerConfig:
+def transformer_config_from_s3prl(
+    section: dict, path: str | Path = "<checkpoint>", input_dim: int | None = None
+) -> TransformerConfig:
     """Our config from s3prl's ``transformer`` section.
 
     ``input_dim``: the feature size when the checkpoint extracts features on the fly. s3prl then
@@ -87,7 +90,7 @@ def transformer_config_from_s3prl(section: dict, path: str | Path = "<checkpoint
             attention_probs_dropout_prob=float(section["attention_probs_dropout_prob"]),
             initializer_range=float(section["initializer_range"]),
             layer_norm_eps=float(section["layer_norm_eps"]),
-            downsample_rate=int(section.get("downsample_rate", 1)),
+            stacking=int(section.get("downsample_rate", 1)),  # s3prl's name for the frame stacking
         )
     except KeyError as err:
         raise CheckpointError(path, f"transformer config lacks the key {err.args[0]!r}") from err
@@ -98,14 +101,20 @@ def transformer_config_from_s3prl(section: dict, path: str | Path = "<checkpoint
 def transformer_config_to_s3prl(config: TransformerConfig) -> dict:
     """s3prl's ``transformer`` section; ``num_hidden_groups`` is extra (s3prl ignores it)."""
     return {
-        "input_dim": config.input_dim, "downsample_rate": config.downsample_rate,
-        "hidden_size": config.hidden_size, "num_hidden_layers": config.num_hidden_layers,
-        "num_attention_heads": config.num_attention_heads, "intermediate_size": config.intermediate_size,
-        "hidden_act": config.hidden_act, "hidden_dropout_prob": config.hidden_dropout_prob,
+        "input_dim": config.input_dim,
+        "downsample_rate": config.stacking,  # s3prl's name for it
+        "hidden_size": config.hidden_size,
+        "num_hidden_layers": config.num_hidden_layers,
+        "num_attention_heads": config.num_attention_heads,
+        "intermediate_size": config.intermediate_size,
+        "hidden_act": config.hidden_act,
+        "hidden_dropout_prob": config.hidden_dropout_prob,
         "attention_probs_dropout_prob": config.attention_probs_dropout_prob,
-        "initializer_range": config.initializer_range, "layer_norm_eps": config.layer_norm_eps,
+        "initializer_range": config.initializer_range,
+        "layer_norm_eps": config.layer_norm_eps,
         "share_layer": config.groups == 1 and config.num_hidden_layers > 1,
-        "pre_layer_norm": False, "num_hidden_groups": config.groups,
+        "pre_layer_norm": False,
+        "num_hidden_groups": config.groups,
     }
 
 
@@ -115,8 +124,11 @@ def _load_into(module: torch.nn.Module, state: dict[str, Tensor], what: str, pat
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
         raise CheckpointError(path, f"{what} keys do not match the model: missing {missing}, unexpected {unexpected}")
-    wrong = [f"{k} (file {tuple(state[k].shape)}, model {tuple(v.shape)})"
-             for k, v in expected.items() if state[k].shape != v.shape]
+    wrong = [
+        f"{k} (file {tuple(state[k].shape)}, model {tuple(v.shape)})"
+        for k, v in expected.items()
+        if state[k].shape != v.shape
+    ]
     if wrong:
         raise CheckpointError(path, f"{what} shape mismatch: {', '.join(wrong)}")
     module.load_state_dict(state)
@@ -124,11 +136,15 @@ def _load_into(module: torch.nn.Module, state: dict[str, Tensor], what: str, pat
 
 # --------------------------------------------------------------------------- models from files
 
+
 def configs_from_checkpoint(ckpt: dict, path: str | Path = "<checkpoint>") -> tuple[TransformerConfig, FeatureConfig]:
     section = upstream_config_of(ckpt, path)
     if "audio" not in section:
-        raise CheckpointError(path, "no 'audio' section: only checkpoints with on-the-fly feature extraction are "
-                                    "supported (s3prl's pre-extracted-feature checkpoints need their feature files)")
+        raise CheckpointError(
+            path,
+            "no 'audio' section: only checkpoints with on-the-fly feature extraction are "
+            "supported (s3prl's pre-extracted-feature checkpoints need their feature files)",
+        )
     try:
         feature_config = FeatureConfig.from_s3prl(section["audio"])
     except ValueError as err:
@@ -137,9 +153,12 @@ def configs_from_checkpoint(ckpt: dict, path: str | Path = "<checkpoint>") -> tu
     feat_dim = feature_config.output_dim
     encoder_config = transformer_config_from_s3prl(section["transformer"], path, input_dim=feat_dim)
     in_features = ckpt.get("Transformer", {}).get("input_representations.spec_transform.weight")
-    if in_features is not None and in_features.shape[1] != feat_dim * encoder_config.downsample_rate:
-        raise CheckpointError(path, f"input layer takes {in_features.shape[1]} features but the audio config gives "
-                                    f"{feat_dim} x stacking {encoder_config.downsample_rate}")
+    if in_features is not None and in_features.shape[1] != feat_dim * encoder_config.stacking:
+        raise CheckpointError(
+            path,
+            f"input layer takes {in_features.shape[1]} features but the audio config gives "
+            f"{feat_dim} x stacking {encoder_config.stacking}",
+        )
     return encoder_config, feature_config
 
 
@@ -154,8 +173,9 @@ def max_input_length_of(ckpt: dict, path: str | Path = "<checkpoint>") -> int:
     return max(value, 0)
 
 
-def encoder_from_checkpoint(ckpt: dict, encoder_config: TransformerConfig,
-                            path: str | Path = "<checkpoint>") -> TransformerEncoder:
+def encoder_from_checkpoint(
+    ckpt: dict, encoder_config: TransformerConfig, path: str | Path = "<checkpoint>"
+) -> TransformerEncoder:
     if "Transformer" not in ckpt:
         raise CheckpointError(path, "no 'Transformer' state dict")
     encoder = TransformerEncoder(encoder_config)
@@ -163,44 +183,56 @@ def encoder_from_checkpoint(ckpt: dict, encoder_config: TransformerConfig,
     return encoder
 
 
-def head_from_checkpoint(ckpt: dict, encoder_config: TransformerConfig,
-                         path: str | Path = "<checkpoint>") -> SpecPredictionHead:
+def head_from_checkpoint(
+    ckpt: dict, encoder_config: TransformerConfig, path: str | Path = "<checkpoint>"
+) -> SpecPredictionHead:
     if "SpecHead" not in ckpt:
         raise CheckpointError(path, "no 'SpecHead' state dict")
     state = import_head_state(ckpt["SpecHead"], path)
     out = state["output.weight"].shape[0]
-    if out % encoder_config.downsample_rate:
-        raise CheckpointError(path, f"SpecHead output size {out} is not a multiple of stacking "
-                                    f"{encoder_config.downsample_rate}")
-    head = build_spec_head(encoder_config, out // encoder_config.downsample_rate)
+    if out % encoder_config.stacking:
+        raise CheckpointError(
+            path, f"SpecHead output size {out} is not a multiple of stacking {encoder_config.stacking}"
+        )
+    head = build_spec_head(encoder_config, out // encoder_config.stacking)
     _load_into(head, state, "'SpecHead'", path)
     return head
 
 
-def upstream_from_checkpoint(path: str | Path, allow_unsafe_pickle: bool = False, name: str | None = None,
-                             max_input_length: int | None = None) -> Upstream:
+def upstream_from_checkpoint(
+    path: str | Path, allow_unsafe_pickle: bool = False, name: str | None = None, max_input_length: int | None = None
+) -> Upstream:
     """An eval-mode Upstream with the checkpoint's features, encoder weights and weight sharing.
 
     ``max_input_length``: None forwards long inputs in pieces of the checkpoint's
     ``task.sequence_length`` frames as s3prl does; 0 forwards whole utterances; N uses N frames.
     """
-    ckpt = load_checkpoint(path, allow_unsafe_pickle)
+    ckpt = load_checkpoint_file(path, allow_unsafe_pickle)
     encoder_config, feature_config = configs_from_checkpoint(ckpt, path)
     if name is None:
         name = "aalbert" if encoder_config.groups < encoder_config.num_hidden_layers else "mockingjay"
     if max_input_length is None:
         max_input_length = max_input_length_of(ckpt, path)
     encoder = encoder_from_checkpoint(ckpt, encoder_config, path)
-    return Upstream(feature_config, encoder_config, name=name, encoder=encoder,
-                    max_input_length=max_input_length).eval()
+    return Upstream(
+        feature_config, encoder_config, name=name, encoder=encoder, max_input_length=max_input_length
+    ).eval()
 
 
 # --------------------------------------------------------------------------- writing
 
-def save_s3prl_checkpoint(path: str | Path, encoder: TransformerEncoder, spec_head: SpecPredictionHead | None,
-                          feature_config: FeatureConfig, step: int, extra: dict[str, Any] | None = None,
-                          task: dict | None = None, runner_config: dict | None = None,
-                          args: argparse.Namespace | None = None) -> Path:
+
+def save_s3prl_checkpoint(
+    path: str | Path,
+    encoder: TransformerEncoder,
+    spec_head: SpecPredictionHead | None,
+    feature_config: FeatureConfig,
+    step: int,
+    extra: dict[str, Any] | None = None,
+    task: dict | None = None,
+    runner_config: dict | None = None,
+    args: argparse.Namespace | None = None,
+) -> Path:
     """Write an s3prl-format checkpoint that s3prl's mockingjay / audio_albert upstream loads.
 
     ``extra`` adds entries (optimizer, scheduler, RNG state ...); they must be weights-only

@@ -42,8 +42,9 @@ def plan_chunks(lengths: Tensor, max_length: int) -> ChunkPlan | None:
             start.append(first)
             length.append(min(size, total - first))
     device = lengths.device
-    return ChunkPlan(torch.tensor(utterance, device=device), torch.tensor(start, device=device),
-                     torch.tensor(length, device=device))
+    return ChunkPlan(
+        torch.tensor(utterance, device=device), torch.tensor(start, device=device), torch.tensor(length, device=device)
+    )
 
 
 def _frame_index(plan: ChunkPlan) -> tuple[Tensor, Tensor]:
@@ -73,5 +74,5 @@ def join_attentions(probs: Tensor, plan: ChunkPlan, batch: int, frames: int) -> 
     """(C, heads, L, L) -> (B, heads, T, T): block diagonal, each query attends within its piece."""
     out = probs.new_zeros(batch, probs.size(1), frames, frames)
     for c, (i, first, n) in enumerate(zip(plan.utterance.tolist(), plan.start.tolist(), plan.length.tolist())):
-        out[i, :, first:first + n, first:first + n] = probs[c, :, :n, :n]
+        out[i, :, first : first + n, first : first + n] = probs[c, :, :n, :n]
     return out

@@ -47,6 +47,8 @@ def sinusoid_positions(length: int, dim: int, device: torch.device | None = None
 class InputRepresentation(nn.Module):
     """Linear(stacked frames) + sinusoidal positions -> LayerNorm -> dropout."""
 
+    positions: Tensor  # a buffer (registered in __init__)
+
     def __init__(self, input_dim: int, hidden_size: int, layer_norm_eps: float, dropout: float):
         super().__init__()
         self.spec_transform = nn.Linear(input_dim, hidden_size)
@@ -106,8 +108,16 @@ class SelfAttention(nn.Module):
 class TransformerLayer(nn.Module):
     """Post-LN BERT layer: x = LN(x + drop(attn(x))); x = LN(x + drop(ffn(x)))."""
 
-    def __init__(self, hidden_size: int, num_heads: int, intermediate_size: int, hidden_act: str,
-                 hidden_dropout: float, attention_dropout: float, layer_norm_eps: float):
+    def __init__(
+        self,
+        hidden_size: int,
+        num_heads: int,
+        intermediate_size: int,
+        hidden_act: str,
+        hidden_dropout: float,
+        attention_dropout: float,
+        layer_norm_eps: float,
+    ):
         super().__init__()
         self.attention = SelfAttention(hidden_size, num_heads, attention_dropout)
         self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
@@ -125,17 +135,23 @@ class TransformerLayer(nn.Module):
 
 
 class SpecPredictionHead(nn.Module):
-    """Pretraining head: dense -> act -> LayerNorm -> linear to output_dim * downsample_rate."""
+    """Pretraining head: dense -> act -> LayerNorm -> linear to output_dim * stacking (one frame per stacked input)."""
 
-    def __init__(self, hidden_size: int, output_dim: int, downsample_rate: int = 1, hidden_act: str = "gelu",
-                 layer_norm_eps: float = 1e-12):
+    def __init__(
+        self,
+        hidden_size: int,
+        output_dim: int,
+        stacking: int = 1,
+        hidden_act: str = "gelu",
+        layer_norm_eps: float = 1e-12,
+    ):
         super().__init__()
         self.output_dim = output_dim
-        self.downsample_rate = downsample_rate
+        self.stacking = stacking
         self.dense = nn.Linear(hidden_size, hidden_size)
         self.act = activation(hidden_act)
         self.layer_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-        self.output = nn.Linear(hidden_size, output_dim * downsample_rate)
+        self.output = nn.Linear(hidden_size, output_dim * stacking)
 
     def forward(self, hidden: Tensor) -> Tensor:
         return self.output(self.layer_norm(self.act(self.dense(hidden))))

@@ -12,68 +12,76 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from aalbert.upstream.features import FeatureConfig, FeatureSpec
+from aalbert.config import refuse_renamed_keys
+from aalbert.upstream.feature_config import FeatureConfig, FeatureSpec
 from aalbert.upstream.model import TransformerConfig, Upstream
 
 STACKINGS = (1, 3)
 
 
-def build_upstream(encoder_config: TransformerConfig, feature_config: FeatureConfig | None = None,
-                   name: str = "upstream") -> Upstream:
+def build_upstream(
+    encoder_config: TransformerConfig, feature_config: FeatureConfig | None = None, name: str = "upstream"
+) -> Upstream:
     """An eval-mode Upstream from explicit configs (random weights)."""
     return Upstream(feature_config if feature_config is not None else FeatureConfig(), encoder_config, name).eval()
 
 
-def _stacking(stacking: int | None, downsample_rate: int | None) -> int:
-    # ``downsample_rate`` is accepted under the name s3prl's transformer config uses (1 or 3);
-    # the upstream's sample-level rate (160, 480) is accepted too
-    if downsample_rate is not None and downsample_rate >= 160:
-        if downsample_rate % 160:
-            raise ValueError(f"downsample_rate {downsample_rate} samples is not a multiple of the 160-sample hop")
-        downsample_rate //= 160
-    if stacking is not None and downsample_rate is not None and stacking != downsample_rate:
-        raise ValueError(f"stacking={stacking} and downsample_rate={downsample_rate} disagree; give one of them")
-    value = stacking if stacking is not None else (downsample_rate if downsample_rate is not None else 1)
-    if value not in STACKINGS:
-        raise ValueError(f"frame stacking must be one of {STACKINGS}, got {value}")
-    return value
-
-
-def _paper_upstream(name: str, layers: int, groups: int, target: str, stacking: int | None,
-                    downsample_rate: int | None, feature_config: FeatureConfig | None, overrides: dict) -> Upstream:
+def _paper_upstream(
+    name: str,
+    layers: int,
+    groups: int,
+    target: str,
+    stacking: int,
+    feature_config: FeatureConfig | None,
+    overrides: dict,
+) -> Upstream:
+    if stacking not in STACKINGS:
+        raise ValueError(f"{name}: frame stacking must be one of {STACKINGS}, got {stacking}")
     features = feature_config if feature_config is not None else FeatureConfig(target=FeatureSpec(target))
     base = features.n_mels if features.input.feat_type == "mel" else features.n_freq
+    refuse_renamed_keys(TransformerConfig, overrides, where=name)
     fields = {f.name for f in dataclasses.fields(TransformerConfig)}
     unknown = sorted(set(overrides) - fields)
     if unknown:
-        raise ValueError(f"{name}: unknown option(s) {', '.join(unknown)}; TransformerConfig fields: {', '.join(sorted(fields))}")
-    config = TransformerConfig(**{
-        "input_dim": base * (1 + features.input.delta),
-        "hidden_size": 768, "num_hidden_layers": layers, "num_hidden_groups": groups,
-        "num_attention_heads": 12, "intermediate_size": 3072,
-        "downsample_rate": _stacking(stacking, downsample_rate), **overrides})
+        raise ValueError(
+            f"{name}: unknown option(s) {', '.join(unknown)}; TransformerConfig fields: {', '.join(sorted(fields))}"
+        )
+    config = TransformerConfig(
+        **{
+            "input_dim": base * (1 + features.input.delta),
+            "hidden_size": 768,
+            "num_hidden_layers": layers,
+            "num_hidden_groups": groups,
+            "num_attention_heads": 12,
+            "intermediate_size": 3072,
+            "stacking": stacking,
+            **overrides,
+        }
+    )
     return build_upstream(config, features, name)
 
 
 def _mockingjay(layers: int):
-    def factory(stacking: int | None = None, downsample_rate: int | None = None,
-                feature_config: FeatureConfig | None = None, **overrides: Any) -> Upstream:
-        return _paper_upstream(f"mockingjay_{layers}l", layers, layers, "linear", stacking, downsample_rate,
-                               feature_config, overrides)
+    def factory(stacking: int = 1, feature_config: FeatureConfig | None = None, **overrides: Any) -> Upstream:
+        return _paper_upstream(f"mockingjay_{layers}l", layers, layers, "linear", stacking, feature_config, overrides)
+
     factory.__name__ = f"mockingjay_{layers}l"
-    factory.__doc__ = (f"Mockingjay, {layers} unshared layers, hidden 768 (random weights, nothing downloaded). "
-                       "80-dim log-mel input, linear-spectrogram target; ``stacking`` 1 (default) or 3.")
+    factory.__doc__ = (
+        f"Mockingjay, {layers} unshared layers, hidden 768 (random weights, nothing downloaded). "
+        "80-dim log-mel input, linear-spectrogram target; ``stacking`` 1 (default) or 3."
+    )
     return factory
 
 
 def _aalbert(layers: int):
-    def factory(stacking: int | None = None, downsample_rate: int | None = None,
-                feature_config: FeatureConfig | None = None, **overrides: Any) -> Upstream:
-        return _paper_upstream(f"aalbert_{layers}l", layers, 1, "mel", stacking, downsample_rate,
-                               feature_config, overrides)
+    def factory(stacking: int = 1, feature_config: FeatureConfig | None = None, **overrides: Any) -> Upstream:
+        return _paper_upstream(f"aalbert_{layers}l", layers, 1, "mel", stacking, feature_config, overrides)
+
     factory.__name__ = f"aalbert_{layers}l"
-    factory.__doc__ = (f"Audio ALBERT, {layers} layers sharing one weight group, hidden 768 (random weights, "
-                       "nothing downloaded). 80-dim log-mel input and target; ``stacking`` 1 (default) or 3.")
+    factory.__doc__ = (
+        f"Audio ALBERT, {layers} layers sharing one weight group, hidden 768 (random weights, "
+        "nothing downloaded). 80-dim log-mel input and target; ``stacking`` 1 (default) or 3."
+    )
     return factory
 
 

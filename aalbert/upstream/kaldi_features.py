@@ -43,21 +43,24 @@ class KaldiFrontEnd:
         if self.feat_type not in KALDI_FEAT_TYPES:
             raise ValueError(f"kaldi feat_type must be one of {', '.join(KALDI_FEAT_TYPES)}, got {self.feat_type!r}")
         if self.delta_order < 0 or self.delta_win_length < 3:
-            raise ValueError(f"kaldi deltas need order >= 0 and win_length >= 3, got {self.delta_order}, "
-                             f"{self.delta_win_length}")
+            raise ValueError(
+                f"kaldi deltas need order >= 0 and win_length >= 3, got {self.delta_order}, {self.delta_win_length}"
+            )
         if "sample_frequency" in self.options and float(self.options["sample_frequency"]) != SAMPLE_RATE:
             raise ValueError(f"kaldi sample_frequency must be {SAMPLE_RATE}")
 
     @classmethod
-    def from_s3prl(cls, audio: dict) -> "KaldiFrontEnd":
+    def from_s3prl(cls, audio: dict) -> KaldiFrontEnd:
         kaldi = audio["kaldi"]
         if not isinstance(kaldi, dict):
             raise ValueError(f"audio.kaldi must be a mapping, got {kaldi!r}")
         feat_type = kaldi.get("feat_type", "fbank")
         options = kaldi.get(feat_type)
         if not isinstance(options, dict):
-            raise ValueError(f"audio.kaldi needs a '{feat_type}' mapping of torchaudio.compliance.kaldi.{feat_type} "
-                             "options (s3prl reads the options from there)")
+            raise ValueError(
+                f"audio.kaldi needs a '{feat_type}' mapping of torchaudio.compliance.kaldi.{feat_type} "
+                "options (s3prl reads the options from there)"
+            )
         delta = dict(audio.get("delta") or {})
         mode = delta.pop("mode", "replicate")
         if mode != "replicate":
@@ -68,14 +71,21 @@ class KaldiFrontEnd:
         cmvn = audio.get("cmvn")
         if not isinstance(cmvn, dict) or "use_cmvn" not in cmvn:
             raise ValueError("audio.cmvn.use_cmvn is missing (s3prl cannot build this extractor without it)")
-        return cls(feat_type=feat_type, options=dict(options), delta_order=int(delta.get("order", 2)),
-                   delta_win_length=int(delta.get("win_length", 5)), cmvn=bool(cmvn["use_cmvn"]),
-                   cmvn_eps=float(cmvn.get("eps", EPS)))
+        return cls(
+            feat_type=feat_type,
+            options=dict(options),
+            delta_order=int(delta.get("order", 2)),
+            delta_win_length=int(delta.get("win_length", 5)),
+            cmvn=bool(cmvn["use_cmvn"]),
+            cmvn_eps=float(cmvn.get("eps", EPS)),
+        )
 
     def to_s3prl(self) -> dict:
-        return {"kaldi": {"feat_type": self.feat_type, self.feat_type: dict(self.options)},
-                "delta": {"order": self.delta_order, "win_length": self.delta_win_length},
-                "cmvn": {"use_cmvn": self.cmvn, "eps": self.cmvn_eps}}
+        return {
+            "kaldi": {"feat_type": self.feat_type, self.feat_type: dict(self.options)},
+            "delta": {"order": self.delta_order, "win_length": self.delta_win_length},
+            "cmvn": {"use_cmvn": self.cmvn, "eps": self.cmvn_eps},
+        }
 
     @property
     def window(self) -> int:
@@ -120,8 +130,11 @@ def kaldi_features(front_end: KaldiFrontEnd, wavs: list[Tensor]) -> tuple[Tensor
         x = compute(wav.view(1, -1).float(), sample_frequency=SAMPLE_RATE, **front_end.options)
         stack = [x]
         for _ in range(front_end.delta_order):
-            stack.append(torchaudio.functional.compute_deltas(stack[-1].T.unsqueeze(0),
-                                                              win_length=front_end.delta_win_length)[0].T)
+            stack.append(
+                torchaudio.functional.compute_deltas(stack[-1].T.unsqueeze(0), win_length=front_end.delta_win_length)[
+                    0
+                ].T
+            )
         x = torch.cat(stack, dim=-1)
         if front_end.cmvn:
             x = (x - x.mean(dim=0, keepdim=True)) / (front_end.cmvn_eps + x.std(dim=0, keepdim=True))

@@ -9,12 +9,13 @@ group is one module, so its parameters appear once in ``parameters()`` and ``sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 from aalbert.audio import SAMPLE_RATE, check_waves
+from aalbert.padding import valid_mask
 from aalbert.upstream import chunking
 from aalbert.upstream.components import (
     ACTIVATIONS,
@@ -23,14 +24,26 @@ from aalbert.upstream.components import (
     TransformerLayer,
     init_bert_weights,
 )
-from aalbert.upstream.features import FeatureConfig, FeatureExtractor
+from aalbert.upstream.feature_config import FeatureConfig
+from aalbert.upstream.features import FeatureExtractor
 
-__all__ = ["TransformerConfig", "TransformerEncoder", "EncoderOutput", "SpecPredictionHead", "Upstream",
-           "stack_frames", "build_spec_head"]
+__all__ = [
+    "TransformerConfig",
+    "TransformerEncoder",
+    "EncoderOutput",
+    "SpecPredictionHead",
+    "Upstream",
+    "stack_frames",
+    "build_spec_head",
+]
 
 
 @dataclass
 class TransformerConfig:
+    # keys our older configs and checkpoints used (aalbert.config maps them when reading those back,
+    # and refuses them in new YAML files and overrides); s3prl's checkpoints keep ``downsample_rate``
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {"downsample_rate": "stacking"}
+
     input_dim: int = 80
     hidden_size: int = 768
     num_hidden_layers: int = 3
@@ -42,20 +55,30 @@ class TransformerConfig:
     attention_probs_dropout_prob: float = 0.1
     initializer_range: float = 0.02
     layer_norm_eps: float = 1e-12
-    downsample_rate: int = 1  # frame stacking: 1 or 3
+    stacking: int = 1  # input frames concatenated into one encoder frame: 1 or 3 (s3prl: downsample_rate)
 
     def __post_init__(self) -> None:
-        for name in ("input_dim", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                     "downsample_rate"):
+        for name in (
+            "input_dim",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "stacking",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.hidden_size % self.num_attention_heads:
-            raise ValueError(f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads "
-                             f"({self.num_attention_heads})")
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads "
+                f"({self.num_attention_heads})"
+            )
         groups = self.groups
         if not 1 <= groups <= self.num_hidden_layers:
-            raise ValueError(f"num_hidden_groups must be between 1 and num_hidden_layers "
-                             f"({self.num_hidden_layers}), got {self.num_hidden_groups}")
+            raise ValueError(
+                f"num_hidden_groups must be between 1 and num_hidden_layers "
+                f"({self.num_hidden_layers}), got {self.num_hidden_groups}"
+            )
         if self.hidden_act not in ACTIVATIONS:
             raise ValueError(f"hidden_act must be one of {', '.join(ACTIVATIONS)}, got {self.hidden_act!r}")
 
@@ -93,39 +116,52 @@ class TransformerEncoder(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.input = InputRepresentation(c.input_dim * c.downsample_rate, c.hidden_size, c.layer_norm_eps,
-                                         c.hidden_dropout_prob)
+        self.input = InputRepresentation(
+            c.input_dim * c.stacking, c.hidden_size, c.layer_norm_eps, c.hidden_dropout_prob
+        )
         self.groups = nn.ModuleList(
-            TransformerLayer(c.hidden_size, c.num_attention_heads, c.intermediate_size, c.hidden_act,
-                             c.hidden_dropout_prob, c.attention_probs_dropout_prob, c.layer_norm_eps)
-            for _ in range(c.groups))
+            TransformerLayer(
+                c.hidden_size,
+                c.num_attention_heads,
+                c.intermediate_size,
+                c.hidden_act,
+                c.hidden_dropout_prob,
+                c.attention_probs_dropout_prob,
+                c.layer_norm_eps,
+            )
+            for _ in range(c.groups)
+        )
         self.layer_groups = [c.group_of(i) for i in range(c.num_hidden_layers)]
         self.apply(lambda m: init_bert_weights(m, c.initializer_range))
 
     @property
     def layers(self) -> list[TransformerLayer]:
         """The layer applied at each depth (shared groups repeat)."""
-        return [self.groups[g] for g in self.layer_groups]
+        return [self.groups[g] for g in self.layer_groups]  # type: ignore[misc]  # torch types ModuleList items as Module
 
-    def forward(self, feats: Tensor, lengths: Tensor, output_attentions: bool = False,
-                max_length: int = 0) -> EncoderOutput:
+    def forward(
+        self, feats: Tensor, lengths: Tensor, output_attentions: bool = False, max_length: int = 0
+    ) -> EncoderOutput:
         """``feats`` (B, T, input_dim) zero-padded, ``lengths`` (B,) in unstacked frames.
 
         ``max_length`` > 0: an utterance longer than that many (stacked) frames is forwarded in
         pieces as s3prl does (see aalbert.upstream.chunking); 0 attends over whole utterances.
         """
-        feats, lengths = stack_frames(feats, lengths, self.config.downsample_rate)
+        feats, lengths = stack_frames(feats, lengths, self.config.stacking)
         plan = chunking.plan_chunks(lengths, max_length)
         if plan is None:
             return self._forward_stacked(feats, lengths, output_attentions)
         out = self._forward_stacked(chunking.cut(feats, plan), plan.length, output_attentions)
         hidden = [chunking.join(h, plan, feats) for h in out.hidden_states]
-        attentions = None if out.attentions is None else [
-            chunking.join_attentions(a, plan, feats.size(0), feats.size(1)) for a in out.attentions]
+        attentions = (
+            None
+            if out.attentions is None
+            else [chunking.join_attentions(a, plan, feats.size(0), feats.size(1)) for a in out.attentions]
+        )
         return EncoderOutput(hidden, lengths, attentions)
 
     def _forward_stacked(self, feats: Tensor, lengths: Tensor, output_attentions: bool) -> EncoderOutput:
-        valid = torch.arange(feats.size(1), device=feats.device)[None, :] < lengths.to(feats.device)[:, None]
+        valid = valid_mask(lengths.to(feats.device), feats.size(1))
         # no mask at all when nothing is padded: SDPA's fastest path
         mask = None if bool(valid.all()) else valid[:, None, None, :]
         pad = None if mask is None else ~valid[:, :, None]
@@ -145,17 +181,28 @@ class TransformerEncoder(nn.Module):
 
 def build_spec_head(config: TransformerConfig, output_dim: int) -> SpecPredictionHead:
     """The pretraining head for ``config``, BERT-initialised."""
-    head = SpecPredictionHead(config.hidden_size, output_dim, config.downsample_rate, config.hidden_act,
-                              config.layer_norm_eps)
+    head = SpecPredictionHead(config.hidden_size, output_dim, config.stacking, config.hidden_act, config.layer_norm_eps)
     head.apply(lambda m: init_bert_weights(m, config.initializer_range))
     return head
 
 
 class Upstream(nn.Module):
-    """Waves in, hidden states out: FeatureExtractor + TransformerEncoder (s3prl upstream contract)."""
+    """Waves in, hidden states out: FeatureExtractor + TransformerEncoder (s3prl upstream contract).
 
-    def __init__(self, feature_config: FeatureConfig, encoder_config: TransformerConfig, name: str = "upstream",
-                 encoder: TransformerEncoder | None = None, max_input_length: int = 0):
+    ``num_layers`` counts Transformer layers: ``hidden_states`` holds ``num_layers + 1`` tensors.
+    ``downsample_rate`` is samples per output frame (160 x ``stacking``), as s3prl's
+    ``get_downsample_rates`` means it. ``s3prl.upstream.interfaces.Featurizer`` takes it as it is;
+    ``s3prl.nn.Featurizer`` takes ``aalbert.upstream.S3PRLUpstreamAdapter(upstream)`` (see there why).
+    """
+
+    def __init__(
+        self,
+        feature_config: FeatureConfig,
+        encoder_config: TransformerConfig,
+        name: str = "upstream",
+        encoder: TransformerEncoder | None = None,
+        max_input_length: int = 0,
+    ):
         """``max_input_length``: s3prl's ``task.sequence_length`` in input (unstacked) frames; longer
         utterances are forwarded in pieces as s3prl does. 0 forwards whole utterances."""
         super().__init__()
@@ -167,15 +214,17 @@ class Upstream(nn.Module):
         self.encoder_config = encoder_config
         self.features = FeatureExtractor(feature_config)
         if self.features.input_dim != encoder_config.input_dim:
-            raise ValueError(f"{name}: features give {self.features.input_dim}-dim inputs but the encoder expects "
-                             f"input_dim={encoder_config.input_dim}")
+            raise ValueError(
+                f"{name}: features give {self.features.input_dim}-dim inputs but the encoder expects "
+                f"input_dim={encoder_config.input_dim}"
+            )
         # a given (e.g. checkpoint-loaded) encoder avoids initialising weights only to overwrite them
         self.encoder = encoder if encoder is not None else TransformerEncoder(encoder_config)
         if self.encoder.config != encoder_config:
             raise ValueError(f"{name}: the given encoder's config differs from encoder_config")
         self.hidden_size = encoder_config.hidden_size
         self.num_layers = encoder_config.num_hidden_layers
-        self.stacking = encoder_config.downsample_rate
+        self.stacking = encoder_config.stacking
         self.downsample_rate = self.features.hop_length * self.stacking
         # enough samples for the STFT and for one stacked frame
         self.min_samples = max(self.features.min_samples, self.features.hop_length * (self.stacking - 1))
@@ -185,14 +234,19 @@ class Upstream(nn.Module):
 
     def forward(self, wavs: list[Tensor], output_attentions: bool = False, sample_rate: int = SAMPLE_RATE) -> dict:
         if sample_rate != SAMPLE_RATE:
-            raise ValueError(f"{self.name}: sample_rate is {sample_rate} Hz, expected {SAMPLE_RATE} Hz (resample first)")
+            raise ValueError(
+                f"{self.name}: sample_rate is {sample_rate} Hz, expected {SAMPLE_RATE} Hz (resample first)"
+            )
         check_waves(wavs, min_samples=self.min_samples)
         feats = self.features(wavs)
         # the encoder counts stacked frames; at least one frame per piece
         max_length = -(-self.max_input_length // self.stacking) if self.max_input_length else 0
         out = self.encoder(feats.inputs, feats.lengths, output_attentions, max_length=max_length)
-        result = {"hidden_states": out.hidden_states, "last_hidden_state": out.hidden_states[-1],
-                  "lengths": out.lengths}
+        result = {
+            "hidden_states": out.hidden_states,
+            "last_hidden_state": out.hidden_states[-1],
+            "lengths": out.lengths,
+        }
         if output_attentions:
             result["attentions"] = out.attentions
         return result

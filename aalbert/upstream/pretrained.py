@@ -61,45 +61,61 @@ class PretrainedModel:
 
     def describe(self) -> str:
         sharing = "all layers share one set of weights" if self.shared else "unshared layers"
-        return (f"{self.layers} layers ({sharing}), 80-dim log-mel input, {self.target} target, "
-                f"LibriSpeech {self.hours} h, {self.steps:,} steps{self.note}")
+        return (
+            f"{self.layers} layers ({sharing}), 80-dim log-mel input, {self.target} target, "
+            f"LibriSpeech {self.hours} h, {self.steps:,} steps{self.note}"
+        )
 
 
 _AALBERT_BASE = 7_151_616
 _MOCKINGJAY_BASE = 21_327_360
 _MOCKINGJAY_LARGE = 85_118_208
 
+
+def _log_mel_base(name: str, url: str, shared: bool, hours: int, steps: int, **more) -> PretrainedModel:
+    """s3prl's "logMelBase" shape: 3 layers reconstructing their own 80-dim log-mel input."""
+    params = _AALBERT_BASE if shared else _MOCKINGJAY_BASE
+    more.setdefault("sequence_length", 1500)
+    return PretrainedModel(name, url, 3, shared, "80-dim log-mel", hours, steps, params=params, **more)
+
+
+def _dropbox(key: str, steps: int) -> str:
+    return f"https://www.dropbox.com/s/{key}/states-{steps}.ckpt?dl=1"
+
+
+# s3prl's other Mockingjay logMelBase checkpoints: name suffix, Dropbox key, hours, steps, the rest
+_MOCKINGJAY_BASE_ROWS: tuple[tuple[str, str, int, int, dict], ...] = (
+    ("200k_100hr", "luorglf8mdg67l2", 100, 200_000, {"aliases": ("mockingjay_100hr",)}),
+    ("1m_960hr", "jzx0xggk663jev6", 960, 1_000_000, {"note": ", dropout 0.3"}),
+    ("1m_960hr_drop1", "7f9z6dzc7oix6qv", 960, 1_000_000, {"aliases": ("mockingjay_960hr",), "note": ", dropout 0.1"}),
+    ("1m_960hr_seq3k", "qnnvdrai2tfmjmh", 960, 1_000_000, {"sequence_length": 3000, "note": ", sequence length 3000"}),
+)
+
 PRETRAINED: tuple[PretrainedModel, ...] = (
-    PretrainedModel(
+    _log_mel_base(
         "audio_albert_logMelBase_T_share_AdamW_b32_1m_960hr_drop1",
         f"{_HF}/audio_albert/resolve/main/audio_albert_logMelBase_T_share_AdamW_b32_1m_960hr_drop1/states-1000000.ckpt",
-        layers=3, shared=True, target="80-dim log-mel", hours=960, steps=1_000_000, sequence_length=1500,
-        params=_AALBERT_BASE, aliases=("aalbert", "audio_albert", "audio_albert_960hr")),
+        shared=True,
+        hours=960,
+        steps=1_000_000,
+        aliases=("aalbert", "audio_albert", "audio_albert_960hr"),
+    ),
     PretrainedModel(
         "mockingjay_logMelLinearLarge_T_AdamW_b32_500k_360hr_drop1",
         f"{_HF}/mockingjay/resolve/main/mockingjay_logMelLinearLarge_T_AdamW_b32_500k_360hr_drop1/states-500000.ckpt",
-        layers=12, shared=False, target="201-dim linear", hours=360, steps=500_000, sequence_length=500,
-        params=_MOCKINGJAY_LARGE, aliases=("mockingjay", "mockingjay_origin")),
-    PretrainedModel(
-        "mockingjay_logMelBase_T_AdamW_b32_200k_100hr",
-        "https://www.dropbox.com/s/luorglf8mdg67l2/states-200000.ckpt?dl=1",
-        layers=3, shared=False, target="80-dim log-mel", hours=100, steps=200_000, sequence_length=1500,
-        params=_MOCKINGJAY_BASE, aliases=("mockingjay_100hr",)),
-    PretrainedModel(
-        "mockingjay_logMelBase_T_AdamW_b32_1m_960hr",
-        "https://www.dropbox.com/s/jzx0xggk663jev6/states-1000000.ckpt?dl=1",
-        layers=3, shared=False, target="80-dim log-mel", hours=960, steps=1_000_000, sequence_length=1500,
-        params=_MOCKINGJAY_BASE, note=", dropout 0.3"),
-    PretrainedModel(
-        "mockingjay_logMelBase_T_AdamW_b32_1m_960hr_drop1",
-        "https://www.dropbox.com/s/7f9z6dzc7oix6qv/states-1000000.ckpt?dl=1",
-        layers=3, shared=False, target="80-dim log-mel", hours=960, steps=1_000_000, sequence_length=1500,
-        params=_MOCKINGJAY_BASE, aliases=("mockingjay_960hr",), note=", dropout 0.1"),
-    PretrainedModel(
-        "mockingjay_logMelBase_T_AdamW_b32_1m_960hr_seq3k",
-        "https://www.dropbox.com/s/qnnvdrai2tfmjmh/states-1000000.ckpt?dl=1",
-        layers=3, shared=False, target="80-dim log-mel", hours=960, steps=1_000_000, sequence_length=3000,
-        params=_MOCKINGJAY_BASE, note=", sequence length 3000"),
+        layers=12,
+        shared=False,
+        target="201-dim linear",
+        hours=360,
+        steps=500_000,
+        sequence_length=500,
+        params=_MOCKINGJAY_LARGE,
+        aliases=("mockingjay", "mockingjay_origin"),
+    ),
+    *(
+        _log_mel_base(f"mockingjay_logMelBase_T_AdamW_b32_{suffix}", _dropbox(key, steps), False, hours, steps, **more)
+        for suffix, key, hours, steps, more in _MOCKINGJAY_BASE_ROWS
+    ),
 )
 
 
@@ -127,12 +143,12 @@ def download_pretrained(name: str, progress: bool = True, refresh: bool = False)
     path = model.cache_path()
     if refresh:
         path.unlink(missing_ok=True)
-    return cached_download(model.url, path, what=f"pretrained model {name!r}", sha256=model.sha256,
-                           progress=progress)
+    return cached_download(model.url, path, what=f"pretrained model {name!r}", sha256=model.sha256, progress=progress)
 
 
-def load_pretrained(name: str, max_input_length: int | None = None, progress: bool = True,
-                    refresh: bool = False) -> Upstream:
+def load_pretrained(
+    name: str, max_input_length: int | None = None, progress: bool = True, refresh: bool = False
+) -> Upstream:
     """The published model ``name`` as an eval-mode Upstream (downloaded once, then cached).
 
     ``max_input_length``: None forwards long inputs in pieces as s3prl does (the checkpoint's
@@ -144,10 +160,16 @@ def load_pretrained(name: str, max_input_length: int | None = None, progress: bo
     try:
         upstream = upstream_from_checkpoint(path, name=name, max_input_length=max_input_length)
     except CheckpointError as err:
-        raise DownloadError(what, model.url, path, f"the cached file cannot be used ({err.problem}); delete it to "
-                                                   "download it again") from err
+        raise DownloadError(
+            what, model.url, path, f"the cached file cannot be used ({err.problem}); delete it to download it again"
+        ) from err
     groups = upstream.encoder_config.groups
     if upstream.num_layers != model.layers or (groups == 1) != model.shared:
-        raise DownloadError(what, model.url, path, f"the file holds a {upstream.num_layers}-layer model with {groups} "
-                                                   f"weight group(s), not the {model.describe()} listed for this name")
+        raise DownloadError(
+            what,
+            model.url,
+            path,
+            f"the file holds a {upstream.num_layers}-layer model with {groups} "
+            f"weight group(s), not the {model.describe()} listed for this name",
+        )
     return upstream

@@ -23,8 +23,10 @@ _LAYER_KEYS = {
     "ffn_out": "output.dense",
     "ffn_norm": "output.LayerNorm",
 }
-_INPUT_KEYS = {"input.spec_transform": "input_representations.spec_transform",
-               "input.layer_norm": "input_representations.LayerNorm"}
+_INPUT_KEYS = {
+    "input.spec_transform": "input_representations.spec_transform",
+    "input.layer_norm": "input_representations.LayerNorm",
+}
 _HEAD_KEYS = {"dense": "dense", "layer_norm": "LayerNorm", "output": "output"}
 
 
@@ -41,8 +43,9 @@ def _rename_legacy(state: dict[str, Tensor]) -> dict[str, Tensor]:
     return out
 
 
-def import_encoder_state(state: dict[str, Tensor], config: TransformerConfig,
-                         path: str | Path = "<checkpoint>") -> dict[str, Tensor]:
+def import_encoder_state(
+    state: dict[str, Tensor], config: TransformerConfig, path: str | Path = "<checkpoint>"
+) -> dict[str, Tensor]:
     """s3prl ``Transformer`` state dict -> our TransformerEncoder state dict.
 
     A weight group is read from its first layer present in the file; the group's other layers,
@@ -67,8 +70,11 @@ def import_encoder_state(state: dict[str, Tensor], config: TransformerConfig,
         layers = [i for i in range(config.num_hidden_layers) if config.group_of(i) == group]
         present = [i for i in layers if f"encoder.layer.{i}.attention.self.query.weight" in state]
         if not present:
-            raise CheckpointError(path, f"missing keys 'encoder.layer.{layers[0]}.*' in 'Transformer' "
-                                        f"(no layer of weight group {group} found: layers {layers})")
+            raise CheckpointError(
+                path,
+                f"missing keys 'encoder.layer.{layers[0]}.*' in 'Transformer' "
+                f"(no layer of weight group {group} found: layers {layers})",
+            )
         first = present[0]
         for dst, src in _LAYER_KEYS.items():
             take(f"encoder.layer.{first}.{src}", f"groups.{group}.{dst}")
@@ -84,16 +90,22 @@ def import_encoder_state(state: dict[str, Tensor], config: TransformerConfig,
         for other in present[1:]:
             prefix = f"encoder.layer.{other}."
             for key in [k for k in state if k.startswith(prefix)]:
-                twin = f"encoder.layer.{first}." + key[len(prefix):]
+                twin = f"encoder.layer.{first}." + key[len(prefix) :]
                 if twin not in state or not torch.equal(state[key], state[twin]):
-                    raise CheckpointError(path, f"layers {first} and {other} share weight group {group} "
-                                                f"(num_hidden_groups={config.groups}) but {key!r} differs")
+                    raise CheckpointError(
+                        path,
+                        f"layers {first} and {other} share weight group {group} "
+                        f"(num_hidden_groups={config.groups}) but {key!r} differs",
+                    )
                 used.add(key)
     unused = sorted(set(state) - used)
     if unused:
-        raise CheckpointError(path, f"unexpected keys in 'Transformer' for a {config.num_hidden_layers}-layer, "
-                                    f"{config.groups}-group encoder: {', '.join(unused[:10])}"
-                                    + (f" (+{len(unused) - 10} more)" if len(unused) > 10 else ""))
+        raise CheckpointError(
+            path,
+            f"unexpected keys in 'Transformer' for a {config.num_hidden_layers}-layer, "
+            f"{config.groups}-group encoder: {', '.join(unused[:10])}"
+            + (f" (+{len(unused) - 10} more)" if len(unused) > 10 else ""),
+        )
     return ours
 
 
@@ -135,4 +147,6 @@ def import_head_state(state: dict[str, Tensor], path: str | Path = "<checkpoint>
 
 def export_head_state(head: SpecPredictionHead) -> dict[str, Tensor]:
     ours = {k: v.detach().cpu() for k, v in head.state_dict().items()}
-    return {f"{src}.{suffix}": ours[f"{dst}.{suffix}"] for dst, src in _HEAD_KEYS.items() for suffix in ("weight", "bias")}
+    return {
+        f"{src}.{suffix}": ours[f"{dst}.{suffix}"] for dst, src in _HEAD_KEYS.items() for suffix in ("weight", "bias")
+    }

@@ -16,7 +16,8 @@ class ToyUpstream(nn.Module):
 
     def __init__(self, num_layers: int = 2, hidden_size: int = 24, seed: int = 0):
         super().__init__()
-        from aalbert.upstream.features import FeatureConfig, FeatureExtractor, FeatureSpec
+        from aalbert.upstream.feature_config import FeatureConfig, FeatureSpec
+        from aalbert.upstream.features import FeatureExtractor
 
         torch.manual_seed(seed)
         self.features = FeatureExtractor(FeatureConfig(input=FeatureSpec("mel", cmvn=False), target=None))

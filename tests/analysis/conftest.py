@@ -33,4 +33,3 @@ def tiny_aalbert_ckpt(make_s3prl_checkpoint) -> Path:
 @pytest.fixture(scope="session")
 def probe_corpus(tmp_path_factory) -> Path:
     return make_tone_corpus(tmp_path_factory.mktemp("analysis_tones"))
-

@@ -15,8 +15,14 @@ def write_results(expdir, payload):
 
 def test_layer_weights_command_reads_the_runner_layout(tmp_path, capsys):
     # the downstream runner stores them under featurizer.layer_weights
-    expdir = write_results(tmp_path / "exp", {"task": "phone_linear", "upstream": {"name": "aalbert"},
-                                              "featurizer": {"layer_weights": [0.1, 0.2, 0.3, 0.4]}})
+    expdir = write_results(
+        tmp_path / "exp",
+        {
+            "task": "phone_linear",
+            "upstream": {"name": "aalbert"},
+            "featurizer": {"layer_weights": [0.1, 0.2, 0.3, 0.4]},
+        },
+    )
     out = tmp_path / "weights.png"
     assert main(["layer-weights", str(expdir), "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == PNG_MAGIC
@@ -31,10 +37,10 @@ def test_layer_weights_top_level_key_wins(tmp_path):
 
 
 def test_layer_weights_errors(tmp_path, capsys):
-    assert main(["layer-weights", str(tmp_path / "missing")]) == 2
+    assert main(["layer-weights", str(tmp_path / "missing")]) == 1
     assert "results.json not found" in capsys.readouterr().err
     expdir = write_results(tmp_path / "exp", {"task": "x"})
-    assert main(["layer-weights", str(expdir)]) == 2
+    assert main(["layer-weights", str(expdir)]) == 1
     assert "no layer_weights" in capsys.readouterr().err
 
 

@@ -57,8 +57,23 @@ def test_upstream_without_layers_is_refused(audio_dir):
 
 def test_cli_writes_symmetric_matrix_json_and_png(audio_dir, tiny_aalbert_ckpt, tmp_path):
     out = tmp_path / "attn"
-    rc = main(["-u", "aalbert_local", "-k", str(tiny_aalbert_ckpt), "--data", str(audio_dir), "--num-utterances", "3",
-               "-b", "2", "--out", str(out), "--no-progress"])
+    rc = main(
+        [
+            "-u",
+            "aalbert_local",
+            "-k",
+            str(tiny_aalbert_ckpt),
+            "--data",
+            str(audio_dir),
+            "--num-utterances",
+            "3",
+            "-b",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     payload = json.loads((out / JSON_NAME).read_text())
     m = torch.tensor(payload["matrix"])
@@ -75,26 +90,48 @@ def test_cli_writes_symmetric_matrix_json_and_png(audio_dir, tiny_aalbert_ckpt, 
 
 def test_cli_reports_bad_input_in_one_line(audio_dir, tmp_path, capsys):
     rc = main(["-u", "no_such_upstream", "--data", str(audio_dir), "--out", str(tmp_path / "o")])
-    assert rc == 2
+    assert rc == 1
     assert "unknown upstream 'no_such_upstream'" in capsys.readouterr().err
     rc = main(["-u", "aalbert_local", "--data", str(audio_dir), "--out", str(tmp_path / "o")])
-    assert rc == 2
+    assert rc == 1
     assert "needs ckpt" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 
 def test_entry_point_script_runs(audio_dir, tiny_aalbert_ckpt, tmp_path):
     out = tmp_path / "script"
-    proc = subprocess.run([sys.executable, str(REPO / "run_attention.py"), "-u", "aalbert_local", "-k",
-                           str(tiny_aalbert_ckpt), "--data", str(audio_dir), "--num-utterances", "1", "--out", str(out),
-                           "--no-progress"], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "run_attention.py"),
+            "-u",
+            "aalbert_local",
+            "-k",
+            str(tiny_aalbert_ckpt),
+            "--data",
+            str(audio_dir),
+            "--num-utterances",
+            "1",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (out / JSON_NAME).is_file() and (out / PNG_NAME).is_file()
 
 
-@pytest.mark.parametrize("bad, message", [({"num_utterances": 0}, "number of utterances"),
-                                          ({"batch_size": 0}, "batch size"),
-                                          ({"max_seconds": 0.0}, "max_seconds")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"num_utterances": 0}, "number of utterances"),
+        ({"batch_size": 0}, "batch size"),
+        ({"max_seconds": 0.0}, "max_seconds"),
+    ],
+)
 def test_config_checks_its_values(bad, message):
     with pytest.raises(ValueError, match=message):
         AttentionConfig(**bad)
@@ -103,8 +140,26 @@ def test_config_checks_its_values(bad, message):
 def test_random_hub_upstream_is_seeded(audio_dir, tmp_path):
     # no checkpoint: the seed alone decides the weights, so reruns agree and other seeds do not
     def matrix(seed, out):
-        assert main(["-u", "aalbert_3l_random", "--data", str(audio_dir), "--num-utterances", "1", "--max-seconds", "0.3",
-                     "--seed", str(seed), "--out", str(tmp_path / out), "--no-progress"]) == 0
+        assert (
+            main(
+                [
+                    "-u",
+                    "aalbert_3l_random",
+                    "--data",
+                    str(audio_dir),
+                    "--num-utterances",
+                    "1",
+                    "--max-seconds",
+                    "0.3",
+                    "--seed",
+                    str(seed),
+                    "--out",
+                    str(tmp_path / out),
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
         return json.loads((tmp_path / out / JSON_NAME).read_text())["matrix"]
 
     first = matrix(1, "a")

@@ -92,7 +92,7 @@ def test_padding_is_excluded_and_utterances_weighted_by_queries():
     # them separately and weighting by query counts, and the junk padding never enters
     batched = JSDAccumulator(3)
     padded_short = pad_attention(short, 7)
-    batched.add_batch([torch.stack([s, l]) for s, l in zip(padded_short, long)], torch.tensor([4, 7]))
+    batched.add_batch([torch.stack([s, lg]) for s, lg in zip(padded_short, long)], torch.tensor([4, 7]))
     expected = (utterance_jsd_sums(short) + utterance_jsd_sums(long)) / (4 + 7)
     assert torch.allclose(batched.matrix(), expected, atol=1e-12)
     assert batched.queries == 11 and batched.utterances == 2

@@ -6,16 +6,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from analysis_fakes import ToyUpstream
 
-from aalbert.downstream.feature_cache import FeatureCache, extract_features
-from aalbert.analysis.probe import ProbeTrainConfig, SplitFeatures, train_probe
+from aalbert.analysis.probe import ProbeTrainConfig, train_probe
 from aalbert.analysis.probing import CSV_NAME, JSON_NAME, PNG_NAME, ProbingConfig, main, run
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import Corpus, TaskData, Utterance, load_corpus
 from aalbert.downstream.expert import TaskContext
+from aalbert.downstream.feature_cache import FeatureCache, extract_features
 from aalbert.downstream.speaker import SpeakerUtteranceExpert
-
-from analysis_fakes import ToyUpstream
 
 FAST = dict(lr=1e-2, batch_size=4, dropout=0.0)
 
@@ -27,13 +26,36 @@ def config(corpus_root, task, **kw) -> ProbingConfig:
 
 def test_cli_writes_layer_by_probe_table_and_plot(probe_corpus, tiny_aalbert_ckpt, tmp_path):
     out = tmp_path / "probe"
-    rc = main(["-u", "aalbert_local", "-k", str(tiny_aalbert_ckpt), "--task", "phone", "--probes", "linear,2hidden",
-               "--layers", "0,3", "--data", str(probe_corpus), "--epochs", "1", "--out", str(out), "--no-progress"])
+    rc = main(
+        [
+            "-u",
+            "aalbert_local",
+            "-k",
+            str(tiny_aalbert_ckpt),
+            "--task",
+            "phone",
+            "--probes",
+            "linear,2hidden",
+            "--layers",
+            "0,3",
+            "--data",
+            str(probe_corpus),
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     with open(out / CSV_NAME) as f:
         rows = list(csv.DictReader(f))
-    assert [(r["layer"], r["probe"]) for r in rows] == [("0", "linear"), ("0", "2hidden"), ("3", "linear"),
-                                                         ("3", "2hidden")]
+    assert [(r["layer"], r["probe"]) for r in rows] == [
+        ("0", "linear"),
+        ("0", "2hidden"),
+        ("3", "linear"),
+        ("3", "2hidden"),
+    ]
     for r in rows:
         assert 0.0 <= float(r["dev_accuracy"]) <= 1.0 and 0.0 <= float(r["test_accuracy"]) <= 1.0
     payload = json.loads((out / JSON_NAME).read_text())
@@ -45,7 +67,7 @@ def test_cli_writes_layer_by_probe_table_and_plot(probe_corpus, tiny_aalbert_ckp
 
 def test_probes_learn_phones_far_above_the_majority_class(probe_corpus, tmp_path):
     cfg = config(probe_corpus, "phone", probes=["1hidden"], layers=[0], train={"epochs": 4})
-    cfg.data.split_policy = "per_speaker"   # every voice in training: this test is about the probe, not the split
+    cfg.data.split_policy = "per_speaker"  # every voice in training: this test is about the probe, not the split
     rows = run(cfg, tmp_path, ToyUpstream(), progress=False)
     corpus = load_corpus(DataConfig(root=str(probe_corpus)), TaskData("frames"))
     counts = Counter(p for u in corpus.splits["test"] for p in u.phones)
@@ -54,24 +76,24 @@ def test_probes_learn_phones_far_above_the_majority_class(probe_corpus, tmp_path
 
 
 def test_speaker_probe_finds_the_speaker(probe_corpus, tmp_path):
-    rows = run(config(probe_corpus, "speaker", probes=["linear"], layers=[1]), tmp_path, ToyUpstream(),
-               progress=False)
+    rows = run(config(probe_corpus, "speaker", probes=["linear"], layers=[1]), tmp_path, ToyUpstream(), progress=False)
     assert rows[0]["dev_accuracy"] == 1.0 and rows[0]["test_accuracy"] >= 2 / 3  # chance: 1/3
 
 
 def test_upstream_runs_once_and_disk_cache_is_reused(probe_corpus, tmp_path):
     cache_dir = tmp_path / "cache"
-    cfg = config(probe_corpus, "speaker", probes=["linear"], cache_dir=str(cache_dir), extract_batch_size=8,
-                 train={"epochs": 2})
+    cfg = config(
+        probe_corpus, "speaker", probes=["linear"], cache_dir=str(cache_dir), extract_batch_size=8, train={"epochs": 2}
+    )
     first = ToyUpstream()
     rows = run(cfg, tmp_path / "a", first, progress=False)
-    assert len(rows) == 3                           # 3 hidden states probed ...
-    assert first.calls == 4                         # ... from one pass: ceil(30 utterances / 8)
+    assert len(rows) == 3  # 3 hidden states probed ...
+    assert first.calls == 4  # ... from one pass: ceil(30 utterances / 8)
     assert len(list(cache_dir.glob("*/layer_02/*.pt"))) == 30
 
     again = ToyUpstream()
     assert run(cfg, tmp_path / "b", again, progress=False) == rows
-    assert again.calls == 0                         # same manifest, every file present: reused
+    assert again.calls == 0  # same manifest, every file present: reused
 
     in_memory = ProbingConfig(**{**cfg.__dict__, "cache_dir": None})
     assert run(in_memory, tmp_path / "c", ToyUpstream(), progress=False) == rows
@@ -128,29 +150,42 @@ def test_cached_features_exclude_padding_and_pool_valid_frames(probe_corpus):
         assert p.shape == (1, a.shape[1]) and torch.allclose(p[0], a.mean(0), atol=1e-5)
 
 
-def synthetic_speaker_splits(signal: float):
-    """Two speakers, 8 utterances each per split; features = signal * speaker + noise."""
+def synthetic_speaker_features(signal: float):
+    """Two speakers, 8 utterances each per split; one hidden state: features = signal * speaker + noise."""
     gen = torch.Generator().manual_seed(0)
-    splits = {}
+    splits, features = {}, FeatureCache(1)
     for split in ("train", "dev", "test"):
-        utts, feats = [], []
+        splits[split] = []
         for i in range(16):
             spk = str(i % 2)
-            utts.append(Utterance(f"{spk}-{split}-{i}", None, spk))
-            feats.append(torch.randn(1, 4, generator=gen) + signal * (1 if spk == "1" else -1))
-        splits[split] = SplitFeatures(utts, feats)
-    corpus = Corpus({s: v.utterances for s, v in splits.items()}, ["0", "1"])
-    return splits, TaskContext(4, 160, corpus)
+            splits[split].append(Utterance(f"{spk}-{split}-{i}", None, spk))
+            feature = torch.randn(1, 4, generator=gen) + signal * (1 if spk == "1" else -1)
+            features.put(splits[split][-1].uttid, [feature])
+    return features, TaskContext(4, 160, Corpus(splits, ["0", "1"]))
 
 
 def test_early_stopping_keeps_the_best_dev_epoch():
-    splits, context = synthetic_speaker_splits(signal=3.0)
+    features, context = synthetic_speaker_features(signal=3.0)
     # lr 0: dev never improves after the first epoch, so training stops after `patience` more
-    frozen = train_probe(SpeakerUtteranceExpert, context, 0, splits,
-                         ProbeTrainConfig(epochs=20, patience=2, lr=0.0, batch_size=4), progress=False)
+    frozen = train_probe(
+        SpeakerUtteranceExpert,
+        context,
+        0,
+        features,
+        0,
+        ProbeTrainConfig(epochs=20, patience=2, lr=0.0, batch_size=4),
+        progress=False,
+    )
     assert frozen.best_epoch == 1 and frozen.epochs_run == 3
-    learned = train_probe(SpeakerUtteranceExpert, context, 1, splits,
-                          ProbeTrainConfig(epochs=20, patience=20, lr=1e-2, batch_size=4, max_steps=30), progress=False)
+    learned = train_probe(
+        SpeakerUtteranceExpert,
+        context,
+        1,
+        features,
+        0,
+        ProbeTrainConfig(epochs=20, patience=20, lr=1e-2, batch_size=4, max_steps=30),
+        progress=False,
+    )
     assert learned.steps == 30 and learned.epochs_run == 8  # 4 steps per epoch: stopped in epoch 8
     assert learned.test["accuracy"] > 0.9
 
@@ -163,23 +198,40 @@ def test_bad_settings_are_clear_errors(probe_corpus, tmp_path, capsys):
     no_alignment = tmp_path / "noalign"
     shutil.copytree(probe_corpus / "train-tiny", no_alignment / "train-tiny")
     rc = main(["-u", "aalbert_3l_random", "--task", "phone", "--data", str(no_alignment), "--out", str(tmp_path / "o")])
-    assert rc == 2 and "needs phone alignments" in capsys.readouterr().err
+    assert rc == 1 and "needs phone alignments" in capsys.readouterr().err
 
 
 def test_probing_reads_a_timit_layout(probe_corpus, tmp_path):
-    from aalbert.analysis.probing import build_parser, config_from_args
     from corpus_layouts import write_timit
 
+    from aalbert.analysis.probing import build_parser, config_from_args
+
     timit = write_timit(probe_corpus, tmp_path / "TIMIT", parts={"TRAIN": ["100", "101"], "TEST": ["102"]})
-    args = build_parser().parse_args(["--task", "phone", "--data", str(timit), "--format", "timit", "--epochs", "8",
-                                      "--patience", "8", "--probes", "1hidden", "--layers", "0"])
+    args = build_parser().parse_args(
+        [
+            "--task",
+            "phone",
+            "--data",
+            str(timit),
+            "--format",
+            "timit",
+            "--epochs",
+            "8",
+            "--patience",
+            "8",
+            "--probes",
+            "1hidden",
+            "--layers",
+            "0",
+        ]
+    )
     cfg = config_from_args(args)
     cfg.train.lr, cfg.train.batch_size = 1e-2, 4
     rows = run(cfg, tmp_path / "out", ToyUpstream(), progress=False)
     payload = json.loads((tmp_path / "out" / JSON_NAME).read_text())
     assert payload["data"]["phones"] == 39 and payload["data"]["speakers"] == 3
-    assert payload["data"]["utterances"] == {"train": 10, "dev": 10, "test": 10}   # TEST folder = test split
-    assert rows[0]["test_accuracy"] > 0.5   # tones are easy; the probe sees TIMIT's folded labels
+    assert payload["data"]["utterances"] == {"train": 10, "dev": 10, "test": 10}  # TEST folder = test split
+    assert rows[0]["test_accuracy"] > 0.5  # tones are easy; the probe sees TIMIT's folded labels
 
 
 def test_output_folder_flags_match_the_other_commands(tmp_path, monkeypatch):
@@ -193,6 +245,10 @@ def test_output_folder_flags_match_the_other_commands(tmp_path, monkeypatch):
     assert output_dir(parse([*base, "-n", "x"]), "result/probe") == Path("result/probe/x")
     assert output_dir(parse([*base, "-p", "/abs/o"]), "result/probe") == Path("/abs/o")
     assert output_dir(parse([*base, "--out", "o"]), "result/probe") == Path("o")
-    assert parse([*base, "--upstream-ckpt", "c.ckpt"]).ckpt == parse([*base, "-k", "c.ckpt"]).ckpt == "c.ckpt"
+    assert (
+        parse([*base, "--upstream-ckpt", "c.ckpt"]).upstream_ckpt
+        == parse([*base, "-k", "c.ckpt"]).upstream_ckpt
+        == "c.ckpt"
+    )
     with pytest.raises(ConfigError, match="inside result/probe"):
         output_dir(parse([*base, "-n", "../x"]), "result/probe")

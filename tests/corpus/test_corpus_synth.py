@@ -36,9 +36,9 @@ def test_librispeech_layout_and_formats(tiny_corpus):
         uttid, words = line.split(" ", 1)
         assert (trans[0].parent / f"{uttid}.flac").is_file()
         assert words == words.upper() and 3 <= len(words.split()) <= 6
-    speakers = [l for l in (tiny_corpus / "SPEAKERS.TXT").read_text().splitlines() if not l.startswith(";")]
-    assert [l.split("|")[0].strip() for l in speakers] == ["100", "101", "102"]
-    assert {l.split("|")[1].strip() for l in speakers} == {"M", "F"}
+    speakers = [row for row in (tiny_corpus / "SPEAKERS.TXT").read_text().splitlines() if not row.startswith(";")]
+    assert [row.split("|")[0].strip() for row in speakers] == ["100", "101", "102"]
+    assert {row.split("|")[1].strip() for row in speakers} == {"M", "F"}
     phones = (tiny_corpus / "alignment" / "phones.txt").read_text().splitlines()
     assert phones[0] == "0 sil" and len(phones) == len(PHONES) == 40
     meta = json.loads((tiny_corpus / "corpus.json").read_text())
@@ -64,7 +64,9 @@ def test_alignments_match_audio_and_are_plausible(tiny_corpus):
         durations += speech
         # the labelled speech lies where the audio is loud: silence frames are much quieter
         wave, _ = soundfile.read(path)
-        frames = np.array([np.sqrt(np.mean(wave[max(0, 160 * i - 200):160 * i + 200] ** 2)) for i in range(len(labels))])
+        frames = np.array(
+            [np.sqrt(np.mean(wave[max(0, 160 * i - 200) : 160 * i + 200] ** 2)) for i in range(len(labels))]
+        )
         lab = np.array(labels)
         assert np.median(frames[lab != 0]) > 3 * np.median(frames[lab == 0])
     assert 30 <= np.median(durations) <= 200
@@ -85,8 +87,8 @@ def _median_f0(path: Path) -> float:
     wave, sr = soundfile.read(path)
     f0s = []
     for start in range(0, len(wave) - 640, 320):
-        frame = wave[start:start + 640] - wave[start:start + 640].mean()
-        if np.sqrt(np.mean(frame ** 2)) < 0.05 * np.max(np.abs(wave)):
+        frame = wave[start : start + 640] - wave[start : start + 640].mean()
+        if np.sqrt(np.mean(frame**2)) < 0.05 * np.max(np.abs(wave)):
             continue
         ac = np.correlate(frame, frame, "full")[639:]
         lo, hi = sr // 400, sr // 60
@@ -127,8 +129,10 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
 
 def test_cached_corpus_is_reused_and_other_parameters_refused(tiny_corpus):
     before = (tiny_corpus / "corpus.json").stat().st_mtime_ns
-    assert synthesize(tiny_corpus, speakers=3, utterances=4, seed=7, words_per_utterance=(3, 6),
-                      progress=False) == tiny_corpus
+    assert (
+        synthesize(tiny_corpus, speakers=3, utterances=4, seed=7, words_per_utterance=(3, 6), progress=False)
+        == tiny_corpus
+    )
     assert (tiny_corpus / "corpus.json").stat().st_mtime_ns == before
     with pytest.raises(CorpusError, match="other parameters"):
         synthesize(tiny_corpus, speakers=3, utterances=4, seed=8, words_per_utterance=(3, 6), progress=False)
@@ -144,6 +148,7 @@ def test_not_a_corpus_folder_is_never_overwritten(tmp_path):
 def test_missing_espeak_is_a_clear_error(monkeypatch, tmp_path):
     def no_library(name):
         raise OSError(f"{name}: cannot open shared object file")
+
     monkeypatch.setattr(espeak, "_dlopen", no_library)
     with pytest.raises(CorpusError, match=r"libespeak-ng.so.1 not found: install the Debian package espeak-ng"):
         synthesize(tmp_path / "x", speakers=1, utterances=1, workers=1, progress=False)
@@ -157,12 +162,36 @@ def test_unknown_espeak_phoneme_is_an_error():
 
 
 def test_cli(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "aalbert.corpus", "synth", "--out", str(tmp_path / "cli"),
-                          "--speakers", "1", "--utterances", "1", "--min-words", "2", "--max-words", "3",
-                          "--workers", "1", "--no-progress"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aalbert.corpus",
+            "synthesize",
+            "--out",
+            str(tmp_path / "cli"),
+            "--speakers",
+            "1",
+            "--utterances",
+            "1",
+            "--min-words",
+            "2",
+            "--max-words",
+            "3",
+            "--workers",
+            "1",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "1 utterances, 1 speakers" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "aalbert.corpus", "synth", "--out", str(tmp_path / "bad"),
-                          "--speakers", "0"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "aalbert.corpus", "synth", "--out", str(tmp_path / "bad"), "--speakers", "0"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "at least one speaker" in bad.stderr
 
 

@@ -13,18 +13,19 @@ import math
 import numpy as np
 import pytest
 import soundfile
+from corpus_layouts import write_kaldi, write_lhotse, write_textgrids, write_timit
 
-from aalbert.corpus.align import Segment, frame_labels as synth_frame_labels
+from aalbert.corpus.align import Segment, frame_phone_ids
 from aalbert.corpus.frames import num_frames, segment_frame_labels
 from aalbert.corpus.phones import PHONE_ID
 from aalbert.corpus.problems import Problems
 from aalbert.corpus.registry import read_corpus
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data.attach import attach_frames
-from aalbert.upstream.features import FeatureConfig, FeatureExtractor
-from corpus_layouts import write_kaldi, write_lhotse, write_textgrids, write_timit
+from aalbert.upstream.feature_config import FeatureConfig
+from aalbert.upstream.features import FeatureExtractor
 
-N = 8000                                        # samples in the utterance
+N = 8000  # samples in the utterance
 BOUNDARIES = [160 * 20, 160 * 20 + 1, 160 * 20 + 79, 160 * 20 + 80, 160 * 20 + 159, 3333]
 EXTRACTOR = FeatureExtractor(FeatureConfig())
 
@@ -56,7 +57,7 @@ def test_convention_puts_the_boundary_at_the_first_centre_inside_the_new_phone(s
 
 @pytest.mark.parametrize("s", [160 * 20 + 1, 160 * 20 + 159])
 def test_synthetic_corpus_uses_the_convention(s):
-    labels = synth_frame_labels([Segment(0, s, "sil"), Segment(s, N, "AA")], N)
+    labels = frame_phone_ids([Segment(0, s, "sil"), Segment(s, N, "AA")], N)
     assert len(labels) == num_frames(N) and labels.index(PHONE_ID["AA"]) == expected_first_frame(s)
 
 
@@ -78,7 +79,6 @@ READERS = ["timit", "lhotse", "kaldi+textgrid", "librispeech+textgrid", "kaldi+s
 @pytest.mark.parametrize("s", [160 * 20 + 1, 160 * 20 + 80, 160 * 20 + 159])
 def test_every_reader_labels_the_boundary_frame_by_the_convention(reader, s, tmp_path):
     tone = _one_utterance_corpus(tmp_path / "tone", s)
-    phone_list = None
     if reader == "timit":
         cfg = DataConfig(format="timit", root=str(write_timit(tone, tmp_path / "timit")))
     elif reader == "lhotse":
@@ -91,8 +91,9 @@ def test_every_reader_labels_the_boundary_frame_by_the_convention(reader, s, tmp
         (align / "phones.txt").write_text("0 sil\n1 aa\n")
         cfg = DataConfig(format="kaldi", root=str(write_kaldi(tone, tmp_path / "kaldi")), alignment=str(align))
     else:
-        fmt, root = ("kaldi", write_kaldi(tone, tmp_path / "kaldi")) if reader.startswith("kaldi") else \
-            ("librispeech", tone)
+        fmt, root = (
+            ("kaldi", write_kaldi(tone, tmp_path / "kaldi")) if reader.startswith("kaldi") else ("librispeech", tone)
+        )
         cfg = DataConfig(format=fmt, root=str(root), alignment=str(write_textgrids(tone, tmp_path / "tg")))
     listing = read_corpus(cfg.corpus_spec())
     problems = Problems("test")
@@ -102,4 +103,4 @@ def test_every_reader_labels_the_boundary_frame_by_the_convention(reader, s, tmp
     assert len(utt.phones) == num_frames(N)
     new_phone = [i for i, n in enumerate(names) if n.lower() == "aa"][0]
     assert utt.phones.index(new_phone) == expected_first_frame(s)
-    assert set(utt.phones[:expected_first_frame(s)]) == {names.index("sil")}
+    assert set(utt.phones[: expected_first_frame(s)]) == {names.index("sil")}

@@ -9,7 +9,7 @@ import soundfile
 
 import aalbert.corpus.registry as registry
 from aalbert.corpus.registry import UnknownFormatError, available_formats, get_reader
-from aalbert.corpus.sources import utterances_from_sources
+from aalbert.corpus.sources import source_specs, utterances_from_sources
 from aalbert.pretrain.data import BatchDataset, scan_corpus
 
 
@@ -34,10 +34,10 @@ def test_pretraining_roots_take_kaldi_segments(tmp_path):
     soundfile.write(tmp_path / "rec.wav", wave, 16000, subtype="FLOAT")
     d = tmp_path / "data"
     d.mkdir()
-    (d / "wav.scp").write_text("rec rec.wav\n")   # relative to the data dir's parent
+    (d / "wav.scp").write_text("rec rec.wav\n")  # relative to the data dir's parent
     (d / "segments").write_text("a rec 0.0 0.5\nb rec 1.0 1.25\n")
     (d / "utt2spk").write_text("a s\nb s\n")
-    corpus = scan_corpus([f"kaldi:{d}"], min_samples=400)
-    assert corpus.num_samples == [8000, 4000] and corpus.spans == [(0, 8000), (16000, 4000)]
+    corpus = scan_corpus(source_specs([f"kaldi:{d}"]), min_samples=400)
+    assert [(u.start, u.num_samples) for u in corpus.utterances] == [(0, 8000), (16000, 4000)]
     waves, failed = BatchDataset(corpus, [[0, 1]], max_samples=10**6, seed=0, epoch=0)[0]
     assert not failed and np.array_equal(waves[1].numpy(), wave[16000:20000])

@@ -32,7 +32,7 @@ def test_second_scan_reads_no_header_and_changed_files_are_reread(tmp_path, monk
     assert reads == [str(changed)] and again["7-1-0002"] == 5000
     # turning the cache off reads every header
     reads.clear()
-    read_corpus(CorpusSpec("librispeech", [str(tmp_path / "c")], use_scan_cache=False))
+    read_corpus(CorpusSpec("librispeech", [str(tmp_path / "c")], scan_cache=False))
     assert len(reads) == 4
 
 

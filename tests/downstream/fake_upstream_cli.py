@@ -8,9 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from downstream_fakes import FakeUpstream  # noqa: E402
+
 import aalbert.downstream.runner as runner  # noqa: E402
 from aalbert.downstream.cli import main  # noqa: E402
-from downstream_fakes import FakeUpstream  # noqa: E402
 
 runner.load_upstream_by_name = lambda name, ckpt: FakeUpstream()
 

@@ -1,7 +1,12 @@
 import pytest
 
-from aalbert.downstream.data.alignment import (AlignmentError, find_alignment_files, find_phone_list,
-                                               read_alignments, read_phone_list)
+from aalbert.downstream.data.alignment import (
+    AlignmentError,
+    find_alignment_files,
+    find_phone_list,
+    read_alignments,
+    read_phone_list,
+)
 
 
 def test_reads_phone_list_and_alignment_from_folder(tmp_path):

@@ -1,10 +1,10 @@
 """The same utterances through LibriSpeech, Kaldi and Lhotse layouts give identical training batches."""
 
 import torch
-
-from aalbert.downstream.runner import Runner, build_config
 from corpus_layouts import write_kaldi, write_lhotse, write_textgrids
 from downstream_fakes import FakeUpstream
+
+from aalbert.downstream.runner import Runner, build_config
 
 
 def _batches(tmp_path, name, task, data_overrides):
@@ -28,20 +28,34 @@ def test_librispeech_kaldi_and_lhotse_give_identical_batches(tone_corpus, tmp_pa
     (tmp_path / "up.txt").write_text("0 sil\n1 AA\n2 IY\n3 S\n4 M\n")
     libri, corpus = _batches(tmp_path, "libri", "phone_linear", [f"data.root={tone_corpus}"])
     runs = {
-        "kaldi": _batches(tmp_path, "kaldi", "phone_linear",
-                          [f"data.root={kaldi}", "data.format=kaldi", f"data.alignment={tone_corpus / 'alignment'}"]),
-        "lhotse": _batches(tmp_path, "lhotse", "phone_linear",
-                           [f"data.root={lhotse_dir}", "data.format=lhotse", phones]),
+        "kaldi": _batches(
+            tmp_path,
+            "kaldi",
+            "phone_linear",
+            [f"data.root={kaldi}", "data.format=kaldi", f"data.alignment={tone_corpus / 'alignment'}"],
+        ),
+        "lhotse": _batches(
+            tmp_path, "lhotse", "phone_linear", [f"data.root={lhotse_dir}", "data.format=lhotse", phones]
+        ),
         # MFA-style TextGrids (upper case, stress digits, empty silence) fold to the same phone ids
-        "kaldi+textgrid": _batches(tmp_path, "tg", "phone_linear", [f"data.root={kaldi}", "data.format=kaldi",
-                                                                     f"data.alignment={textgrids}",
-                                                                     "data.phone_list=" + str(tmp_path / "up.txt")]),
+        "kaldi+textgrid": _batches(
+            tmp_path,
+            "tg",
+            "phone_linear",
+            [
+                f"data.root={kaldi}",
+                "data.format=kaldi",
+                f"data.alignment={textgrids}",
+                "data.phone_list=" + str(tmp_path / "up.txt"),
+            ],
+        ),
     }
     assert sum(len(b.uttids) for b in libri) == len(corpus.splits["train"]) > 0
     for name, (batches, other) in runs.items():
         assert other.phone_names in (corpus.phone_names, [p.upper() if p != "sil" else p for p in corpus.phone_names])
         assert other.skipped == corpus.skipped, name
         _same(libri, batches)
-    for split in ("train", "dev", "test"):   # the split written into each experiment folder is the same
-        assert (tmp_path / "libri" / "splits" / f"{split}.txt").read_text() == \
-            (tmp_path / "lhotse" / "splits" / f"{split}.txt").read_text()
+    for split in ("train", "dev", "test"):  # the split written into each experiment folder is the same
+        assert (tmp_path / "libri" / "splits" / f"{split}.txt").read_text() == (
+            tmp_path / "lhotse" / "splits" / f"{split}.txt"
+        ).read_text()

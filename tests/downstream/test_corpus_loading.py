@@ -1,11 +1,11 @@
 import shutil
 
 import pytest
+from tone_corpus import make_tone_corpus
 
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import TaskData, load_corpus
 from aalbert.downstream.data.splits import SplitError
-from tone_corpus import make_tone_corpus
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import json
 
 import pytest
 import torch
+from downstream_fakes import FakeUpstream
 
 import aalbert.downstream.runner as runner_module
 from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.downstream import cli
 from aalbert.downstream.model import DownstreamModel
-from downstream_fakes import FakeUpstream
 
 STEPS = "runner.total_steps=12,runner.eval_step=4,runner.batch_size=4,optimizer.lr=0.01"
 
@@ -19,13 +19,29 @@ STEPS = "runner.total_steps=12,runner.eval_step=4,runner.batch_size=4,optimizer.
 @pytest.fixture
 def fake_hub(monkeypatch):
     """Upstream names -> fake upstreams whose weights differ by name."""
-    monkeypatch.setattr(runner_module, "load_upstream_by_name",
-                        lambda name, ckpt: FakeUpstream(seed=sum(map(ord, name))))
+    monkeypatch.setattr(
+        runner_module, "load_upstream_by_name", lambda name, ckpt: FakeUpstream(seed=sum(map(ord, name)))
+    )
 
 
 def train(tone_corpus, expdir, *extra, upstream="fake_a", task="phone_1hidden"):
-    return cli.main(["-m", "train", "-u", upstream, "-d", task, "--expdir", str(expdir), "--data", str(tone_corpus),
-                     "-o", STEPS, *extra])
+    return cli.main(
+        [
+            "-m",
+            "train",
+            "-u",
+            upstream,
+            "-d",
+            task,
+            "--expdir",
+            str(expdir),
+            "--data",
+            str(tone_corpus),
+            "-o",
+            STEPS,
+            *extra,
+        ]
+    )
 
 
 def weights(expdir, name="last.ckpt") -> dict:
@@ -43,7 +59,7 @@ def test_another_upstream_into_the_folder_is_refused(fake_hub, tone_corpus, tmp_
     exp = tmp_path / "exp"
     assert train(tone_corpus, exp) == 0
     before = (exp / "results.json").read_text()
-    assert train(tone_corpus, exp, upstream="fake_b") == 2
+    assert train(tone_corpus, exp, upstream="fake_b") == 1
     err = capsys.readouterr().err
     assert "holds another downstream run" in err and "fake_a" in err and "fake_b" in err
     assert "--overwrite" in err and "Traceback" not in err
@@ -71,7 +87,7 @@ def test_overwrite_moves_the_old_run_aside(fake_hub, tone_corpus, tmp_path):
 def test_names_cannot_escape_the_results_folder(fake_hub, tone_corpus, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     for name in ("../x", "/tmp/x", "a/../../x"):
-        assert cli.main(["-u", "fake", "-d", "phone_linear", "-n", name, "--data", str(tone_corpus)]) == 2
+        assert cli.main(["-u", "fake", "-d", "phone_linear", "-n", name, "--data", str(tone_corpus)]) == 1
         assert "must be a folder name inside result/downstream" in capsys.readouterr().err
 
 
@@ -107,8 +123,9 @@ def test_last_checkpoint_by_wall_time(fake_hub, tone_corpus, tmp_path, monkeypat
     import aalbert.downstream.training as training
 
     real = training.save_checkpoint
-    monkeypatch.setattr(training, "save_checkpoint", lambda ckpt, path: (saved.append(ckpt["state"]["step"]),
-                                                                         real(ckpt, path)))
+    monkeypatch.setattr(
+        training, "save_checkpoint", lambda ckpt, path: (saved.append(ckpt["state"]["step"]), real(ckpt, path))
+    )
     assert train(tone_corpus, exp, "-o", "runner.save_minutes=1e-9") == 0
     # every step writes last.ckpt (plus best.ckpt at improving evaluations)
     assert sorted(set(saved)) == list(range(1, 13))
@@ -118,6 +135,6 @@ def test_damaged_last_checkpoint_is_one_line(fake_hub, tone_corpus, tmp_path, ca
     exp = tmp_path / "exp"
     assert train(tone_corpus, exp) == 0
     (exp / "last.ckpt").write_bytes(b"")
-    assert cli.main(["-m", "train", "-e", str(exp), "-o", "runner.total_steps=16"]) == 2
+    assert cli.main(["-m", "train", "-e", str(exp), "-o", "runner.total_steps=16"]) == 1
     err = capsys.readouterr().err
     assert "last.ckpt: is empty" in err and "Traceback" not in err

@@ -4,11 +4,11 @@ import json
 
 import pytest
 import torch
+from downstream_fakes import FakeUpstream
 
 from aalbert.audio import load_audio
 from aalbert.downstream.feature_cache import FeatureCache, cache_manifest, fill_cache
 from aalbert.downstream.runner import Runner, build_config
-from downstream_fakes import FakeUpstream
 
 
 class CountingUpstream(FakeUpstream):
@@ -24,9 +24,20 @@ class CountingUpstream(FakeUpstream):
 
 
 def _runner(task, corpus, expdir, cache="none", upstream=None, extra=()):
-    cfg = build_config(task, overrides=[f"data.root={corpus}", "runner.total_steps=40", "runner.eval_step=20",
-                                        "runner.log_step=10", "model.hidden_size=32", "optimizer.lr=0.01",
-                                        f"runner.feature_cache={cache}", *extra], upstream="fake")
+    cfg = build_config(
+        task,
+        overrides=[
+            f"data.root={corpus}",
+            "runner.total_steps=40",
+            "runner.eval_step=20",
+            "runner.log_step=10",
+            "model.hidden_size=32",
+            "optimizer.lr=0.01",
+            f"runner.feature_cache={cache}",
+            *extra,
+        ],
+        upstream="fake",
+    )
     return Runner(cfg, expdir, upstream=upstream or CountingUpstream())
 
 
@@ -166,9 +177,16 @@ def test_two_upstreams_share_a_folder_concurrently(tone_corpus, tmp_path):
     import threading
 
     cache_dir = tmp_path / "features"
-    runs = {seed: _runner("speaker_utterance", tone_corpus, tmp_path / f"exp{seed}", cache=str(cache_dir),
-                          extra=[f"seed={seed}", "runner.total_steps=6", "runner.eval_step=6"])
-            for seed in (1, 2)}
+    runs = {
+        seed: _runner(
+            "speaker_utterance",
+            tone_corpus,
+            tmp_path / f"exp{seed}",
+            cache=str(cache_dir),
+            extra=[f"seed={seed}", "runner.total_steps=6", "runner.eval_step=6"],
+        )
+        for seed in (1, 2)
+    }
     errors = []
 
     def train(runner):
@@ -185,9 +203,14 @@ def test_two_upstreams_share_a_folder_concurrently(tone_corpus, tmp_path):
     assert not errors
     assert len([p for p in cache_dir.iterdir() if p.is_dir()]) == 2  # one sub-folder per upstream
     # each equals what a private cache gives
-    for seed, runner in runs.items():
-        alone = _runner("speaker_utterance", tone_corpus, tmp_path / f"alone{seed}", cache=str(tmp_path / f"c{seed}"),
-                        extra=[f"seed={seed}", "runner.total_steps=6", "runner.eval_step=6"])
+    for seed in runs:
+        alone = _runner(
+            "speaker_utterance",
+            tone_corpus,
+            tmp_path / f"alone{seed}",
+            cache=str(tmp_path / f"c{seed}"),
+            extra=[f"seed={seed}", "runner.total_steps=6", "runner.eval_step=6"],
+        )
         assert alone.train()["metrics"] == json.loads((tmp_path / f"exp{seed}" / "results.json").read_text())["metrics"]
 
 
@@ -212,3 +235,20 @@ def test_a_marker_being_written_by_another_run_is_not_foreign(tmp_path):
     cache = FeatureCache(2, folder)
     cache.open(cache_manifest("fake", None, 0, "none"))
     assert (folder / MARKER).is_file() and cache.directory.parent == folder
+
+
+def test_a_featurizer_of_one_hidden_state_reads_only_that_state(tone_corpus, tmp_path):
+    import shutil
+
+    runner = _runner(
+        "speaker_utterance",
+        tone_corpus,
+        tmp_path / "exp",
+        cache=str(tmp_path / "cache"),
+        extra=["featurizer.mode=hidden_states", "featurizer.layer=1"],
+    )
+    runner.cache_features(("train",))
+    for unused in ("layer_00", "layer_02"):
+        shutil.rmtree(runner.model.feature_cache.directory / unused)
+    out = runner.model(next(iter(runner.train_loader(0))))
+    assert torch.isfinite(out.loss)

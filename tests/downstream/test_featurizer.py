@@ -60,3 +60,12 @@ def test_bad_selection_errors():
         Featurizer(4, "mean")
     with pytest.raises(ValueError, match="expected 4 hidden states, got 3"):
         Featurizer(4)(_states(3))
+
+
+def test_a_state_the_featurizer_reads_may_not_be_none():
+    from aalbert.errors import BadInputError
+
+    hs = _states()
+    assert torch.equal(Featurizer(4, "hidden_states", 2)([None, None, hs[2], None]), hs[2])
+    with pytest.raises(BadInputError, match="hidden state 1 was passed as None"):
+        Featurizer(4)([hs[0], None, hs[2], hs[3]])

@@ -1,8 +1,14 @@
 import pytest
 import torch
 
-from aalbert.downstream.data.labels import (IGNORE_INDEX, LabelLengthError, frame_labels, phone_sequence,
-                                            reconcile_length, stack_labels)
+from aalbert.downstream.data.labels import (
+    IGNORE_INDEX,
+    LabelLengthError,
+    labels_at_feature_rate,
+    phone_sequence,
+    reconcile_length,
+    stack_labels,
+)
 
 
 def test_stack_labels_majority_of_three():
@@ -31,8 +37,8 @@ def test_reconcile_mismatch_over_two_frames_names_utterance():
         reconcile_length([0] * 4, 7, "utt-43")
 
 
-def test_frame_labels_pads_with_ignore_index():
-    out = frame_labels([[1, 1, 1, 2, 2, 2], [3, 3, 3]], torch.tensor([2, 1]), 3, ["a", "b"])
+def test_labels_at_feature_rate_pads_with_ignore_index():
+    out = labels_at_feature_rate([[1, 1, 1, 2, 2, 2], [3, 3, 3]], torch.tensor([2, 1]), 3, ["a", "b"])
     assert out.tolist() == [[1, 2], [3, IGNORE_INDEX]]
 
 

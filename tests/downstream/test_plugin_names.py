@@ -27,3 +27,11 @@ def test_duplicate_and_shadowed_plugin_names_warn_with_both_packages(tmp_path, m
     assert any("'phone_linear'" in m and "pkg-alpha" in m and "built-in" in m and "aalbert" in m for m in messages)
     with pytest.warns(registry.TaskNameClashWarning, match="pkg-alpha.*shadowed by the built-in"):
         assert registry.load_task("phone_linear").package == "aalbert"
+
+
+def test_a_plugin_task_that_is_a_namespace_package_says_what_to_add(tmp_path, monkeypatch):
+    _dist(tmp_path, "pkg-ns", ["ns_task"])
+    (tmp_path / "pkg_ns" / "ns_task").mkdir(parents=True)  # no __init__.py: a namespace package, no __file__
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    with pytest.raises(TypeError, match=r"ns_task \(pkg_ns.ns_task\).*__init__.py"):
+        registry.load_task("ns_task")

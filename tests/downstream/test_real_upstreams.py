@@ -9,22 +9,38 @@ def _tiny_aalbert(stacking):
     from aalbert.upstream.factory import build_upstream
     from aalbert.upstream.model import TransformerConfig
 
-    config = TransformerConfig(input_dim=80, hidden_size=32, num_hidden_layers=2, num_hidden_groups=1,
-                               num_attention_heads=2, intermediate_size=64, downsample_rate=stacking)
+    config = TransformerConfig(
+        input_dim=80,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_hidden_groups=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        stacking=stacking,
+    )
     return build_upstream(config, name="aalbert_tiny")
 
 
 def _train(task, corpus, expdir, upstream, steps=40, extra=()):
-    cfg = build_config(task, overrides=[f"data.root={corpus}", f"runner.total_steps={steps}",
-                                        f"runner.eval_step={steps}", "optimizer.lr=0.01", *extra],
-                       upstream=upstream.name)
+    cfg = build_config(
+        task,
+        overrides=[
+            f"data.root={corpus}",
+            f"runner.total_steps={steps}",
+            f"runner.eval_step={steps}",
+            "optimizer.lr=0.01",
+            *extra,
+        ],
+        upstream=upstream.name,
+    )
     return Runner(cfg, expdir, upstream=upstream).train()
 
 
 @pytest.mark.parametrize("stacking", [1, 3])
 def test_tiny_aalbert_phone_linear(stacking, tone_corpus, tmp_path):
-    res = _train("phone_linear", tone_corpus, tmp_path / "exp", _tiny_aalbert(stacking),
-                 extra=["featurizer.layer_norm=true"])
+    res = _train(
+        "phone_linear", tone_corpus, tmp_path / "exp", _tiny_aalbert(stacking), extra=["featurizer.layer_norm=true"]
+    )
     assert res["upstream"]["downsample_rate"] == 160 * stacking
     assert len(res["featurizer"]["layer_weights"]) == 3
     assert res["metrics"]["test"]["accuracy"] > 0.5  # 5 tone classes

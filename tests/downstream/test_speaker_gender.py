@@ -9,7 +9,7 @@ from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
 from aalbert.downstream.data.splits import SplitError
 from aalbert.downstream.pooling import AttentiveStatisticsPooling, MeanPooling
-from aalbert.downstream.speaker_gender import Expert as GenderExpert
+from aalbert.downstream.speaker_gender.expert import Expert as GenderExpert
 from aalbert.testing import make_tone_corpus, speaker_gender, train_task
 
 

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 import soundfile
+from corpus_layouts import write_kaldi
+from downstream_fakes import FakeUpstream
 
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import TaskData, load_corpus
 from aalbert.downstream.data.splits import SplitError, split_disjoint_speakers
 from aalbert.downstream.registry import load_task
 from aalbert.downstream.runner import Runner, build_config
-from corpus_layouts import write_kaldi
-from downstream_fakes import FakeUpstream
 
 
 def _speakers(corpus):
@@ -20,11 +20,13 @@ def _speakers(corpus):
 def test_task_decides_the_default_split(tone_corpus):
     phone = load_corpus(DataConfig(root=str(tone_corpus)), load_task("phone_ctc").expert_class.task_data())
     s = _speakers(phone)
-    assert all(len(v) == 1 for v in s.values()) and not s["train"] & (s["dev"] | s["test"])   # unseen voices
+    assert all(len(v) == 1 for v in s.values()) and not s["train"] & (s["dev"] | s["test"])  # unseen voices
     speaker = load_corpus(DataConfig(root=str(tone_corpus)), load_task("speaker_frame").expert_class.task_data())
-    assert all(v == {"100", "101", "102"} for v in _speakers(speaker).values())               # every voice in train
-    forced = load_corpus(DataConfig(root=str(tone_corpus), split_policy="per_speaker"),
-                         load_task("phone_linear").expert_class.task_data())
+    assert all(v == {"100", "101", "102"} for v in _speakers(speaker).values())  # every voice in train
+    forced = load_corpus(
+        DataConfig(root=str(tone_corpus), split_policy="per_speaker"),
+        load_task("phone_linear").expert_class.task_data(),
+    )
     assert _speakers(forced)["test"] == {"100", "101", "102"}
 
 
@@ -60,8 +62,11 @@ def test_disjoint_split_needs_three_speakers():
 
 def test_split_is_written_to_the_experiment_and_reused(tone_corpus, tmp_path):
     expdir = tmp_path / "exp"
-    cfg = build_config("speaker_utterance", overrides=[f"data.root={tone_corpus}", "runner.total_steps=2",
-                                                       "runner.eval_step=2"], upstream="fake")
+    cfg = build_config(
+        "speaker_utterance",
+        overrides=[f"data.root={tone_corpus}", "runner.total_steps=2", "runner.eval_step=2"],
+        upstream="fake",
+    )
     Runner(cfg, expdir, upstream=FakeUpstream()).train()
     written = {s: (expdir / "splits" / f"{s}.txt").read_text().split() for s in ("train", "dev", "test")}
     assert sorted(sum(written.values(), [])) == sorted(p.stem for p in tone_corpus.rglob("*.flac"))

@@ -13,7 +13,7 @@ from aalbert.testing import make_tone_corpus, train_task
 
 
 class MisnamedMetric(UtteranceClassifierExpert):
-    main_metric = "acc"            # metrics() gives "accuracy"
+    main_metric = "acc"  # metrics() gives "accuracy"
 
 
 class TooManyOutputs(UtteranceClassifierExpert):
@@ -22,8 +22,9 @@ class TooManyOutputs(UtteranceClassifierExpert):
 
     def __init__(self, context, config):
         super().__init__(context, config)
-        self.classifier = self.classifier.__class__(*list(self.classifier)[:-1],
-                                                    type(self.classifier[-1])(context.input_dim, 3))
+        self.classifier = self.classifier.__class__(
+            *list(self.classifier)[:-1], type(self.classifier[-1])(context.input_dim, 3)
+        )
 
 
 class SpeakersOnUnseenVoices(UtteranceClassifierExpert):
@@ -37,6 +38,7 @@ def task_named(monkeypatch):
         default = load_task("speaker_utterance").default_config
         task = Task(name, expert_class, default, "test")
         monkeypatch.setattr(runner_module, "load_task", lambda n: task if n == name else load_task(n))
+
     return register
 
 
@@ -45,11 +47,14 @@ def six_voices(tmp_path_factory):
     return make_tone_corpus(tmp_path_factory.mktemp("six"), speakers=6, utterances=4)
 
 
-@pytest.mark.parametrize("expert, match", [
-    (MisnamedMetric, "task bad_task: main_metric 'acc' is not among the metrics its Expert.metrics gives"),
-    (TooManyOutputs, "task bad_task: its head outputs 3 classes but the label set has 2"),
-    (SpeakersOnUnseenVoices, r"task bad_task \(.*\): predicts speakers"),
-])
+@pytest.mark.parametrize(
+    "expert, match",
+    [
+        (MisnamedMetric, "task bad_task: main_metric 'acc' is not among the metrics its Expert.metrics gives"),
+        (TooManyOutputs, "task bad_task: its head outputs 3 classes but the label set has 2"),
+        (SpeakersOnUnseenVoices, r"task bad_task \(.*\): predicts speakers"),
+    ],
+)
 def test_wrong_declarations_fail_before_training(expert, match, task_named, six_voices, tmp_path):
     task_named("bad_task", expert)
     with pytest.raises(TaskRequirementError, match=match):

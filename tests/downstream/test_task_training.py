@@ -4,17 +4,27 @@ import json
 
 import pytest
 import torch
+from downstream_fakes import FakeUpstream
 
 from aalbert.downstream.checkpointing import BEST, LAST
 from aalbert.downstream.data.labels import LabelLengthError
 from aalbert.downstream.runner import Runner, build_config
-from downstream_fakes import FakeUpstream
 
 
 def _run(task, corpus, expdir, steps=60, upstream=None, extra=()):
-    cfg = build_config(task, overrides=[f"data.root={corpus}", f"runner.total_steps={steps}",
-                                        f"runner.eval_step={steps // 2}", "runner.log_step=10",
-                                        "model.hidden_size=32", "optimizer.lr=0.01", *extra], upstream="fake")
+    cfg = build_config(
+        task,
+        overrides=[
+            f"data.root={corpus}",
+            f"runner.total_steps={steps}",
+            f"runner.eval_step={steps // 2}",
+            "runner.log_step=10",
+            "model.hidden_size=32",
+            "optimizer.lr=0.01",
+            *extra,
+        ],
+        upstream="fake",
+    )
     runner = Runner(cfg, expdir, upstream=upstream or FakeUpstream())
     return runner, runner.train()
 
@@ -69,7 +79,7 @@ def test_phone_linear_with_stacked_upstream(tone_corpus, tmp_path):
 
 def test_speaker_utterance_beats_chance(tone_corpus, tmp_path):
     _, res = _run("speaker_utterance", tone_corpus, tmp_path / "exp")
-    assert res["metrics"]["test"]["accuracy"] > 0.5   # 3 speakers
+    assert res["metrics"]["test"]["accuracy"] > 0.5  # 3 speakers
     assert res["data"]["speakers"] == 3
     assert res["data"]["skipped_no_alignment"] == {}  # speaker tasks do not need alignments
 
@@ -82,8 +92,9 @@ def test_speaker_frame_reports_frame_and_utterance_accuracy(tone_corpus, tmp_pat
 
 
 def test_phone_ctc_learns(tone_corpus, tmp_path):
-    _, res = _run("phone_ctc", tone_corpus, tmp_path / "exp", steps=200,
-                  extra=["model.hidden_layers=1", "model.hidden_size=64"])
+    _, res = _run(
+        "phone_ctc", tone_corpus, tmp_path / "exp", steps=200, extra=["model.hidden_layers=1", "model.hidden_size=64"]
+    )
     assert res["higher_is_better"] is False
     assert res["metrics"]["test"]["per"] < 0.6  # emitting only blanks scores 1.0
     assert res["metrics"]["dev_best"]["per"] <= 1.0
@@ -112,8 +123,9 @@ def test_label_length_mismatch_names_the_utterance(tone_corpus, tmp_path):
 
 
 def test_corrupt_audio_names_the_file_before_training(tmp_path):
-    from aalbert.corpus.problems import CorpusValidationError
     from tone_corpus import make_tone_corpus
+
+    from aalbert.corpus.problems import CorpusValidationError
 
     root = make_tone_corpus(tmp_path / "c", speakers=2, utterances=3)
     for name in ("100-7-0000.flac", "101-7-0002.flac"):
@@ -121,3 +133,17 @@ def test_corrupt_audio_names_the_file_before_training(tmp_path):
     with pytest.raises(CorpusValidationError, match="(?s)2 problem.*100-7-0000.flac.*101-7-0002.flac"):
         _run("speaker_utterance", root, tmp_path / "exp", steps=4, extra=["runner.batch_size=8"])
     assert not (tmp_path / "exp").exists()  # reported before anything was trained or written
+
+
+def test_patience_stops_after_dev_evaluations_without_improvement(tone_corpus, tmp_path):
+    # lr 0: nothing changes, so the first dev evaluation stays the best and patience 2 stops at the third
+    _, res = _run(
+        "phone_linear",
+        tone_corpus,
+        tmp_path / "exp",
+        steps=60,
+        extra=["runner.eval_step=5", "runner.patience=2", "optimizer.lr=0"],
+    )
+    assert res["steps"] == 15 and res["metrics"]["dev_best"]["step"] == 5
+    with pytest.raises(Exception, match="runner.patience must be >= 1"):
+        build_config("phone_linear", overrides=["runner.patience=0"])

@@ -3,22 +3,30 @@
 import shutil
 
 import pytest
+from corpus_layouts import tone_segments, write_kaldi
+from downstream_fakes import FakeUpstream
+from tone_corpus import make_tone_corpus
 
 from aalbert.corpus.problems import CorpusValidationError
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import TaskData, load_corpus
 from aalbert.downstream.data.phone_names import fold_phone_marks
 from aalbert.downstream.runner import Runner, build_config
-from corpus_layouts import tone_segments, write_kaldi
-from downstream_fakes import FakeUpstream
-from tone_corpus import make_tone_corpus
 
 CTC = TaskData("sequence", "disjoint_speakers")
 
 
 def test_stress_and_position_marks_fold_to_base_phones():
-    assert [fold_phone_marks(p) for p in ("AH0", "AH1", "T_B", "AH0_E", "IY2_S", "sil", "SIL_B", "B")] == \
-        ["AH", "AH", "T", "AH", "IY", "sil", "SIL", "B"]
+    assert [fold_phone_marks(p) for p in ("AH0", "AH1", "T_B", "AH0_E", "IY2_S", "sil", "SIL_B", "B")] == [
+        "AH",
+        "AH",
+        "T",
+        "AH",
+        "IY",
+        "sil",
+        "SIL",
+        "B",
+    ]
 
 
 def _sequences(root):
@@ -30,13 +38,23 @@ def test_phone_ctc_trains_from_phone_transcripts_without_alignments(tmp_path):
     shutil.rmtree(root / "alignment")
     lines = [f"{u} " + " ".join(p.upper() + "1" for p in seq) for u, seq in _sequences(root).items()]
     (root / "phones.tra").write_text("\n".join(lines) + "\n")
-    cfg = build_config("phone_ctc", overrides=[f"data.root={root}", "data.transcripts=phones.tra",
-                                               "runner.total_steps=150", "runner.eval_step=150", "runner.log_step=50",
-                                               "runner.feature_cache=memory",
-                                               "optimizer.lr=0.01", "model.hidden_layers=1", "model.hidden_size=64"],
-                       upstream="fake")
+    cfg = build_config(
+        "phone_ctc",
+        overrides=[
+            f"data.root={root}",
+            "data.transcripts=phones.tra",
+            "runner.total_steps=150",
+            "runner.eval_step=150",
+            "runner.log_step=50",
+            "runner.feature_cache=memory",
+            "optimizer.lr=0.01",
+            "model.hidden_layers=1",
+            "model.hidden_size=64",
+        ],
+        upstream="fake",
+    )
     res = Runner(cfg, tmp_path / "exp", upstream=FakeUpstream()).train()
-    assert res["data"]["phones"] == 5          # sil + AA IY S M (stress digits folded)
+    assert res["data"]["phones"] == 5  # sil + AA IY S M (stress digits folded)
     assert res["metrics"]["test"]["per"] < 0.7  # emitting only blanks scores 1.0
 
 

@@ -31,8 +31,14 @@ def write_corpus(root, n: int = 6, seed: int = 0, min_s: float = 1.0, max_s: flo
 
 def tiny_config(roots, **sections) -> PretrainConfig:
     data = {
-        "model": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
-                  "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1},
+        "model": {
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+        },
         "data": {"roots": [str(r) for r in roots], "max_frames": 120, "batch_size": 2, "num_workers": 0},
         "optim": {"lr": 1e-3, "total_steps": 20, "warmup_proportion": 0.1},
         "log": {"log_every": 5, "image_every": 0, "save_every": 10, "keep_last": 2},

@@ -1,14 +1,15 @@
 """run_pretrain.py flags: -u/-c/-n/--expdir/-e/-o/--seed."""
 
+import json
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
+from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.pretrain import checkpoints
 from aalbert.pretrain.cli import build_parser, main, resolve
-from aalbert.upstream.checkpoint import load_checkpoint
-
 
 
 def write_recipe(path: Path, roots) -> Path:
@@ -27,7 +28,7 @@ def test_train_then_resume_from_experiment_dir(tmp_path, corpus_dir, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert main(["-u", "aalbert", "-c", str(recipe), "-n", "run1", "--no-progress", "-o", "optim.lr=0.002,seed=5"]) == 0
     exp = tmp_path / "result" / "pretrain" / "run1"
-    ckpt = load_checkpoint(exp / "states-4.ckpt")
+    ckpt = load_checkpoint_file(exp / "states-4.ckpt")
     assert ckpt["Upstream_Config"]["transformer"]["num_hidden_groups"] == 1  # -u aalbert: shared
     assert ckpt["Config"]["optim"]["lr"] == 0.002 and ckpt["Config"]["seed"] == 5
     assert ckpt["Args"].upstream == "aalbert"
@@ -38,12 +39,59 @@ def test_train_then_resume_from_experiment_dir(tmp_path, corpus_dir, monkeypatch
     assert [p.name for p in checkpoints.list_checkpoints(exp)] == ["states-6.ckpt"]
 
 
+def test_an_experiment_written_before_stacking_was_renamed_resumes(tmp_path, corpus_dir, monkeypatch):
+    recipe = write_recipe(tmp_path / "r.yaml", [corpus_dir])
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(
+            [
+                "-u",
+                "aalbert",
+                "-c",
+                str(recipe),
+                "-n",
+                "old",
+                "--no-progress",
+                "-o",
+                "model.stacking=3,optim.total_steps=2",
+            ]
+        )
+        == 0
+    )
+    exp = tmp_path / "result" / "pretrain" / "old"
+    # as the toolkit wrote them before the rename: model.downsample_rate in the checkpoint's config and the record
+    ckpt = torch.load(exp / "states-2.ckpt", weights_only=False)
+    ckpt["Config"]["model"]["downsample_rate"] = ckpt["Config"]["model"].pop("stacking")
+    torch.save(ckpt, exp / "states-2.ckpt")
+    record = json.loads((exp / "experiment.json").read_text())
+    record["config"]["model"]["downsample_rate"] = record["config"]["model"].pop("stacking")
+    (exp / "experiment.json").write_text(json.dumps(record))
+    assert main(["-e", str(exp), "--no-progress", "-o", "optim.total_steps=3"]) == 0
+    assert load_checkpoint_file(exp / "states-3.ckpt")["Config"]["model"]["stacking"] == 3
+
+
 def test_mockingjay_has_no_sharing_and_expdir_wins(tmp_path, corpus_dir):
     recipe = write_recipe(tmp_path / "r.yaml", [corpus_dir])
     exp = tmp_path / "somewhere"
-    assert main(["-u", "mockingjay", "-c", str(recipe), "-n", "ignored", "--expdir", str(exp), "--no-progress",
-                 "-o", "optim.total_steps=2"]) == 0
-    ckpt = load_checkpoint(exp / "states-2.ckpt")
+    assert (
+        main(
+            [
+                "-u",
+                "mockingjay",
+                "-c",
+                str(recipe),
+                "-n",
+                "ignored",
+                "--expdir",
+                str(exp),
+                "--no-progress",
+                "-o",
+                "optim.total_steps=2",
+            ]
+        )
+        == 0
+    )
+    ckpt = load_checkpoint_file(exp / "states-2.ckpt")
     assert ckpt["Upstream_Config"]["transformer"]["num_hidden_groups"] == 2
     assert ckpt["Upstream_Config"]["transformer"]["share_layer"] is False
 
@@ -56,16 +104,25 @@ def test_shipped_recipes_resolve_by_name():
     args = build_parser().parse_args(["-u", "aalbert", "-c", "pretrain/paper_12l", "-n", "x", "-o", "data.roots=[/d]"])
     cfg, _, _ = resolve(args)
     assert (cfg.model.hidden_size, cfg.model.num_hidden_layers, cfg.model.num_hidden_groups) == (768, 12, 1)
-    assert cfg.model.downsample_rate == 3 and cfg.task.target == "linear"
+    assert cfg.model.stacking == 3 and cfg.task.target == "linear"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["-c", "pretrain/tiny", "-n", "x", "-o", "data.roots=[/d]"], "-u aalbert or -u mockingjay"),
-    (["-u", "aalbert", "-n", "x"], "give a recipe with -c"),
-    (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x"], "no training data"),
-    (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x", "-o", "optim.lrr=1"], "unknown key"),
-    (["-u", "aalbert", "-c", "pretrain/nope", "-n", "x"], "config file not found"),
-])
-def test_usage_errors_are_clear(argv, message, capsys):
-    assert main(argv) == 2
+@pytest.mark.parametrize(
+    "argv, message, code",
+    [
+        (["-c", "pretrain/tiny", "-n", "x", "-o", "data.roots=[/d]"], "-u aalbert or -u mockingjay", 2),
+        (["-u", "aalbert", "-n", "x"], "give a recipe with -c", 2),
+        (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x"], "no training data", 1),
+        (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x", "-o", "optim.lrr=1"], "unknown key", 1),
+        (
+            ["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x", "-o", "data.roots=[/d],model.downsample_rate=3"],
+            "model.downsample_rate was renamed to model.stacking",
+            1,
+        ),
+        (["-u", "aalbert", "-c", "pretrain/nope", "-n", "x"], "config file not found", 1),
+    ],
+)
+def test_usage_and_config_errors_are_clear(argv, message, code, capsys):
+    # flags that do not go together exit 2 (as argparse's own); a bad config or data exits 1
+    assert main(argv) == code
     assert message in capsys.readouterr().err

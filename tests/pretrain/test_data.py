@@ -1,10 +1,19 @@
 import numpy as np
 import pytest
 import soundfile
+from pretrain_fixtures import write_corpus
 
+from aalbert.corpus.sources import source_specs
 from aalbert.pretrain.data import BatchDataset, crop_offset, epoch_batches, scan_corpus
 
-from pretrain_fixtures import write_corpus
+
+def scan(*roots, min_samples: int = 1):
+    """What the trainer reads for a recipe with these data.roots."""
+    return scan_corpus(source_specs(roots), min_samples=min_samples)
+
+
+def paths(corpus) -> list:
+    return [u.path for u in corpus.utterances]
 
 
 def test_scan_skips_corrupt_and_empty_files_with_warnings(tmp_path):
@@ -12,23 +21,23 @@ def test_scan_skips_corrupt_and_empty_files_with_warnings(tmp_path):
     (tmp_path / "100" / "1" / "bad.flac").write_bytes(b"not audio at all" * 10)
     soundfile.write(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32), 16000)
     with pytest.warns(UserWarning, match="skipping") as record:
-        corpus = scan_corpus(tmp_path, min_samples=400)
-    assert sorted(corpus.paths) == sorted(good)
-    assert len(corpus.skipped) == 2 and len(record) == 2
-    assert any("bad.flac" in s for s in corpus.skipped) and any("empty" in s for s in corpus.skipped)
+        corpus = scan(tmp_path, min_samples=400)
+    assert sorted(paths(corpus)) == sorted(good)
+    assert len(corpus.unusable) == 2 and len(record) == 2
+    assert any("bad.flac" in s for s in corpus.unusable) and any("empty" in s for s in corpus.unusable)
 
 
 def test_scan_with_no_usable_file_is_an_error(tmp_path):
     (tmp_path / "bad.flac").write_bytes(b"junk")
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="no usable audio"):
-        scan_corpus(tmp_path)
+        scan(tmp_path)
 
 
 def test_file_list_root(tmp_path):
     paths = write_corpus(tmp_path / "c", n=3)
     listing = tmp_path / "list.txt"
     listing.write_text("\n".join(str(p.relative_to(tmp_path)) for p in paths[:2]) + "\n")
-    assert scan_corpus([listing]).paths == sorted(paths[:2])
+    assert [u.path for u in scan(listing).utterances] == sorted(paths[:2])
 
 
 def test_bucketed_batches_cover_everything_and_group_lengths():
@@ -67,15 +76,15 @@ def test_crops_are_seeded_and_in_range(tmp_path):
     offsets = {crop_offset(10000, 1000, 0, epoch, 5) for epoch in range(20)}
     assert len(offsets) > 1 and all(0 <= o <= 9000 for o in offsets)
     assert crop_offset(10000, 1000, 0, 1, 5) == crop_offset(10000, 1000, 0, 1, 5)
-    paths = write_corpus(tmp_path, n=2, min_s=1.5, max_s=1.6)
-    corpus = scan_corpus(tmp_path)
+    write_corpus(tmp_path, n=2, min_s=1.5, max_s=1.6)
+    corpus = scan(tmp_path)
     waves, failed = BatchDataset(corpus, [[0, 1]], max_samples=8000, seed=0, epoch=0)[0]
     assert not failed and [w.numel() for w in waves] == [8000, 8000]
 
 
 def test_unreadable_data_at_load_time_is_reported(tmp_path):
     write_corpus(tmp_path, n=2)
-    corpus = scan_corpus(tmp_path)
-    corpus.paths[1].write_bytes(b"corrupted after the scan")
+    corpus = scan(tmp_path)
+    corpus.utterances[1].path.write_bytes(b"corrupted after the scan")
     waves, failed = BatchDataset(corpus, [[0, 1]], max_samples=16000, seed=0, epoch=0)[0]
-    assert len(waves) == 1 and len(failed) == 1 and corpus.paths[1].name in failed[0]
+    assert len(waves) == 1 and len(failed) == 1 and corpus.utterances[1].path.name in failed[0]

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from aalbert.pretrain.masking import corrupt, mask_batch, sample_span_mask, span_counts, valid_mask
+from aalbert.padding import valid_mask
+from aalbert.pretrain.masking import corrupt, mask_batch, sample_span_mask, span_counts
 
 
 def spans(row: torch.Tensor) -> list[int]:
@@ -28,7 +29,7 @@ def test_proportion_and_span_lengths_over_many_draws():
             runs = spans(mask[b])
             # non-overlapping spans of exactly 7 (touching spans merge into multiples of 7)
             assert all(r % 7 == 0 for r in runs), runs
-            assert sum(runs) == int(span_counts(lengths[b:b + 1], 0.15, 7)[0]) * 7
+            assert sum(runs) == int(span_counts(lengths[b : b + 1], 0.15, 7)[0]) * 7
     assert abs(masked / valid - 0.15) < 0.01
 
 

@@ -27,12 +27,12 @@ import warnings
 from pathlib import Path
 
 import pytest
-import torch
-from pretrain_fixtures import tiny_config
-from speech_waves import load_real_speech, make_speech_like
 
 # s3prl is a test requirement: a missing install must fail, not skip
 import s3prl  # noqa: E402
+import torch
+from pretrain_fixtures import tiny_config
+from speech_waves import load_real_speech, make_speech_like
 
 from aalbert.pretrain.masking import MaskedBatch, mask_batch
 from aalbert.pretrain.trainer import Trainer
@@ -68,13 +68,16 @@ def s3prl_mam() -> types.SimpleNamespace:
     try:
         with warnings.catch_warnings():
             spec = importlib.util.spec_from_file_location(
-                "s3prl_mockingjay_pretrain_expert", S3PRL_DIR / "pretrain" / "mockingjay" / "pretrain_expert.py")
+                "s3prl_mockingjay_pretrain_expert", S3PRL_DIR / "pretrain" / "mockingjay" / "pretrain_expert.py"
+            )
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
         task = sys.modules["pretrain.mockingjay.task"]
-        return types.SimpleNamespace(model_cls=module.TransformerForMaskedAcousticModel,
-                                     config_cls=module.TransformerConfig,
-                                     position_encoding=task.fast_position_encoding)
+        return types.SimpleNamespace(
+            model_cls=module.TransformerForMaskedAcousticModel,
+            config_cls=module.TransformerConfig,
+            position_encoding=task.fast_position_encoding,
+        )
     finally:
         sys.path.remove(str(S3PRL_DIR))
         leaked = ("pretrain", "upstream", "utility", *OPTIONAL_DEPENDENCIES)
@@ -86,21 +89,36 @@ def s3prl_mam() -> types.SimpleNamespace:
 def s3prl_section(cfg) -> dict:
     """s3prl's ``transformer`` section for our encoder config (what its pretraining reads)."""
     m = cfg.encoder_config()
-    return {"hidden_size": m.hidden_size, "num_hidden_layers": m.num_hidden_layers,
-            "num_attention_heads": m.num_attention_heads, "intermediate_size": m.intermediate_size,
-            "hidden_act": m.hidden_act, "hidden_dropout_prob": m.hidden_dropout_prob,
-            "attention_probs_dropout_prob": m.attention_probs_dropout_prob,
-            "initializer_range": m.initializer_range, "layer_norm_eps": m.layer_norm_eps,
-            "share_layer": m.groups == 1, "pre_layer_norm": False}
+    return {
+        "hidden_size": m.hidden_size,
+        "num_hidden_layers": m.num_hidden_layers,
+        "num_attention_heads": m.num_attention_heads,
+        "intermediate_size": m.intermediate_size,
+        "hidden_act": m.hidden_act,
+        "hidden_dropout_prob": m.hidden_dropout_prob,
+        "attention_probs_dropout_prob": m.attention_probs_dropout_prob,
+        "initializer_range": m.initializer_range,
+        "layer_norm_eps": m.layer_norm_eps,
+        "share_layer": m.groups == 1,
+        "pre_layer_norm": False,
+    }
 
 
 def make_trainer(tmp_path, corpus_dir, upstream: str, stacking: int, target: str) -> Trainer:
-    cfg = tiny_config([corpus_dir],
-                      model={"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4,
-                             "intermediate_size": 64, "hidden_dropout_prob": 0.0,
-                             "attention_probs_dropout_prob": 0.0, "downsample_rate": stacking,
-                             "num_hidden_groups": 1 if upstream == "aalbert" else None},
-                      task={"target": target})
+    cfg = tiny_config(
+        [corpus_dir],
+        model={
+            "hidden_size": 32,
+            "num_hidden_layers": 3,
+            "num_attention_heads": 4,
+            "intermediate_size": 64,
+            "hidden_dropout_prob": 0.0,
+            "attention_probs_dropout_prob": 0.0,
+            "stacking": stacking,
+            "num_hidden_groups": 1 if upstream == "aalbert" else None,
+        },
+        task={"target": target},
+    )
     trainer = Trainer(cfg, tmp_path / "exp", progress=False)
     with torch.no_grad():  # non-trivial biases and LayerNorms, so every parameter matters
         gen = torch.Generator().manual_seed(7)
@@ -120,8 +138,15 @@ def draw_mask(trainer: Trainer, waves, generator: torch.Generator) -> MaskedBatc
     """The draw ``Trainer._forward`` makes from ``generator`` for this batch."""
     inputs, lengths = clean_batch(trainer, waves)
     task = trainer.cfg.task
-    return mask_batch(inputs, lengths, task.mask_proportion, task.mask_consecutive, task.zero_prob,
-                      task.random_prob, generator=generator)
+    return mask_batch(
+        inputs,
+        lengths,
+        task.mask_proportion,
+        task.mask_consecutive,
+        generator=generator,
+        zero_prob=task.zero_prob,
+        random_prob=task.random_prob,
+    )
 
 
 def our_step(trainer: Trainer, waves: list[torch.Tensor]) -> tuple[torch.Tensor, dict, MaskedBatch]:
@@ -179,8 +204,11 @@ CASES = [(u, s, t) for u in ("mockingjay", "aalbert") for s in (1, 3) for t in (
 def test_one_step_equals_s3prl(tmp_path, corpus_dir, s3prl_mam, waves, upstream, stacking, target):
     trainer = make_trainer(tmp_path, corpus_dir, upstream, stacking, target)
     # a mask-generator seed whose draw uses all three corruptions (zeroed, random frames, unchanged)
-    seed = next(s for s in range(1000)
-                if set(draw_mask(trainer, waves, torch.Generator().manual_seed(s)).mode.tolist()) == {0, 1, 2})
+    seed = next(
+        s
+        for s in range(1000)
+        if set(draw_mask(trainer, waves, torch.Generator().manual_seed(s)).mode.tolist()) == {0, 1, 2}
+    )
     trainer.mask_generator.manual_seed(seed)
 
     ours, parts, masked = our_step(trainer, waves)
@@ -190,8 +218,11 @@ def test_one_step_equals_s3prl(tmp_path, corpus_dir, s3prl_mam, waves, upstream,
 
     assert abs(ours.item() - theirs.item()) <= TOL, f"loss: ours {ours.item():.7f}, s3prl {theirs.item():.7f}"
     expected = grads_in_s3prl_names(trainer)
-    got = {f"{part}.{k}": v.grad for part in ("Transformer", "SpecHead")
-           for k, v in getattr(model, part).state_dict(keep_vars=True).items()}
+    got = {
+        f"{part}.{k}": v.grad
+        for part in ("Transformer", "SpecHead")
+        for k, v in getattr(model, part).state_dict(keep_vars=True).items()
+    }
     assert expected.keys() == got.keys()
     assert all(g is not None for g in got.values())
     diffs = {k: (expected[k] - got[k]).abs().max().item() for k in expected}

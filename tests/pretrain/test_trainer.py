@@ -6,22 +6,30 @@ import pytest
 import torch
 from pretrain_fixtures import tiny_config
 
+from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.hub import load_upstream
 from aalbert.pretrain import checkpoints
 from aalbert.pretrain import trainer as trainer_module
 from aalbert.pretrain.trainer import NonFiniteLossError, Trainer
-from aalbert.upstream.checkpoint import load_checkpoint
 
 
 def weights(trainer: Trainer) -> dict:
     return {k: v.clone() for k, v in trainer.model.state_dict().items()}
 
 
-@pytest.mark.parametrize("sections", [
-    {},  # defaults: bucketing, no accumulation
-    {"optim": {"grad_accum": 2, "total_steps": 8}, "log": {"save_every": 4}, "data": {"bucketing": False},
-     "model": {"num_hidden_groups": 1}},
-], ids=["plain", "accum-unbucketed-shared"])
+@pytest.mark.parametrize(
+    "sections",
+    [
+        {},  # defaults: bucketing, no accumulation
+        {
+            "optim": {"grad_accum": 2, "total_steps": 8},
+            "log": {"save_every": 4},
+            "data": {"bucketing": False},
+            "model": {"num_hidden_groups": 1},
+        },
+    ],
+    ids=["plain", "accum-unbucketed-shared"],
+)
 def test_resume_is_exact(tmp_path, corpus_dir, sections):
     """N steps straight == N/2 steps, checkpoint, a fresh trainer resumed from it, N/2 more (torch.equal)."""
     cfg = tiny_config([corpus_dir], **sections)
@@ -63,9 +71,20 @@ def test_checkpoint_is_weights_only_and_complete(tmp_path, corpus_dir):
     t = Trainer(cfg, tmp_path / "exp", progress=False)
     t.train()
     path = checkpoints.checkpoint_path(tmp_path / "exp", 3)
-    raw = load_checkpoint(path)  # weights-only
-    for key in ("Step", "Args", "Config", "Upstream_Config", "Transformer", "SpecHead", "Optimizer", "Scheduler",
-                "Epoch", "Position", "RNG"):
+    raw = load_checkpoint_file(path)  # weights-only
+    for key in (
+        "Step",
+        "Args",
+        "Config",
+        "Upstream_Config",
+        "Transformer",
+        "SpecHead",
+        "Optimizer",
+        "Scheduler",
+        "Epoch",
+        "Position",
+        "RNG",
+    ):
         assert key in raw, key
     assert raw["Step"] == 3 and raw["Upstream_Config"]["task"]["mask_consecutive_min"] == 7
     assert raw["Config"]["model"]["hidden_size"] == 32
@@ -83,8 +102,10 @@ def test_hub_and_s3prl_load_our_checkpoint(tmp_path, corpus_dir):
         t.train()
         ckpt = checkpoints.checkpoint_path(exp, 2)
         ours = load_upstream(f"{sharing}_local" if sharing == "mockingjay" else "aalbert_local", ckpt=ckpt).eval()
-        assert torch.equal(ours.encoder.state_dict()["input.spec_transform.weight"],
-                           t.model.encoder.state_dict()["input.spec_transform.weight"])
+        assert torch.equal(
+            ours.encoder.state_dict()["input.spec_transform.weight"],
+            t.model.encoder.state_dict()["input.spec_transform.weight"],
+        )
         assert ours.encoder.config.groups == (1 if groups == 1 else 2)
         ref = UpstreamExpert(str(ckpt)).eval()
         wave = torch.randn(16000) * 0.1
@@ -102,10 +123,10 @@ def test_corrupt_file_is_skipped_and_counted(tmp_path, corpus_dir):
     cfg = tiny_config([corpus_dir], optim={"total_steps": 3})
     with pytest.warns(UserWarning, match="broken.flac"):
         t = Trainer(cfg, tmp_path / "exp", progress=False)
-    assert len(t.corpus.paths) == 6 and len(t.skipped) == 1
+    assert len(t.corpus.utterances) == 6 and len(t.skipped) == 1
     t.train()
     assert t.step == 3
-    assert load_checkpoint(checkpoints.checkpoint_path(tmp_path / "exp", 3))["Skipped_Files"] == 1
+    assert load_checkpoint_file(checkpoints.checkpoint_path(tmp_path / "exp", 3))["Skipped_Files"] == 1
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, corpus_dir, monkeypatch):
@@ -129,8 +150,12 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, corpus_d
 
 def test_loss_goes_down_on_a_tiny_corpus(tmp_path, corpus_dir):
     # scoring every frame (most are visible) learns fastest: a quick check that the loop optimises
-    cfg = tiny_config([corpus_dir], optim={"total_steps": 150, "lr": 3e-3}, model={"hidden_dropout_prob": 0.0},
-                      task={"loss_on": "all"})
+    cfg = tiny_config(
+        [corpus_dir],
+        optim={"total_steps": 150, "lr": 3e-3},
+        model={"hidden_dropout_prob": 0.0},
+        task={"loss_on": "all"},
+    )
     history = Trainer(cfg, tmp_path / "exp", progress=False).train()
     first = sum(h.loss for h in history[:10]) / 10
     last = sum(h.loss for h in history[-10:]) / 10
@@ -138,15 +163,16 @@ def test_loss_goes_down_on_a_tiny_corpus(tmp_path, corpus_dir):
 
 
 def test_bf16_autocast_and_mel_target_with_stacking(tmp_path, corpus_dir):
-    cfg = tiny_config([corpus_dir], optim={"total_steps": 3, "bf16": True}, model={"downsample_rate": 3},
-                      task={"target": "mel"})
+    cfg = tiny_config(
+        [corpus_dir], optim={"total_steps": 3, "bf16": True}, model={"stacking": 3}, task={"target": "mel"}
+    )
     t = Trainer(cfg, tmp_path / "exp", progress=False)
     history = t.train()
     assert all(torch.isfinite(torch.tensor(h.loss)) for h in history)
     # head predicts 3 stacked 80-dim mel frames; the checkpoint says so and our hub rebuilds it
     assert t.model.head.output.out_features == 80 * 3
     up = load_upstream("aalbert_local", ckpt=checkpoints.checkpoint_path(tmp_path / "exp", 3))
-    assert up.encoder.config.downsample_rate == 3 and up.feature_config.target.feat_type == "mel"
+    assert up.encoder.config.stacking == 3 and up.feature_config.target.feat_type == "mel"
 
 
 def test_a_file_that_fails_every_epoch_is_counted_once(tmp_path, corpus_dir):
@@ -156,8 +182,8 @@ def test_a_file_that_fails_every_epoch_is_counted_once(tmp_path, corpus_dir):
     path.write_bytes(data[: len(data) // 3])
     cfg = tiny_config([corpus_dir], optim={"total_steps": 9}, log={"save_every": 9})
     t = Trainer(cfg, tmp_path / "exp", progress=False)
-    assert len(t.corpus.paths) == 6  # the scan did not see the damage
+    assert len(t.corpus.utterances) == 6  # the scan did not see the damage
     with pytest.warns(UserWarning, match=path.name):
         t.train()
     assert t.epoch >= 2 and len(t.skipped) == 1
-    assert load_checkpoint(checkpoints.checkpoint_path(tmp_path / "exp", 9))["Skipped_Files"] == 1
+    assert load_checkpoint_file(checkpoints.checkpoint_path(tmp_path / "exp", 9))["Skipped_Files"] == 1

@@ -21,10 +21,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import torch
-
 import s3prl
 import s3prl.upstream.mockingjay.model as s3prl_model
+import torch
 
 SHAPES = {
     "aalbert_logMelBase": {"layers": 3, "share": True, "target": "mel", "sequence_length": 1500},
@@ -33,12 +32,27 @@ SHAPES = {
 }
 
 RUNNER_CONFIG = {
-    "runner": {"n_epochs": -1, "total_steps": 1000000, "gradient_clipping": 5.0, "gradient_accumulate_steps": 4,
-               "log_step": 50000, "save_step": 50000, "max_keep": 5, "fp16": False},
+    "runner": {
+        "n_epochs": -1,
+        "total_steps": 1000000,
+        "gradient_clipping": 5.0,
+        "gradient_accumulate_steps": 4,
+        "log_step": 50000,
+        "save_step": 50000,
+        "max_keep": 5,
+        "fp16": False,
+    },
     "optimizer": {"name": "AdamW_with_schedule", "lr": 2.0e-4, "warmup_proportion": 0.07},
-    "pretrain_expert": {"datarc": {"num_workers": 8, "train_batch_size": 8, "max_timestep": -200,
-                                   "libri_root": "/media/LibriSpeech/", "file_path": "data/len_for_bucket",
-                                   "sets": ["train-clean-100", "train-clean-360", "train-other-500"]}},
+    "pretrain_expert": {
+        "datarc": {
+            "num_workers": 8,
+            "train_batch_size": 8,
+            "max_timestep": -200,
+            "libri_root": "/media/LibriSpeech/",
+            "file_path": "data/len_for_bucket",
+            "sets": ["train-clean-100", "train-clean-360", "train-other-500"],
+        }
+    },
 }
 
 
@@ -46,26 +60,59 @@ def upstream_config(shape: str, hidden: int = 64, heads: int = 4, ffn: int = 128
     spec = SHAPES[shape]
     return {
         "transformer": {
-            "input_dim": -1, "hidden_size": hidden, "num_hidden_layers": spec["layers"], "num_attention_heads": heads,
-            "intermediate_size": ffn, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-            "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02, "layer_norm_eps": 1e-12,
-            "share_layer": spec["share"], "pre_layer_norm": False},
+            "input_dim": -1,
+            "hidden_size": hidden,
+            "num_hidden_layers": spec["layers"],
+            "num_attention_heads": heads,
+            "intermediate_size": ffn,
+            "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "initializer_range": 0.02,
+            "layer_norm_eps": 1e-12,
+            "share_layer": spec["share"],
+            "pre_layer_norm": False,
+        },
         "task": {
-            "loss": "L1", "sequence_length": spec["sequence_length"], "position_encoding_size": hidden,
-            "mask_proportion": 0.15, "mask_consecutive_min": 7, "mask_consecutive_max": 7, "mask_allow_overlap": True,
-            "mask_bucket_ratio": 1.5, "mask_frequency": 0, "noise_proportion": 0.0},
+            "loss": "L1",
+            "sequence_length": spec["sequence_length"],
+            "position_encoding_size": hidden,
+            "mask_proportion": 0.15,
+            "mask_consecutive_min": 7,
+            "mask_consecutive_max": 7,
+            "mask_allow_overlap": True,
+            "mask_bucket_ratio": 1.5,
+            "mask_frequency": 0,
+            "noise_proportion": 0.0,
+        },
         "audio": {
-            "target_level": -25, "win_ms": 25, "hop_ms": 10, "n_freq": 201, "n_mels": 80, "n_mfcc": 13,
+            "target_level": -25,
+            "win_ms": 25,
+            "hop_ms": 10,
+            "n_freq": 201,
+            "n_mels": 80,
+            "n_mfcc": 13,
             "input": {"feat_type": "mel", "channel": 0, "log": True, "delta": 0, "cmvn": True},
-            "target": {"feat_type": spec["target"], "channel": 1, "log": True, "delta": 0, "cmvn": True}},
+            "target": {"feat_type": spec["target"], "channel": 1, "log": True, "delta": 0, "cmvn": True},
+        },
     }
 
 
 def run_pretrain_args(expname: str) -> argparse.Namespace:
     return argparse.Namespace(
-        past_exp=None, override=None, config="pretrain/mockingjay/config_runner.yaml", upstream="mockingjay",
-        upstream_config="pretrain/mockingjay/config_model.yaml", expname=expname, expdir=f"result/pretrain/{expname}",
-        auto_resume=False, seed=1337, device="cuda", multi_gpu=False, init_ckpt=None)
+        past_exp=None,
+        override=None,
+        config="pretrain/mockingjay/config_runner.yaml",
+        upstream="mockingjay",
+        upstream_config="pretrain/mockingjay/config_model.yaml",
+        expname=expname,
+        expdir=f"result/pretrain/{expname}",
+        auto_resume=False,
+        seed=1337,
+        device="cuda",
+        multi_gpu=False,
+        init_ckpt=None,
+    )
 
 
 def _runner_optimizers():
@@ -77,8 +124,16 @@ def _runner_optimizers():
     return module
 
 
-def write_checkpoint(path: Path, shape: str, seed: int = 0, step: int = 100, legacy: bool = False,
-                     hidden: int = 64, heads: int = 4, ffn: int = 128) -> Path:
+def write_checkpoint(
+    path: Path,
+    shape: str,
+    seed: int = 0,
+    step: int = 100,
+    legacy: bool = False,
+    hidden: int = 64,
+    heads: int = 4,
+    ffn: int = 128,
+) -> Path:
     """``legacy``: the old layout (upstream config under ``Config``, runner config under
     ``Runner``, LayerNorm parameters named gamma/beta). ``hidden=768, heads=12, ffn=3072`` is
     the published size."""
@@ -105,8 +160,13 @@ def write_checkpoint(path: Path, shape: str, seed: int = 0, step: int = 100, leg
         if legacy:
             transformer_state = _legacy_names(transformer_state)
             head_state = _legacy_names(head_state)
-        all_states = {"Optimizer": optimizer.state_dict(), "Step": step, "Args": run_pretrain_args(shape),
-                      "SpecHead": head_state, "Transformer": transformer_state}
+        all_states = {
+            "Optimizer": optimizer.state_dict(),
+            "Step": step,
+            "Args": run_pretrain_args(shape),
+            "SpecHead": head_state,
+            "Transformer": transformer_state,
+        }
         if legacy:
             all_states["Config"] = config
             all_states["Runner"] = copy.deepcopy(RUNNER_CONFIG)

@@ -8,18 +8,26 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-
-from aalbert.config import ConfigError
-from aalbert.upstream.features import ExtractedFeatures, FeatureConfig, FeatureExtractor, FeatureSpec
 from speech_waves import load_real_speech
 from speech_waves import make_speech_like as speech_like
+
+from aalbert.config import ConfigError
+from aalbert.upstream.feature_config import FeatureConfig, FeatureSpec
+from aalbert.upstream.features import ExtractedFeatures, FeatureExtractor
 
 SR = 16000
 
 
 def s3prl_audio(input_spec: dict, target_spec: dict | None, target_level=-25) -> dict:
-    audio = {"target_level": target_level, "win_ms": 25, "hop_ms": 10, "n_freq": 201, "n_mels": 80,
-             "n_mfcc": 13, "input": {"channel": 0, **input_spec}}
+    audio = {
+        "target_level": target_level,
+        "win_ms": 25,
+        "hop_ms": 10,
+        "n_freq": 201,
+        "n_mels": 80,
+        "n_mfcc": 13,
+        "input": {"channel": 0, **input_spec},
+    }
     if target_spec is not None:
         audio["target"] = {"channel": 0, **target_spec}
     return audio
@@ -28,8 +36,9 @@ def s3prl_audio(input_spec: dict, target_spec: dict | None, target_level=-25) ->
 CONFIGS = {
     "mockingjay_default": FeatureConfig(),
     "mel_delta1_mel_target": FeatureConfig(input=FeatureSpec("mel", delta=1), target=FeatureSpec("mel")),
-    "mel_delta2_no_level": FeatureConfig(target_level=None, input=FeatureSpec("mel", delta=2),
-                                         target=FeatureSpec("linear", cmvn=False)),
+    "mel_delta2_no_level": FeatureConfig(
+        target_level=None, input=FeatureSpec("mel", delta=2), target=FeatureSpec("linear", cmvn=False)
+    ),
     "linear_no_cmvn": FeatureConfig(input=FeatureSpec("linear", cmvn=False), target=FeatureSpec("mel", log=False)),
     "no_target": FeatureConfig(input=FeatureSpec("mel", cmvn=False), target=None),
 }
@@ -122,14 +131,17 @@ def test_parameter_free():
     assert extractor.state_dict() == {}
 
 
-@pytest.mark.parametrize("wavs, match", [
-    ([], "empty list"),
-    ([torch.zeros(0)], "empty"),
-    ([torch.zeros(2, 800)], "1-D"),
-    ([torch.zeros(800, dtype=torch.int16)], "floating-point"),
-    ([torch.full((800,), float("nan"))], "NaN"),
-    ([torch.randn(800), torch.randn(399)], "shorter than one frame"),
-])
+@pytest.mark.parametrize(
+    "wavs, match",
+    [
+        ([], "empty list"),
+        ([torch.zeros(0)], "empty"),
+        ([torch.zeros(2, 800)], "1-D"),
+        ([torch.zeros(800, dtype=torch.int16)], "floating-point"),
+        ([torch.full((800,), float("nan"))], "NaN"),
+        ([torch.randn(800), torch.randn(399)], "shorter than one frame"),
+    ],
+)
 def test_bad_waves_raise(wavs, match):
     with pytest.raises(ValueError, match=match):
         FeatureExtractor()(wavs)
@@ -145,15 +157,19 @@ def test_single_tensor_wrong_rate_and_missing_target_raise():
         FeatureExtractor(CONFIGS["no_target"])([torch.randn(800)], with_target=True)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"input": {"feat_type": "mfcc"}}, "feat_type"),
-    ({"input": {"delta": 3}}, "delta"),
-    ({"win_ms": 50}, "FFT size"),
-    ({"hop_ms": 30}, "hop_ms"),
-    ({"n_mels": 0}, "n_mels"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"input": {"feat_type": "mfcc"}}, "feat_type"),
+        ({"input": {"delta": 3}}, "delta"),
+        ({"win_ms": 50}, "FFT size"),
+        ({"hop_ms": 30}, "hop_ms"),
+        ({"n_mels": 0}, "n_mels"),
+    ],
+)
 def test_bad_config_raises(kwargs, match):
     from aalbert.config import from_dict
+
     with pytest.raises(ValueError, match=match):
         from_dict(FeatureConfig, kwargs)
 
@@ -172,9 +188,17 @@ def test_s3prl_round_trip(name):
 
 
 def test_output_size_is_known_without_an_extractor():
-    for cfg in (FeatureConfig(), FeatureConfig(input=FeatureSpec("linear", delta=2), target=None),
-                FeatureConfig.from_s3prl({"kaldi": {"feat_type": "spectrogram", "spectrogram": {}},
-                                          "delta": {"order": 1}, "cmvn": {"use_cmvn": True}})):
+    for cfg in (
+        FeatureConfig(),
+        FeatureConfig(input=FeatureSpec("linear", delta=2), target=None),
+        FeatureConfig.from_s3prl(
+            {
+                "kaldi": {"feat_type": "spectrogram", "spectrogram": {}},
+                "delta": {"order": 1},
+                "cmvn": {"use_cmvn": True},
+            }
+        ),
+    ):
         extractor = FeatureExtractor(cfg)
         feats = extractor([torch.randn(8000)], with_target=cfg.target is not None or cfg.kaldi is not None)
         assert cfg.output_dim == extractor.input_dim == feats.inputs.shape[-1]
@@ -183,9 +207,31 @@ def test_output_size_is_known_without_an_extractor():
             assert cfg.target_dim == feats.targets.shape[-1]
 
 
+def test_output_size_is_a_config_property_that_builds_no_extractor(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a FeatureExtractor was built")
+
+    monkeypatch.setattr(FeatureExtractor, "__init__", refuse)
+    assert isinstance(FeatureConfig.output_dim, property) and isinstance(FeatureConfig.target_dim, property)
+    kaldi = FeatureConfig.from_s3prl(
+        {"kaldi": {"feat_type": "spectrogram", "spectrogram": {}}, "delta": {"order": 1}, "cmvn": {"use_cmvn": True}}
+    )
+    dims = [
+        (cfg.output_dim, cfg.target_dim)
+        for cfg in (FeatureConfig(), FeatureConfig(input=FeatureSpec("linear", delta=2), target=None), kaldi)
+    ]
+    assert dims == [(80, 201), (603, 0), (514, 514)]
+
+
 def test_from_s3prl_follows_s3prl_conventions():
-    audio = {"target_level": "None", "win_ms": 25, "hop_ms": 10, "n_freq": 201, "n_mfcc": 13,
-             "input": {"feat_type": "mel", "channel": 0, "log": True}}
+    audio = {
+        "target_level": "None",
+        "win_ms": 25,
+        "hop_ms": 10,
+        "n_freq": 201,
+        "n_mfcc": 13,
+        "input": {"feat_type": "mel", "channel": 0, "log": True},
+    }
     cfg = FeatureConfig.from_s3prl(audio)
     assert cfg.target_level is None
     assert cfg.n_mels == 40  # OnlinePreprocessor's default
@@ -207,14 +253,26 @@ def test_from_s3prl_follows_s3prl_conventions():
 
 
 PARITY_CASES = {
-    "mockingjay_mel_linear": ({"feat_type": "mel", "log": True, "delta": 0, "cmvn": True},
-                              {"feat_type": "linear", "log": True, "delta": 0, "cmvn": False}, -25),
-    "mel_delta2_cmvn": ({"feat_type": "mel", "log": True, "delta": 2, "cmvn": True},
-                        {"feat_type": "mel", "log": True, "delta": 0, "cmvn": True}, -25),
-    "delta1_no_level": ({"feat_type": "mel", "log": True, "delta": 1, "cmvn": False},
-                        {"feat_type": "linear", "log": True, "delta": 1, "cmvn": True}, "None"),
-    "no_log": ({"feat_type": "linear", "log": False, "delta": 0, "cmvn": False},
-               {"feat_type": "mel", "log": False, "delta": 0, "cmvn": False}, -25),
+    "mockingjay_mel_linear": (
+        {"feat_type": "mel", "log": True, "delta": 0, "cmvn": True},
+        {"feat_type": "linear", "log": True, "delta": 0, "cmvn": False},
+        -25,
+    ),
+    "mel_delta2_cmvn": (
+        {"feat_type": "mel", "log": True, "delta": 2, "cmvn": True},
+        {"feat_type": "mel", "log": True, "delta": 0, "cmvn": True},
+        -25,
+    ),
+    "delta1_no_level": (
+        {"feat_type": "mel", "log": True, "delta": 1, "cmvn": False},
+        {"feat_type": "linear", "log": True, "delta": 1, "cmvn": True},
+        "None",
+    ),
+    "no_log": (
+        {"feat_type": "linear", "log": False, "delta": 0, "cmvn": False},
+        {"feat_type": "mel", "log": False, "delta": 0, "cmvn": False},
+        -25,
+    ),
 }
 
 

@@ -12,19 +12,22 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from aalbert.checkpoint_file import SkippedPickleWarning
-from aalbert.upstream import pretrained
 from s3prl.upstream.mockingjay.expert import UpstreamExpert  # s3prl is a test requirement: no skip
 from s3prl_pretrain_checkpoints import SHAPES, write_checkpoint
 from speech_waves import make_speech_like
+
+from aalbert.checkpoint_file import SkippedPickleWarning
+from aalbert.upstream import pretrained
 
 pytestmark = pytest.mark.s3prl
 REPO = Path(__file__).resolve().parents[2]
 TOL = 1e-4
 # which published name each fixture shape stands for
-NAMES = {"aalbert_logMelBase": "aalbert", "mockingjay_logMelBase": "mockingjay_960hr",
-         "mockingjay_logMelLinearLarge": "mockingjay"}
+NAMES = {
+    "aalbert_logMelBase": "aalbert",
+    "mockingjay_logMelBase": "mockingjay_960hr",
+    "mockingjay_logMelLinearLarge": "mockingjay",
+}
 
 
 def serve_from_files(monkeypatch, tmp_path: Path, files: dict[str, Path]) -> None:
@@ -125,8 +128,11 @@ def test_every_s3prl_name_is_in_the_table():
 
     names = pretrained.pretrained_names()
     for module, prefix in ((albert_hub, "audio_albert"), (mockingjay_hub, "mockingjay")):
-        published = [n for n in dir(module) if n.startswith(prefix) and not n.endswith(("_local", "_url"))
-                     and callable(getattr(module, n))]
+        published = [
+            n
+            for n in dir(module)
+            if n.startswith(prefix) and not n.endswith(("_local", "_url")) and callable(getattr(module, n))
+        ]
         assert published
         for name in published:
             assert name in names, f"s3prl's {name} is missing from the table"

@@ -15,27 +15,39 @@ import contextlib
 import io
 
 import pytest
-import torch
-
-from aalbert.upstream.checkpoint import head_from_checkpoint, load_checkpoint, save_s3prl_checkpoint, upstream_from_checkpoint
-from aalbert.upstream.features import FeatureConfig, FeatureSpec
 
 # s3prl is a test requirement: a missing install must fail, not skip
 import s3prl.upstream.mockingjay.model as s3prl_model  # noqa: E402
+import torch
 from s3prl.upstream.audio_albert.expert import UpstreamExpert as AlbertExpert  # noqa: E402
 from s3prl.upstream.baseline.preprocessor import get_preprocessor  # noqa: E402
 from s3prl.upstream.mockingjay.builder import position_encoding  # noqa: E402
 from s3prl.upstream.mockingjay.expert import UpstreamExpert as MockingjayExpert  # noqa: E402
+
+from aalbert.checkpoint_file import load_checkpoint_file
+from aalbert.upstream.checkpoint import head_from_checkpoint, save_s3prl_checkpoint, upstream_from_checkpoint
+from aalbert.upstream.feature_config import FeatureConfig, FeatureSpec
 
 pytestmark = pytest.mark.s3prl
 TOL = 1e-4
 
 
 def s3prl_transformer_section(layers: int, share: bool, stacking: int = 1) -> dict:
-    return {"input_dim": 80, "downsample_rate": stacking, "hidden_size": 64, "num_hidden_layers": layers,
-            "num_attention_heads": 4, "intermediate_size": 128, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-            "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02, "layer_norm_eps": 1e-12,
-            "share_layer": share, "pre_layer_norm": False}
+    return {
+        "input_dim": 80,
+        "downsample_rate": stacking,
+        "hidden_size": 64,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 4,
+        "intermediate_size": 128,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-12,
+        "share_layer": share,
+        "pre_layer_norm": False,
+    }
 
 
 def write_s3prl_checkpoint(path, layers: int, share: bool, stacking: int = 1, target: str = "mel", seed: int = 0):
@@ -49,10 +61,21 @@ def write_s3prl_checkpoint(path, layers: int, share: bool, stacking: int = 1, ta
     with torch.no_grad():
         for p in list(model.parameters()) + list(head.parameters()):
             p.add_(0.05 * torch.randn_like(p))
-    torch.save({"Step": 10, "Args": argparse.Namespace(upstream="mockingjay"), "Config": {},
-                "Upstream_Config": {"transformer": section, "task": {"loss": "L1", "sequence_length": 1500},
-                                    "audio": features.to_s3prl()},
-                "Transformer": model.state_dict(), "SpecHead": head.state_dict()}, path)
+    torch.save(
+        {
+            "Step": 10,
+            "Args": argparse.Namespace(upstream="mockingjay"),
+            "Config": {},
+            "Upstream_Config": {
+                "transformer": section,
+                "task": {"loss": "L1", "sequence_length": 1500},
+                "audio": features.to_s3prl(),
+            },
+            "Transformer": model.state_dict(),
+            "SpecHead": head.state_dict(),
+        },
+        path,
+    )
     return path
 
 
@@ -70,7 +93,7 @@ def s3prl_expert_hidden(expert_cls, path, wav) -> list[torch.Tensor]:
 def s3prl_stacked_hidden(path, wav) -> list[torch.Tensor]:
     """s3prl 0.4.18's upstream cannot stack frames; this is its model on s3prl's features stacked
     the way the original mockingjay did (trailing frames dropped, frames concatenated)."""
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint_file(path)
     cfg = ckpt["Upstream_Config"]
     dr = cfg["transformer"]["downsample_rate"]
     extracter, inp_dim, _ = get_preprocessor(cfg["audio"], process_input_only=True)
@@ -120,7 +143,7 @@ def test_stacked_checkpoint_with_linear_target(tmp_path, wavs):
     path = write_s3prl_checkpoint(tmp_path / "mockingjay_3l_dr3.ckpt", 3, False, stacking=3, target="linear")
     ours = upstream_from_checkpoint(path)
     assert ours.downsample_rate == 480
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint_file(path)
     head = head_from_checkpoint(ckpt, ours.encoder_config, path)
     assert head.output.out_features == 603
     with torch.inference_mode():
@@ -135,7 +158,7 @@ def test_our_checkpoint_loads_in_s3prl(tmp_path, wavs, make_s3prl_checkpoint, gr
     with torch.no_grad():
         for p in ours.encoder.parameters():  # non-trivial biases / LayerNorms too
             p.add_(0.05 * torch.randn_like(p))
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint_file(path)
     head = head_from_checkpoint(ckpt, ours.encoder_config, path)
     path = save_s3prl_checkpoint(tmp_path / f"resaved_{groups}.ckpt", ours.encoder, head, ours.feature_config, step=5)
     with torch.inference_mode():
@@ -145,9 +168,14 @@ def test_our_checkpoint_loads_in_s3prl(tmp_path, wavs, make_s3prl_checkpoint, gr
 
 
 KALDI_AUDIO = {
-    "fbank_deltas": {"kaldi": {"feat_type": "fbank", "fbank": {"num_mel_bins": 80, "frame_length": 25.0,
-                                                                "frame_shift": 10.0, "use_log_fbank": True}},
-                     "delta": {"order": 2, "win_length": 5}, "cmvn": {"use_cmvn": True}},
+    "fbank_deltas": {
+        "kaldi": {
+            "feat_type": "fbank",
+            "fbank": {"num_mel_bins": 80, "frame_length": 25.0, "frame_shift": 10.0, "use_log_fbank": True},
+        },
+        "delta": {"order": 2, "win_length": 5},
+        "cmvn": {"use_cmvn": True},
+    },
     "mfcc_default_deltas": {"kaldi": {"feat_type": "mfcc", "mfcc": {"num_ceps": 13}}, "cmvn": {"use_cmvn": False}},
 }
 
@@ -155,7 +183,7 @@ KALDI_AUDIO = {
 @pytest.mark.parametrize("variant", list(KALDI_AUDIO))
 def test_kaldi_front_end_checkpoint(tmp_path, wavs, variant):
     """s3prl's other on-the-fly front end (audio.kaldi: torchaudio.compliance.kaldi features)."""
-    from aalbert.upstream.features import FeatureConfig as Features
+    from aalbert.upstream.feature_config import FeatureConfig as Features
 
     audio = KALDI_AUDIO[variant]
     dim = Features.from_s3prl(audio).output_dim  # known without building an extractor
@@ -169,10 +197,21 @@ def test_kaldi_front_end_checkpoint(tmp_path, wavs, variant):
         for p in list(model.parameters()) + list(head.parameters()):
             p.add_(0.05 * torch.randn_like(p))
     path = tmp_path / f"{variant}.ckpt"
-    torch.save({"Step": 1, "Args": argparse.Namespace(upstream="audio_albert"), "Config": {},
-                "Upstream_Config": {"transformer": section, "task": {"loss": "L1", "sequence_length": 1500},
-                                    "audio": audio},
-                "Transformer": model.state_dict(), "SpecHead": head.state_dict()}, path)
+    torch.save(
+        {
+            "Step": 1,
+            "Args": argparse.Namespace(upstream="audio_albert"),
+            "Config": {},
+            "Upstream_Config": {
+                "transformer": section,
+                "task": {"loss": "L1", "sequence_length": 1500},
+                "audio": audio,
+            },
+            "Transformer": model.state_dict(),
+            "SpecHead": head.state_dict(),
+        },
+        path,
+    )
     ours = upstream_from_checkpoint(path)
     assert ours.feature_config.to_s3prl()["kaldi"] == audio["kaldi"]
     with torch.inference_mode():

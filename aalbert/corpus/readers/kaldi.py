@@ -29,8 +29,9 @@ from ..utterance import CorpusListing, Utterance
 log = logging.getLogger(__name__)
 
 
-def read_table(path: Path, problems: Problems, min_fields: int = 2, max_fields: int | None = 2,
-               rest_joined: bool = False) -> dict[str, tuple[list[str], int]]:
+def read_table(
+    path: Path, problems: Problems, min_fields: int = 2, max_fields: int | None = 2, rest_joined: bool = False
+) -> dict[str, tuple[list[str], int]]:
     """``KEY FIELD ...`` lines -> key -> (fields, line number); bad lines go to ``problems``."""
     table: dict[str, tuple[list[str], int]] = {}
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -73,9 +74,13 @@ def read_data_dir(data_dir: Path, spec: CorpusSpec, cache: AudioInfoCache, probl
     for rec, (fields, lineno) in entries.items():
         value = fields[0].strip()
         if value.endswith("|") or "|" in value:
-            problems.add(wav_scp, f"recording {rec} is a shell pipeline ({value!r}); pipelines are refused because "
-                                  "they would run commands from a data file: convert the audio to files "
-                                  "(e.g. with sox or wav-copy) and list their paths", lineno)
+            problems.add(
+                wav_scp,
+                f"recording {rec} is a shell pipeline ({value!r}); pipelines are refused because "
+                "they would run commands from a data file: convert the audio to files "
+                "(e.g. with sox or wav-copy) and list their paths",
+                lineno,
+            )
         elif len(value.split()) > 1:
             problems.add(wav_scp, f"recording {rec}: expected one path, got {value!r}", lineno)
         elif ".ark:" in value or value.startswith(("ark:", "scp:")):
@@ -129,8 +134,14 @@ def _check_reco2dur(path: Path, reco_length: dict[str, int], problems: Problems)
                 problems.add(path, f"recording {rec}: {seconds:.3f} s here but the audio lasts {actual:.3f} s", lineno)
 
 
-def _utterances(data_dir: Path, recordings: dict[str, tuple[Path, int]], reco_length: dict[str, int],
-                listed: set[str], utt2spk: dict[str, tuple[list[str], int]], problems: Problems) -> list[Utterance]:
+def _utterances(
+    data_dir: Path,
+    recordings: dict[str, tuple[Path, int]],
+    reco_length: dict[str, int],
+    listed: set[str],
+    utt2spk: dict[str, tuple[list[str], int]],
+    problems: Problems,
+) -> list[Utterance]:
     segments_path = data_dir / "segments"
     out = []
     if segments_path.is_file():
@@ -148,14 +159,28 @@ def _utterances(data_dir: Path, recordings: dict[str, tuple[Path, int]], reco_le
             length = reco_length[rec]
             stop = length if end < 0 else seconds_to_samples(end)
             if not 0 <= start < stop or stop > length + SAMPLE_RATE // 100:
-                problems.add(segments_path, f"utterance {uttid}: segment {start_s}-{end_s} s does not fit recording "
-                                            f"{rec} ({length / SAMPLE_RATE:.3f} s)", lineno)
+                problems.add(
+                    segments_path,
+                    f"utterance {uttid}: segment {start_s}-{end_s} s does not fit recording "
+                    f"{rec} ({length / SAMPLE_RATE:.3f} s)",
+                    lineno,
+                )
                 continue
-            out.append(Utterance(uttid, recordings[rec][0], "", start=start, num_samples=min(stop, length) - start,
-                                 source=f"{segments_path}:{lineno}"))
+            out.append(
+                Utterance(
+                    uttid,
+                    recordings[rec][0],
+                    "",
+                    start=start,
+                    num_samples=min(stop, length) - start,
+                    source=f"{segments_path}:{lineno}",
+                )
+            )
     else:
-        out = [Utterance(rec, path, "", num_samples=reco_length[rec], source=f"{data_dir / 'wav.scp'}:{lineno}")
-               for rec, (path, lineno) in recordings.items()]
+        out = [
+            Utterance(rec, path, "", num_samples=reco_length[rec], source=f"{data_dir / 'wav.scp'}:{lineno}")
+            for rec, (path, lineno) in recordings.items()
+        ]
     for utt in out:
         if utt.uttid not in utt2spk:
             problems.add(data_dir / "utt2spk", f"utterance {utt.uttid} has no speaker")
@@ -171,7 +196,7 @@ def read_spk2gender(path: Path, problems: Problems) -> dict[str, dict[str, str]]
 def read(spec: CorpusSpec) -> CorpusListing:
     dirs = [Path(r) for r in spec.roots]
     problems = Problems(f"the Kaldi data director{'y' if len(dirs) == 1 else 'ies'} {', '.join(spec.roots)}")
-    cache = AudioInfoCache("kaldi", dirs, spec.use_scan_cache)
+    cache = AudioInfoCache("kaldi", dirs, spec.scan_cache)
     utterances: list[Utterance] = []
     where: dict[str, Path] = {}
     speaker_info: dict[str, dict[str, str]] = {}
@@ -180,8 +205,11 @@ def read(spec: CorpusSpec) -> CorpusListing:
             raise MissingFileError(f"Kaldi data directory not found: {data_dir}")
         for utt in read_data_dir(data_dir, spec, cache, problems):
             if utt.uttid in where:
-                problems.add(data_dir, f"utterance {utt.uttid} is also in {where[utt.uttid]}: pooled directories "
-                                       "need distinct utterance ids")
+                problems.add(
+                    data_dir,
+                    f"utterance {utt.uttid} is also in {where[utt.uttid]}: pooled directories "
+                    "need distinct utterance ids",
+                )
                 continue
             where[utt.uttid] = data_dir
             utterances.append(utt)

@@ -47,8 +47,10 @@ def manifest_files(root: Path) -> list[Path]:
 def _recording_path(recording, manifest: Path, problems: Problems) -> Path | None:
     where = f"{manifest} (recording {recording.id})"
     if recording.sampling_rate != SAMPLE_RATE:
-        problems.add(where, f"sampling rate {recording.sampling_rate} Hz, expected {SAMPLE_RATE} Hz "
-                            "(resample the audio files first)")
+        problems.add(
+            where,
+            f"sampling rate {recording.sampling_rate} Hz, expected {SAMPLE_RATE} Hz (resample the audio files first)",
+        )
         return None
     if len(recording.sources) != 1:
         problems.add(where, f"{len(recording.sources)} audio sources; one file per recording is supported")
@@ -75,8 +77,11 @@ def _utterance(sup, recording, offset: float, path: Path, manifest: Path, proble
     start = seconds_to_samples(offset + sup.start)
     num_samples = seconds_to_samples(sup.duration)
     if start < 0 or num_samples <= 0 or start + num_samples > recording.num_samples + SAMPLE_RATE // 100:
-        problems.add(where, f"span {offset + sup.start:.3f}+{sup.duration:.3f} s does not fit recording "
-                            f"{recording.id} ({recording.duration:.3f} s)")
+        problems.add(
+            where,
+            f"span {offset + sup.start:.3f}+{sup.duration:.3f} s does not fit recording "
+            f"{recording.id} ({recording.duration:.3f} s)",
+        )
         return None
     num_samples = min(num_samples, recording.num_samples - start)
     utt = Utterance(sup.id, path, sup.speaker, start=start, num_samples=num_samples, source=where)
@@ -85,8 +90,10 @@ def _utterance(sup, recording, offset: float, path: Path, manifest: Path, proble
     phones = (sup.alignment or {}).get("phone")
     if phones:
         # alignment items and the supervision share one time origin, so this is relative to the utterance
-        utt.phone_segments = [(seconds_to_samples(item.start - sup.start), seconds_to_samples(item.end - sup.start),
-                               item.symbol) for item in phones]
+        utt.phone_segments = [
+            (seconds_to_samples(item.start - sup.start), seconds_to_samples(item.end - sup.start), item.symbol)
+            for item in phones
+        ]
     return utt
 
 
@@ -116,14 +123,16 @@ def read(spec: CorpusSpec) -> CorpusListing:
             paths[recording.id] = _recording_path(recording, manifest, problems)
         return paths[recording.id]
 
-    utterances: list[Utterance] = []
+    utterances: list[Utterance | None] = []  # None: a supervision refused (problems says why)
     speaker_info: dict[str, dict[str, str]] = {}
     for cut, manifest in cuts:
         if cut.recording is None:
             problems.add(manifest, f"cut {cut.id} has no recording")
             continue
         path = path_of(cut.recording, manifest)
-        for sup in cut.supervisions if path else []:
+        if path is None:
+            continue
+        for sup in cut.supervisions:
             utterances.append(_utterance(sup, cut.recording, cut.start, path, manifest, problems))
             if sup.gender:
                 speaker_info[sup.speaker] = {"gender": sup.gender.lower()}
@@ -144,5 +153,6 @@ def read(spec: CorpusSpec) -> CorpusListing:
         elif utt is not None:
             seen.add(utt.uttid)
     problems.raise_if_any()
-    return CorpusListing("lhotse", [Path(r) for r in spec.roots], [u for u in utterances if u is not None],
-                         speaker_info)
+    return CorpusListing(
+        "lhotse", [Path(r) for r in spec.roots], [u for u in utterances if u is not None], speaker_info
+    )

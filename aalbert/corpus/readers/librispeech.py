@@ -69,7 +69,7 @@ def read_speakers_txt(path: Path) -> dict[str, dict[str, str]]:
 
 def read(spec: CorpusSpec) -> CorpusListing:
     problems = Problems(f"the LibriSpeech-layout corpus {', '.join(spec.roots)}")
-    cache = AudioInfoCache("librispeech", [str(f) for f in _folders(spec)], spec.use_scan_cache)
+    cache = AudioInfoCache("librispeech", [str(f) for f in _folders(spec)], spec.scan_cache)
     utterances: list[Utterance] = []
     seen: dict[str, Path] = {}
     transcripts: list[Path] = []

@@ -38,7 +38,7 @@ class TimitError(AalbertError, ValueError):
 def read_phn(path: str | Path) -> list[tuple[int, int, str]]:
     """``(start, end, phone)`` segments as written (61-phone names); ``TimitError`` naming the line."""
     path = Path(path)
-    segments = []
+    segments: list[tuple[int, int, str]] = []
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         parts = line.split()
         if not parts:
@@ -57,8 +57,9 @@ def read_phn(path: str | Path) -> list[tuple[int, int, str]]:
     return segments
 
 
-def phn_frame_labels(segments: list[tuple[int, int, str]], num_samples: int, phones: list[str],
-                     size: int = 39) -> list[int]:
+def phn_frame_labels(
+    segments: list[tuple[int, int, str]], num_samples: int, phones: list[str], size: int = 39
+) -> list[int]:
     """Frame labels (ids into ``phones``) for ``num_samples`` of audio; ``q`` is dropped (its
     frames keep the phone before it) and audio past the last segment is silence."""
     folded = [(s, e, fold_phone(p, size)) for s, e, p in segments]
@@ -98,12 +99,14 @@ def _phn_for(wav: Path) -> Path | None:
 def read(spec: CorpusSpec) -> CorpusListing:
     roots = [Path(r) for r in spec.roots]
     problems = Problems(f"the TIMIT corpus {', '.join(spec.roots)}")
-    cache = AudioInfoCache("timit", roots, spec.use_scan_cache)
+    cache = AudioInfoCache("timit", roots, spec.scan_cache)
     phones = phone_set(spec.timit_phone_set)
     tolerance = spec.tolerance_samples
     utterances, partition = [], {}
-    skipped = {"SA sentences (read by every speaker; left out as is standard)": 0,
-               "no .PHN file (usable for speaker tasks only)": 0}
+    skipped = {
+        "SA sentences (read by every speaker; left out as is standard)": 0,
+        "no .PHN file (usable for speaker tasks only)": 0,
+    }
     for root in roots:
         for part, folder in sorted(_parts(root).items()):
             for wav, stat in walk_files(folder, (".wav",)):
@@ -114,8 +117,7 @@ def read(spec: CorpusSpec) -> CorpusListing:
                 if num_samples is None:
                     continue
                 speaker = wav.parent.name.upper()
-                utt = Utterance(f"{speaker}_{wav.stem.upper()}", wav, speaker, num_samples=num_samples,
-                                source=str(wav))
+                utt = Utterance(f"{speaker}_{wav.stem.upper()}", wav, speaker, num_samples=num_samples, source=str(wav))
                 phn = _phn_for(wav)
                 if phn is None:
                     skipped["no .PHN file (usable for speaker tasks only)"] += 1
@@ -125,12 +127,12 @@ def read(spec: CorpusSpec) -> CorpusListing:
                 partition[utt.uttid] = part
     cache.save()
     problems.raise_if_any()
-    return CorpusListing("timit", roots, utterances, phone_names=phones, silence_phones={SILENCE},
-                         partition=partition, skipped=skipped)
+    return CorpusListing(
+        "timit", roots, utterances, phone_names=phones, silence_phones={SILENCE}, partition=partition, skipped=skipped
+    )
 
 
-def _attach_phn(utt: Utterance, phn: Path, phones: list[str], size: int, tolerance: int,
-                problems: Problems) -> None:
+def _attach_phn(utt: Utterance, phn: Path, phones: list[str], size: int, tolerance: int, problems: Problems) -> None:
     try:
         segments = read_phn(phn)
     except TimitError as err:
@@ -143,15 +145,21 @@ def _attach_phn(utt: Utterance, phn: Path, phones: list[str], size: int, toleran
             problems.add(phn, f"unknown TIMIT phone {p!r}", lineno)
             return
     end = segments[-1][1]
-    n = utt.num_samples
+    n = utt.measured_num_samples()
     if end < n - tolerance:
-        problems.add(phn, f"labels end at sample {end}, {n - end} samples ({(n - end) / SAMPLE_RATE:.2f} s) before "
-                          f"the audio ({n} samples); more than the {tolerance}-sample tolerance "
-                          "(data.label_tolerance_s)")
+        problems.add(
+            phn,
+            f"labels end at sample {end}, {n - end} samples ({(n - end) / SAMPLE_RATE:.2f} s) before "
+            f"the audio ({n} samples); more than the {tolerance}-sample tolerance "
+            "(data.label_tolerance_s)",
+        )
         return
     if end > n + tolerance:
-        problems.add(phn, f"labels run to sample {end}, past the end of the audio ({n} samples) by more than "
-                          f"{tolerance} samples (data.label_tolerance_s)")
+        problems.add(
+            phn,
+            f"labels run to sample {end}, past the end of the audio ({n} samples) by more than "
+            f"{tolerance} samples (data.label_tolerance_s)",
+        )
         return
     utt.phones = phn_frame_labels(segments, n, phones, size)
     utt.phone_sequence = phn_phone_sequence(segments, phones, size)

@@ -11,19 +11,91 @@ from __future__ import annotations
 
 REMOVED = "q"
 FOLD_61_TO_48 = {
-    "ax-h": "ax", "axr": "er", "hv": "hh", "em": "m", "eng": "ng", "nx": "n", "ux": "uw",
-    "pcl": "cl", "tcl": "cl", "kcl": "cl", "bcl": "vcl", "dcl": "vcl", "gcl": "vcl", "h#": "sil", "pau": "sil",
+    "ax-h": "ax",
+    "axr": "er",
+    "hv": "hh",
+    "em": "m",
+    "eng": "ng",
+    "nx": "n",
+    "ux": "uw",
+    "pcl": "cl",
+    "tcl": "cl",
+    "kcl": "cl",
+    "bcl": "vcl",
+    "dcl": "vcl",
+    "gcl": "vcl",
+    "h#": "sil",
+    "pau": "sil",
 }
-FOLD_48_TO_39 = {"ao": "aa", "ax": "ah", "el": "l", "en": "n", "ix": "ih", "zh": "sh",
-                 "cl": "sil", "vcl": "sil", "epi": "sil"}
-PHONES_48 = sorted({
-    "aa", "ae", "ah", "ao", "aw", "ax", "ay", "b", "ch", "cl", "d", "dh", "dx", "eh", "el", "en", "epi", "er",
-    "ey", "f", "g", "hh", "ih", "ix", "iy", "jh", "k", "l", "m", "n", "ng", "ow", "oy", "p", "r", "s", "sh",
-    "sil", "t", "th", "uh", "uw", "v", "vcl", "w", "y", "z", "zh"})
+FOLD_48_TO_39 = {
+    "ao": "aa",
+    "ax": "ah",
+    "el": "l",
+    "en": "n",
+    "ix": "ih",
+    "zh": "sh",
+    "cl": "sil",
+    "vcl": "sil",
+    "epi": "sil",
+}
+PHONES_48 = sorted(
+    {
+        "aa",
+        "ae",
+        "ah",
+        "ao",
+        "aw",
+        "ax",
+        "ay",
+        "b",
+        "ch",
+        "cl",
+        "d",
+        "dh",
+        "dx",
+        "eh",
+        "el",
+        "en",
+        "epi",
+        "er",
+        "ey",
+        "f",
+        "g",
+        "hh",
+        "ih",
+        "ix",
+        "iy",
+        "jh",
+        "k",
+        "l",
+        "m",
+        "n",
+        "ng",
+        "ow",
+        "oy",
+        "p",
+        "r",
+        "s",
+        "sh",
+        "sil",
+        "t",
+        "th",
+        "uh",
+        "uw",
+        "v",
+        "vcl",
+        "w",
+        "y",
+        "z",
+        "zh",
+    }
+)
 PHONES_39 = sorted({FOLD_48_TO_39.get(p, p) for p in PHONES_48})
 # the 61 -> 39 folding in one table (closures, h#, pau, epi -> sil); keys are 61-set names only
-_FOLDED_TWICE = {p: FOLD_48_TO_39.get(FOLD_61_TO_48.get(p, p), FOLD_61_TO_48.get(p, p))
-                 for p in set(FOLD_61_TO_48) | set(FOLD_48_TO_39) - {"cl", "vcl"}}
+_FOLDED_TWICE = {
+    p: FOLD_48_TO_39.get(FOLD_61_TO_48.get(p, p), FOLD_61_TO_48.get(p, p))
+    for p in set(FOLD_61_TO_48) | set(FOLD_48_TO_39) - {"cl", "vcl"}
+}
 FOLD_61_TO_39 = {k: v for k, v in _FOLDED_TWICE.items() if k != v}
 SILENCE = "sil"
 

@@ -33,8 +33,10 @@ def find_alignment_files(path: str | Path) -> list[Path]:
     files = sorted(p for p in path.glob("*align*") if p.is_file() and p.suffix in (".txt", ".ali", ""))
     if not files:
         listing = ", ".join(sorted(p.name for p in path.iterdir())) or "(empty)"
-        raise AlignmentError(f"no alignment file in {path}: expected one of {', '.join(ALIGNMENT_NAMES)} "
-                             f"or files named *align*.txt; found {listing}")
+        raise AlignmentError(
+            f"no alignment file in {path}: expected one of {', '.join(ALIGNMENT_NAMES)} "
+            f"or files named *align*.txt; found {listing}"
+        )
     return files
 
 
@@ -45,8 +47,9 @@ def find_phone_list(alignment_path: str | Path) -> Path:
     for name in PHONE_LIST_NAMES:
         if (folder / name).is_file():
             return folder / name
-    raise AlignmentError(f"no phone list in {folder}: expected one of {', '.join(PHONE_LIST_NAMES)} "
-                         "(or set data.phone_list)")
+    raise AlignmentError(
+        f"no phone list in {folder}: expected one of {', '.join(PHONE_LIST_NAMES)} (or set data.phone_list)"
+    )
 
 
 def read_phone_list(path: str | Path) -> list[str]:
@@ -95,8 +98,10 @@ def read_alignments(files: list[Path], num_phones: int | None = None) -> dict[st
             if num_phones is not None:
                 bad = [x for x in labels if not 0 <= x < num_phones]
                 if bad:
-                    raise AlignmentError(f"{path}:{lineno}: utterance {uttid}: phone id {bad[0]} outside the "
-                                         f"phone list (0..{num_phones - 1})")
+                    raise AlignmentError(
+                        f"{path}:{lineno}: utterance {uttid}: phone id {bad[0]} outside the "
+                        f"phone list (0..{num_phones - 1})"
+                    )
             if uttid in alignments:
                 raise AlignmentError(f"{path}:{lineno}: utterance {uttid} aligned twice")
             alignments[uttid] = labels

@@ -15,6 +15,7 @@ word) is collected and reported together; utterances without labels are skipped 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import overload
 
 from aalbert.corpus.frames import num_frames, segment_frame_labels
 from aalbert.corpus.problems import Problems
@@ -27,6 +28,14 @@ from .labels import MAX_MISMATCH, phone_sequence
 from .phone_names import PhoneNamer
 from .textgrid import find_textgrids, read_textgrid_phones
 from .transcripts import read_lexicon, read_phone_transcripts, words_to_phones
+
+
+@overload
+def resolve(root: Path, path: str) -> Path: ...
+@overload
+def resolve(root: Path, path: None) -> None: ...
+@overload
+def resolve(root: Path, path: str | None) -> Path | None: ...
 
 
 def resolve(root: Path, path: str | None) -> Path | None:
@@ -61,11 +70,13 @@ def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -
             return _segments_to_frames(cfg, listing, problems)
         return _s3prl_frames(cfg, listing, align_path, problems)
     if listing.phone_names is not None:
-        return listing.phone_names            # the reader labelled its frames (TIMIT)
+        return listing.phone_names  # the reader labelled its frames (TIMIT)
     if any(u.phone_segments for u in listing.utterances):
         return _segments_to_frames(cfg, listing, problems)
-    raise MissingFileError(f"this task needs phone alignments: set data.alignment (an s3prl alignment file or a "
-                            f"folder of MFA TextGrids; there is no {root / 'alignment'})")
+    raise MissingFileError(
+        f"this task needs phone alignments: set data.alignment (an s3prl alignment file or a "
+        f"folder of MFA TextGrids; there is no {root / 'alignment'})"
+    )
 
 
 def _s3prl_frames(cfg: DataConfig, listing: CorpusListing, align_path: Path, problems: Problems) -> list[str]:
@@ -78,21 +89,27 @@ def _s3prl_frames(cfg: DataConfig, listing: CorpusListing, align_path: Path, pro
         labels = alignments.get(utt.uttid)
         if labels is None:
             continue
-        expected = num_frames(utt.num_samples)
+        expected = num_frames(utt.measured_num_samples())
         if abs(len(labels) - expected) > MAX_MISMATCH:
-            problems.add(where, f"utterance {utt.uttid}: {len(labels)} label frames but its audio ({utt.source}) "
-                                f"has {expected} frames; the alignment does not fit the audio")
+            problems.add(
+                where,
+                f"utterance {utt.uttid}: {len(labels)} label frames but its audio ({utt.source}) "
+                f"has {expected} frames; the alignment does not fit the audio",
+            )
             continue
         utt.phones = labels
     return names
 
 
 def _fits_audio(utt: Utterance, end: int, tolerance: int, problems: Problems) -> bool:
-    n = utt.num_samples
+    n = utt.measured_num_samples()
     if end < n - tolerance or end > n + tolerance:
         how = "end" if end < n else "run past the audio's end"
-        problems.add(utt.source, f"utterance {utt.uttid}: phone labels {how} at sample {end}, the audio has {n} "
-                                 f"samples (more than data.label_tolerance_s={tolerance / 16000:g} s apart)")
+        problems.add(
+            utt.source,
+            f"utterance {utt.uttid}: phone labels {how} at sample {end}, the audio has {n} "
+            f"samples (more than data.label_tolerance_s={tolerance / 16000:g} s apart)",
+        )
         return False
     return True
 
@@ -117,30 +134,33 @@ def _segments_to_frames(cfg: DataConfig, listing: CorpusListing, problems: Probl
     ids = {n: i for i, n in enumerate(names)}
     for utt in listing.utterances:
         if utt.uttid in named:
-            utt.phones = segment_frame_labels([(s, e, ids[p]) for s, e, p in named[utt.uttid]], utt.num_samples,
-                                              fill=ids[namer.silence])
+            utt.phones = segment_frame_labels(
+                [(s, e, ids[p]) for s, e, p in named[utt.uttid]], utt.measured_num_samples(), fill=ids[namer.silence]
+            )
     return names
 
 
 def attach_sequences(cfg: DataConfig, listing: CorpusListing, problems: Problems) -> tuple[list[str], set[int]]:
     """Phone sequences (CTC targets) on every utterance that has them; (phone names, silence ids)."""
     root = listing.root
-    raw: dict[str, list[str]] | None = None
     if cfg.transcripts:
         raw = read_phone_transcripts(resolve(root, cfg.transcripts), problems)
-    elif cfg.lexicon:
+        return _named_sequences(cfg, listing, raw, cfg.transcripts, problems)
+    if cfg.lexicon:
         lexicon_path = resolve(root, cfg.lexicon)
         words = {u.uttid: u.words for u in listing.utterances if u.words is not None}
         if not words:
-            raise MissingFileError(f"data.lexicon is set but the {listing.format} corpus has no word transcripts "
-                                    "(Kaldi text, LibriSpeech *.trans.txt or Lhotse supervision text)")
+            raise MissingFileError(
+                f"data.lexicon is set but the {listing.format} corpus has no word transcripts "
+                "(Kaldi text, LibriSpeech *.trans.txt or Lhotse supervision text)"
+            )
         for uttid, w in words.items():
             if not w:
                 problems.add(root, f"utterance {uttid} has an empty word transcript")
-        raw = words_to_phones({u: w for u, w in words.items() if w}, read_lexicon(lexicon_path, problems),
-                              lexicon_path, problems)
-    if raw is not None:
-        return _named_sequences(cfg, listing, raw, problems)
+        raw = words_to_phones(
+            {u: w for u, w in words.items() if w}, read_lexicon(lexicon_path, problems), lexicon_path, problems
+        )
+        return _named_sequences(cfg, listing, raw, cfg.lexicon, problems)
     if listing.phone_names is not None and any(u.phone_sequence for u in listing.utterances):
         names = listing.phone_names
         return names, {i for i, n in enumerate(names) if n in listing.silence_phones}
@@ -152,19 +172,21 @@ def attach_sequences(cfg: DataConfig, listing: CorpusListing, problems: Problems
     return names, silence
 
 
-def _named_sequences(cfg: DataConfig, listing: CorpusListing, raw: dict[str, list[str]],
-                     problems: Problems) -> tuple[list[str], set[int]]:
+def _named_sequences(
+    cfg: DataConfig, listing: CorpusListing, raw: dict[str, list[str]], source: str, problems: Problems
+) -> tuple[list[str], set[int]]:
+    """``raw`` phone names per utterance, read from ``source`` (data.transcripts or data.lexicon)."""
     namer = _namer(cfg, listing.root)
-    named, used = {}, set()
+    named: dict[str, list[str]] = {}
+    used: set[str] = set()
     for uttid, phones in raw.items():
         seq = [namer.name(p) for p in phones]
         seq = [p for p in seq if p != namer.silence]
         unknown = sorted({p for p in seq if not namer.known(p)})
         if unknown:
-            problems.add(cfg.transcripts or cfg.lexicon, f"utterance {uttid}: phone(s) {', '.join(unknown)} not in "
-                                                        "the phone list")
+            problems.add(source, f"utterance {uttid}: phone(s) {', '.join(unknown)} not in the phone list")
         elif not seq and phones:
-            problems.add(cfg.transcripts or cfg.lexicon, f"utterance {uttid}: the transcript holds only silence")
+            problems.add(source, f"utterance {uttid}: the transcript holds only silence")
         else:
             named[uttid] = seq
             used.update(seq)

@@ -20,8 +20,16 @@ from aalbert.errors import MissingFileError, TaskRequirementError
 
 from ..config import DataConfig
 from .attach import attach_frames, attach_sequences, resolve, silence_ids
-from .splits import (SPLITS, SplitError, SplitPolicy, check_speaker_coverage, label_fraction, read_split_files,
-                     split_disjoint_speakers, split_per_speaker)
+from .splits import (
+    SPLITS,
+    SplitError,
+    SplitPolicy,
+    check_speaker_coverage,
+    label_fraction,
+    read_split_files,
+    split_disjoint_speakers,
+    split_per_speaker,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,27 +37,28 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class TaskData:
     """What a task needs from a corpus."""
+
     phones: Literal["none", "frames", "sequence"] = "none"
     split_policy: SplitPolicy = "per_speaker"
-    speaker_classes: bool = False   # classes are speakers: every dev/test speaker must be in train
+    speaker_classes: bool = False  # classes are speakers: every dev/test speaker must be in train
     metadata: tuple[str, ...] = ()  # metadata labels read ("speaker.gender", "utterance.FIELD")
     # no speaker in two splits, whatever the split lists say (a speaker attribute tested on a
     # voice heard in training measures memory, not the attribute)
     disjoint_speakers_required: bool = False
-    task: str = ""                  # who asks: named in error messages
+    task: str = ""  # who asks: named in error messages
 
 
 @dataclass
 class Corpus:
     splits: dict[str, list[Utterance]]
-    speakers: list[str]                      # sorted; index = speaker class
-    phone_names: list[str] | None = None     # index = phone id
+    speakers: list[str]  # sorted; index = speaker class
+    phone_names: list[str] | None = None  # index = phone id
     skipped: dict[str, int] = field(default_factory=dict)  # per split: utterances without the needed labels
-    silence_ids: set[int] = field(default_factory=set)     # phone ids that are silence
+    silence_ids: set[int] = field(default_factory=set)  # phone ids that are silence
     split_ids: dict[str, list[str]] = field(default_factory=dict)  # the split before label_fraction and skips
     speaker_info: dict[str, dict[str, str]] = field(default_factory=dict)  # speaker -> metadata ({"gender": "f"})
-    root: Path | None = None                 # the corpus folder (the first root; data.root)
-    format: str = ""                         # the reader that read it (data.format)
+    root: Path | None = None  # the corpus folder (the first root; data.root)
+    format: str = ""  # the reader that read it (data.format)
     utterance_info: dict[str, dict[str, str]] = field(default_factory=dict)  # uttid -> metadata
 
     def __post_init__(self):
@@ -77,7 +86,8 @@ def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
     if needs.phones == "frames":
         phone_names = attach_frames(cfg, listing, problems)
         silence = silence_ids(phone_names, cfg.silence_phones) | {
-            i for i, n in enumerate(phone_names) if n in listing.silence_phones}
+            i for i, n in enumerate(phone_names) if n in listing.silence_phones
+        }
     elif needs.phones == "sequence":
         phone_names, silence = attach_sequences(cfg, listing, problems)
     problems.raise_if_any()
@@ -95,19 +105,36 @@ def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
         if needs.phones != "none":
             missing = [u.uttid for u in chosen if _labels(u, needs) is None]
             if missing:
-                log.warning("%s: %d utterance(s) have no phone %s and are skipped (e.g. %s)", split, len(missing),
-                            "alignment" if needs.phones == "frames" else "transcript", ", ".join(missing[:3]))
+                log.warning(
+                    "%s: %d utterance(s) have no phone %s and are skipped (e.g. %s)",
+                    split,
+                    len(missing),
+                    "alignment" if needs.phones == "frames" else "transcript",
+                    ", ".join(missing[:3]),
+                )
             chosen = [u for u in chosen if _labels(u, needs) is not None]
             skipped[split] = len(missing)
         if not chosen:
-            raise SplitError(f"the {split} split is empty ({listing.format} corpus {listing.root}); check the split "
-                             "files, subsets and labels")
+            raise SplitError(
+                f"the {split} split is empty ({listing.format} corpus {listing.root}); check the split "
+                "files, subsets and labels"
+            )
         splits[split] = chosen
     if phone_names is not None and needs.phones == "frames":
         _warn_unseen_phones(splits, phone_names)
     speakers = sorted({u.speaker for part in splits.values() for u in part})
-    return Corpus(splits, speakers, phone_names, skipped, silence, split_ids, listing.speaker_info, listing.root,
-                  listing.format, {u.uttid: u.info for part in splits.values() for u in part if u.info})
+    return Corpus(
+        splits,
+        speakers,
+        phone_names,
+        skipped,
+        silence,
+        split_ids,
+        listing.speaker_info,
+        listing.root,
+        listing.format,
+        {u.uttid: u.info for part in splits.values() for u in part if u.info},
+    )
 
 
 def _check_metadata(listing: CorpusListing, needs: TaskData, utterances: list[Utterance]) -> None:
@@ -121,21 +148,26 @@ def _check_metadata(listing: CorpusListing, needs: TaskData, utterances: list[Ut
             lacking = sorted(u.uttid for u in utterances if name not in u.info)
             what = "utterance(s)"
         if lacking:
-            found = sorted({k for info in listing.speaker_info.values() for k in info}) if kind == "speaker" else \
-                sorted({k for u in utterances for k in u.info})
+            found = (
+                sorted({k for info in listing.speaker_info.values() for k in info})
+                if kind == "speaker"
+                else sorted({k for u in utterances for k in u.info})
+            )
             raise TaskRequirementError(
                 f"task {needs.task or '?'} reads {label}, but {len(lacking)} {what} of the {listing.format} corpus at "
                 f"{listing.root} have no {name!r} (e.g. {', '.join(lacking[:3])}; metadata found: "
                 f"{', '.join(found) or 'none'}). LibriSpeech gives speaker.gender from SPEAKERS.TXT, Kaldi from "
-                "spk2gender")
+                "spk2gender"
+            )
 
 
 def _labels(utt: Utterance, needs: TaskData):
     return utt.phones if needs.phones == "frames" else utt.phone_sequence
 
 
-def choose_splits(cfg: DataConfig, listing: CorpusListing, needs: TaskData,
-                  by_id: dict[str, Utterance]) -> dict[str, list[str]]:
+def choose_splits(
+    cfg: DataConfig, listing: CorpusListing, needs: TaskData, by_id: dict[str, Utterance]
+) -> dict[str, list[str]]:
     """Split lists when given (``data.splits`` or ``ROOT/splits``), else the task's policy.
 
     A task that requires speaker-disjoint splits refuses given lists (and a ``data.split_policy``)
@@ -151,24 +183,37 @@ def choose_splits(cfg: DataConfig, listing: CorpusListing, needs: TaskData,
         for split, ids in split_ids.items():
             unknown = [i for i in ids if i not in by_id]
             if unknown:
-                raise SplitError(f"{folder}: {split} lists {len(unknown)} utterance(s) not in the {listing.format} "
-                                 f"corpus at {listing.root} (e.g. {', '.join(unknown[:3])})")
+                raise SplitError(
+                    f"{folder}: {split} lists {len(unknown)} utterance(s) not in the {listing.format} "
+                    f"corpus at {listing.root} (e.g. {', '.join(unknown[:3])})"
+                )
         shared = shared_speakers(split_ids, speaker_of)
         if not (needs.disjoint_speakers_required and shared):
             log.info("splits from %s", folder)
             return split_ids
         if explicit is not None:
-            raise SplitError(f"needs speaker-disjoint splits, but the split lists of {folder} put {len(shared)} "
-                             f"speaker(s) in more than one split (e.g. {', '.join(shared[:3])}); give disjoint lists "
-                             "or leave data.splits unset")
-        log.warning("%s: not using the split lists of %s (they share %d speakers between splits, the task needs "
-                    "speaker-disjoint splits)", needs.task or "task", folder, len(shared))
+            raise SplitError(
+                f"needs speaker-disjoint splits, but the split lists of {folder} put {len(shared)} "
+                f"speaker(s) in more than one split (e.g. {', '.join(shared[:3])}); give disjoint lists "
+                "or leave data.splits unset"
+            )
+        log.warning(
+            "%s: not using the split lists of %s (they share %d speakers between splits, the task needs "
+            "speaker-disjoint splits)",
+            needs.task or "task",
+            folder,
+            len(shared),
+        )
     policy = needs.split_policy if cfg.split_policy == "task" else cfg.split_policy
     if needs.disjoint_speakers_required and policy != "disjoint_speakers":
-        raise SplitError(f"needs speaker-disjoint splits; data.split_policy={cfg.split_policy} puts every speaker in "
-                         "every split")
-    log.info("splits: seeded 8:1:1 %s (data.split_policy=%s)",
-             "per speaker" if policy == "per_speaker" else "by speaker (speaker-disjoint)", cfg.split_policy)
+        raise SplitError(
+            f"needs speaker-disjoint splits; data.split_policy={cfg.split_policy} puts every speaker in every split"
+        )
+    log.info(
+        "splits: seeded 8:1:1 %s (data.split_policy=%s)",
+        "per speaker" if policy == "per_speaker" else "by speaker (speaker-disjoint)",
+        cfg.split_policy,
+    )
     if policy == "per_speaker":
         return split_per_speaker(speaker_of, cfg.split_seed)
     return split_disjoint_speakers(speaker_of, cfg.split_seed, listing.partition)
@@ -184,8 +229,9 @@ def shared_speakers(split_ids: dict[str, list[str]], speaker_of: dict[str, str])
 
 
 def _warn_unseen_phones(splits: dict[str, list[Utterance]], phone_names: list[str]) -> None:
-    seen = {p for u in splits["train"] for p in set(u.phones)}
+    # every utterance here has frame labels (load_corpus skips the others): ``or ()`` only narrows the type
+    seen = {p for u in splits["train"] for p in u.phones or ()}
     for split in ("dev", "test"):
-        unseen = sorted({p for u in splits[split] for p in set(u.phones)} - seen)
+        unseen = sorted({p for u in splits[split] for p in u.phones or ()} - seen)
         if unseen:
             log.warning("%s holds phone(s) never seen in train: %s", split, ", ".join(phone_names[p] for p in unseen))

@@ -14,8 +14,8 @@ from aalbert.corpus.utterance import Utterance, load_utterance_audio
 class Batch:
     uttids: list[str]
     wavs: list[torch.Tensor]
-    speakers: torch.Tensor            # (B,) speaker class ids
-    phones: list[list[int] | None]    # 10 ms frame labels per utterance
+    speakers: torch.Tensor  # (B,) speaker class ids
+    phones: list[list[int] | None]  # 10 ms frame labels per utterance
     phone_sequences: list[list[int] | None] = field(default_factory=list)  # CTC targets per utterance
 
 
@@ -39,5 +39,10 @@ class UtteranceDataset(Dataset):
 
 def collate(items) -> Batch:
     uttids, wavs, speakers, phones, sequences = zip(*items)
-    return Batch(list(uttids), [w for w in wavs if w is not None], torch.tensor(speakers, dtype=torch.long),
-                 list(phones), list(sequences))
+    return Batch(
+        list(uttids),
+        [w for w in wavs if w is not None],
+        torch.tensor(speakers, dtype=torch.long),
+        list(phones),
+        list(sequences),
+    )

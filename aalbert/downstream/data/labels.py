@@ -10,7 +10,7 @@ one means the label and the audio do not belong together and is an error.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -37,7 +37,7 @@ def stack_labels(labels: Sequence[int], factor: int) -> list[int]:
         return labels
     out = []
     for start in range(0, len(labels), factor):
-        group = labels[start:start + factor]
+        group = labels[start : start + factor]
         counts = Counter(group).most_common()
         if len(counts) > 1 and counts[0][1] == counts[1][1]:
             out.append(group[len(group) // 2])
@@ -46,15 +46,15 @@ def stack_labels(labels: Sequence[int], factor: int) -> list[int]:
     return out
 
 
-def reconcile_length(labels: Sequence[int], num_frames: int, uttid: str,
-                     max_mismatch: int = MAX_MISMATCH) -> list[int]:
+def reconcile_length(labels: Sequence[int], num_frames: int, uttid: str, max_mismatch: int = MAX_MISMATCH) -> list[int]:
     """Pad (repeating the last label) or trim ``labels`` to ``num_frames``."""
     labels = list(labels)
     diff = len(labels) - num_frames
     if abs(diff) > max_mismatch:
         raise LabelLengthError(
             f"utterance {uttid}: {len(labels)} label frames vs {num_frames} feature frames "
-            f"(mismatch {diff:+d}, at most {max_mismatch} allowed): the alignment does not fit the audio")
+            f"(mismatch {diff:+d}, at most {max_mismatch} allowed): the alignment does not fit the audio"
+        )
     if diff > 0:
         return labels[:num_frames]
     if diff < 0:
@@ -64,12 +64,19 @@ def reconcile_length(labels: Sequence[int], num_frames: int, uttid: str,
     return labels
 
 
-def frame_labels(batch_labels: Sequence[Sequence[int]], lengths: torch.Tensor, factor: int,
-                 uttids: Sequence[str], max_mismatch: int = MAX_MISMATCH) -> torch.Tensor:
-    """Padded (B, T) label tensor at the feature rate; padding frames hold ``IGNORE_INDEX``."""
-    lengths = [int(n) for n in lengths]
-    out = torch.full((len(lengths), max(lengths, default=0)), IGNORE_INDEX, dtype=torch.long)
-    for i, (labels, n, uttid) in enumerate(zip(batch_labels, lengths, uttids)):
+def labels_at_feature_rate(
+    batch_labels: Sequence[Sequence[int]],
+    lengths: torch.Tensor,
+    factor: int,
+    uttids: Sequence[str],
+    max_mismatch: int = MAX_MISMATCH,
+) -> torch.Tensor:
+    """A batch's 10 ms frame labels (:mod:`aalbert.corpus.frames`) brought to an upstream that stacks
+    ``factor`` frames, with ``lengths`` features per utterance: a padded (B, T) label tensor whose
+    padding frames hold ``IGNORE_INDEX``."""
+    frame_counts = [int(n) for n in lengths]
+    out = torch.full((len(frame_counts), max(frame_counts, default=0)), IGNORE_INDEX, dtype=torch.long)
+    for i, (labels, n, uttid) in enumerate(zip(batch_labels, frame_counts, uttids)):
         fitted = reconcile_length(stack_labels(labels, factor), n, uttid, max_mismatch)
         out[i, :n] = torch.tensor(fitted, dtype=torch.long)
     return out

@@ -14,8 +14,9 @@ machine; the split actually used is written to the experiment folder as split fi
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 from aalbert.errors import AalbertError
 
@@ -36,15 +37,19 @@ def read_split_files(folder: str | Path) -> dict[str, list[str]]:
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
             raise SplitError(f"split folder {folder} has no {split}.txt")
-        ids = [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()
-               if line.strip() and not line.startswith("#")]
+        ids = [
+            line.split()[0]
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
         # a list of file paths works too: the utterance id is the file's stem
         splits[split] = [Path(i).stem if "/" in i or i.endswith((".flac", ".wav")) else i for i in ids]
     return splits
 
 
-def split_per_speaker(speaker_of: Mapping[str, str], seed: int,
-                      fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> dict[str, list[str]]:
+def split_per_speaker(
+    speaker_of: Mapping[str, str], seed: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+) -> dict[str, list[str]]:
     """Deterministic split of each speaker's utterances by ``fractions``.
 
     A speaker with at least 3 utterances gets at least one in dev and one in test; with fewer,
@@ -64,13 +69,17 @@ def split_per_speaker(speaker_of: Mapping[str, str], seed: int,
             n_dev = max(1, round(n * fractions[1]))
             n_test = max(1, round(n * fractions[2]))
         out["dev"] += ids[:n_dev]
-        out["test"] += ids[n_dev:n_dev + n_test]
-        out["train"] += ids[n_dev + n_test:]
+        out["test"] += ids[n_dev : n_dev + n_test]
+        out["train"] += ids[n_dev + n_test :]
     return {k: sorted(v) for k, v in out.items()}
 
 
-def split_disjoint_speakers(speaker_of: Mapping[str, str], seed: int, partition: Mapping[str, str] | None = None,
-                            fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> dict[str, list[str]]:
+def split_disjoint_speakers(
+    speaker_of: Mapping[str, str],
+    seed: int,
+    partition: Mapping[str, str] | None = None,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+) -> dict[str, list[str]]:
     """Speakers split by ``fractions``; no speaker is in two splits.
 
     When ``partition`` puts utterances in a test set (TIMIT's TEST folder) that set is the test
@@ -85,17 +94,21 @@ def split_disjoint_speakers(speaker_of: Mapping[str, str], seed: int, partition:
     random.Random(f"disjoint:{seed}").shuffle(rest)
     if test:
         if len(rest) < 2:
-            raise SplitError(f"a speaker-disjoint split with the corpus's own test set needs at least 2 other "
-                             f"speakers (train and dev), the corpus has {len(rest)}")
-        dev = set(rest[:max(1, round(len(rest) * fractions[1]))])
+            raise SplitError(
+                f"a speaker-disjoint split with the corpus's own test set needs at least 2 other "
+                f"speakers (train and dev), the corpus has {len(rest)}"
+            )
+        dev = set(rest[: max(1, round(len(rest) * fractions[1]))])
     else:
         if len(rest) < 3:
-            raise SplitError(f"a speaker-disjoint split needs at least 3 speakers, the corpus has {len(rest)}: give "
-                             "split lists (data.splits) or split each speaker's utterances "
-                             "(data.split_policy=per_speaker)")
+            raise SplitError(
+                f"a speaker-disjoint split needs at least 3 speakers, the corpus has {len(rest)}: give "
+                "split lists (data.splits) or split each speaker's utterances "
+                "(data.split_policy=per_speaker)"
+            )
         n_dev = max(1, round(len(rest) * fractions[1]))
         n_test = max(1, round(len(rest) * fractions[2]))
-        dev, test = set(rest[:n_dev]), set(rest[n_dev:n_dev + n_test])
+        dev, test = set(rest[:n_dev]), set(rest[n_dev : n_dev + n_test])
     out: dict[str, list[str]] = {s: [] for s in SPLITS}
     for uttid, speaker in speaker_of.items():
         out["dev" if speaker in dev else "test" if speaker in test else "train"].append(uttid)
@@ -110,17 +123,25 @@ def check_speaker_coverage(split_ids: Mapping[str, list[str]], speaker_of: Mappi
     few = sum(1 for n in per_speaker.values() if n < 3)
     for split in ("dev", "test"):
         if not split_ids[split]:
-            why = (f" {few} of the {len(per_speaker)} speakers have fewer than 3 utterances (a speaker needs one "
-                   "each for train, dev and test), so all their utterances went to train" if few else "")
-            raise SplitError(f"speaker identification: the {split} split is empty.{why} Use a corpus with several "
-                             "utterances per speaker, or give split lists (data.splits)")
+            why = (
+                f" {few} of the {len(per_speaker)} speakers have fewer than 3 utterances (a speaker needs one "
+                "each for train, dev and test), so all their utterances went to train"
+                if few
+                else ""
+            )
+            raise SplitError(
+                f"speaker identification: the {split} split is empty.{why} Use a corpus with several "
+                "utterances per speaker, or give split lists (data.splits)"
+            )
     train = {speaker_of[u] for u in split_ids["train"]}
     for split in ("dev", "test"):
         unseen = sorted({speaker_of[u] for u in split_ids[split]} - train)
         if unseen:
-            raise SplitError(f"speaker identification: {len(unseen)} speaker(s) of the {split} split never occur in "
-                             f"train (e.g. {', '.join(unseen[:5])}), so they can never be recognised; split each "
-                             "speaker's utterances (data.split_policy=per_speaker) or fix the split lists")
+            raise SplitError(
+                f"speaker identification: {len(unseen)} speaker(s) of the {split} split never occur in "
+                f"train (e.g. {', '.join(unseen[:5])}), so they can never be recognised; split each "
+                "speaker's utterances (data.split_policy=per_speaker) or fix the split lists"
+            )
 
 
 def write_split_files(split_ids: Mapping[str, list[str]], folder: str | Path) -> Path:

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from aalbert.corpus.problems import Problems
 
@@ -57,10 +57,13 @@ def read_lexicon(path: Path, problems: Problems) -> dict[str, list[str]]:
     return lexicon
 
 
-def words_to_phones(words_of: dict[str, list[str]], lexicon: dict[str, list[str]], lexicon_path: Path,
-                    problems: Problems) -> dict[str, list[str]]:
+def words_to_phones(
+    words_of: dict[str, list[str]], lexicon: dict[str, list[str]], lexicon_path: Path, problems: Problems
+) -> dict[str, list[str]]:
     """Phone sequence per utterance; all out-of-vocabulary words reported together."""
-    out, oov, first_use = {}, Counter(), {}
+    out: dict[str, list[str]] = {}
+    oov: Counter[str] = Counter()
+    first_use: dict[str, str] = {}
     for uttid, words in words_of.items():
         phones = []
         for word in words:
@@ -74,6 +77,9 @@ def words_to_phones(words_of: dict[str, list[str]], lexicon: dict[str, list[str]
     if oov:
         listed = ", ".join(f"{w} ({n}x, e.g. in {first_use[w]})" for w, n in oov.most_common(50))
         more = f" and {len(oov) - 50} more" if len(oov) > 50 else ""
-        problems.add(lexicon_path, f"{len(oov)} word(s) of the transcripts are not in the lexicon: {listed}{more}; "
-                                   "add them to the lexicon (e.g. with a G2P tool)")
+        problems.add(
+            lexicon_path,
+            f"{len(oov)} word(s) of the transcripts are not in the lexicon: {listed}{more}; "
+            "add them to the lexicon (e.g. with a G2P tool)",
+        )
     return out

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from corpus_layouts import tone_files, write_kaldi
 
 from aalbert.corpus.problems import CorpusValidationError
 from aalbert.corpus.registry import read_corpus
 from aalbert.corpus.spec import CorpusSpec
 from aalbert.corpus.utterance import load_utterance_audio
-from corpus_layouts import tone_files, write_kaldi
 
 
 def _recording(path, seconds=2.0):
@@ -59,8 +59,7 @@ def test_pipelines_and_missing_files_are_all_reported_with_their_lines(tmp_path)
     _recording(tmp_path / "ok.wav", 0.5)
     d = tmp_path / "data"
     d.mkdir()
-    (d / "wav.scp").write_text(f"r1 {tmp_path / 'ok.wav'}\nr2 sox in.sph -t wav - |\nr3 missing.wav\n"
-                               "r4 raw.ark:1234\n")
+    (d / "wav.scp").write_text(f"r1 {tmp_path / 'ok.wav'}\nr2 sox in.sph -t wav - |\nr3 missing.wav\nr4 raw.ark:1234\n")
     (d / "utt2spk").write_text("r1 s\nr2 s\nr3 s\nr4 s\nr5 s\n")
     (d / "segments").write_text("r5 r9 0 1\n")
     with pytest.raises(CorpusValidationError) as err:

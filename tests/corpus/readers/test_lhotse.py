@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from corpus_layouts import tone_files, write_lhotse
 
 from aalbert.corpus.problems import CorpusValidationError
 from aalbert.corpus.registry import read_corpus
 from aalbert.corpus.spec import CorpusSpec
 from aalbert.corpus.utterance import load_utterance_audio
-from corpus_layouts import tone_files, write_lhotse
-
 
 
 @pytest.mark.parametrize("as_cuts", [False, True])
@@ -43,8 +42,11 @@ def test_supervision_inside_a_long_recording(tmp_path):
 def test_command_sources_and_missing_speakers_are_refused(tmp_path):
     rec = lhotse.Recording("r1", [lhotse.AudioSource("command", [0], "sox x.sph -t wav - |")], 16000, 16000, 1.0)
     ok = lhotse.Recording("r2", [lhotse.AudioSource("file", [0], str(tmp_path / "gone.wav"))], 16000, 16000, 1.0)
-    sups = [lhotse.SupervisionSegment("u1", "r1", 0, 1, speaker="s"), lhotse.SupervisionSegment("u2", "r2", 0, 1),
-            lhotse.SupervisionSegment("u3", "r3", 0, 1, speaker="s")]
+    sups = [
+        lhotse.SupervisionSegment("u1", "r1", 0, 1, speaker="s"),
+        lhotse.SupervisionSegment("u2", "r2", 0, 1),
+        lhotse.SupervisionSegment("u3", "r3", 0, 1, speaker="s"),
+    ]
     lhotse.RecordingSet.from_recordings([rec, ok]).to_file(tmp_path / "recordings.jsonl")
     lhotse.SupervisionSet.from_segments(sups).to_file(tmp_path / "supervisions.jsonl")
     with pytest.raises(CorpusValidationError) as err:

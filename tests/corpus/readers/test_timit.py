@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import soundfile
+from corpus_layouts import write_timit
+from downstream_fakes import FakeUpstream
 
 from aalbert.corpus.frames import num_frames
 from aalbert.corpus.problems import CorpusValidationError
@@ -11,11 +13,11 @@ from aalbert.corpus.readers.timit_phones import FOLD_61_TO_39, PHONES_39, PHONES
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import TaskData, load_corpus
 from aalbert.downstream.runner import Runner, build_config
-from corpus_layouts import write_timit
-from downstream_fakes import FakeUpstream
 
-TIMIT_61 = ("aa ae ah ao aw ax ax-h axr ay b bcl ch d dcl dh dx eh el em en eng epi er ey f g gcl h# hh hv "
-            "ih ix iy jh k kcl l m n ng nx ow oy p pau pcl q r s sh t tcl th uh uw ux v w y z zh").split()
+TIMIT_61 = (
+    "aa ae ah ao aw ax ax-h axr ay b bcl ch d dcl dh dx eh el em en eng epi er ey f g gcl h# hh hv "
+    "ih ix iy jh k kcl l m n ng nx ow oy p pau pcl q r s sh t tcl th uh uw ux v w y z zh"
+).split()
 PHONES = TaskData("frames", "disjoint_speakers")
 
 
@@ -47,11 +49,20 @@ def test_phn_ending_early_is_completed_with_silence_and_trains(tones, tmp_path):
     corpus = load_corpus(DataConfig(format="timit", root=str(root)), PHONES)
     utt = next(u for part in corpus.splits.values() for u in part if u.uttid == "MSPK100_SX1")
     assert len(utt.phones) == num_frames(utt.num_samples)
-    assert set(utt.phones[-(2802 // 160):]) == {PHONES_39.index("sil")}
+    assert set(utt.phones[-(2802 // 160) :]) == {PHONES_39.index("sil")}
     # training used to stop part-way through an epoch with a label-length error
-    cfg = build_config("phone_linear", overrides=[f"data.root={root}", "data.format=timit",
-                                                  "data.split_policy=per_speaker", "runner.total_steps=3",
-                                                  "runner.eval_step=3", "runner.batch_size=32"], upstream="fake")
+    cfg = build_config(
+        "phone_linear",
+        overrides=[
+            f"data.root={root}",
+            "data.format=timit",
+            "data.split_policy=per_speaker",
+            "runner.total_steps=3",
+            "runner.eval_step=3",
+            "runner.batch_size=32",
+        ],
+        upstream="fake",
+    )
     res = Runner(cfg, tmp_path / "exp", upstream=FakeUpstream()).train()
     assert res["steps"] == 3
 
@@ -69,7 +80,7 @@ def test_phn_far_too_short_or_long_is_reported_up_front_with_every_bad_file(tone
 
 
 def test_train_only_copy_is_split_by_speaker_for_phone_tasks(tones, tmp_path):
-    root = write_timit(tones, tmp_path / "timit")   # no TEST folder, as NLTK's sample
+    root = write_timit(tones, tmp_path / "timit")  # no TEST folder, as NLTK's sample
     corpus = load_corpus(DataConfig(format="timit", root=str(root)), PHONES)
     speakers = {s: {u.speaker for u in corpus.splits[s]} for s in ("train", "dev", "test")}
     assert all(len(v) == 1 for v in speakers.values())
@@ -95,12 +106,20 @@ def test_48_phone_set(tones, tmp_path):
 def test_speaker_task_on_timit_scores_above_chance(tones, tmp_path):
     # TRAIN and TEST hold different speakers; a speaker task must still see every speaker in training
     root = write_timit(tones, tmp_path / "timit", parts={"TRAIN": ["100", "101"], "TEST": ["102"]})
-    cfg = build_config("speaker_utterance", overrides=[f"data.root={root}", "data.format=timit",
-                                                       "runner.total_steps=40", "runner.eval_step=20",
-                                                       "optimizer.lr=0.01"], upstream="fake")
+    cfg = build_config(
+        "speaker_utterance",
+        overrides=[
+            f"data.root={root}",
+            "data.format=timit",
+            "runner.total_steps=40",
+            "runner.eval_step=20",
+            "optimizer.lr=0.01",
+        ],
+        upstream="fake",
+    )
     res = Runner(cfg, tmp_path / "exp", upstream=FakeUpstream()).train()
     assert res["data"]["speakers"] == 3
-    assert res["metrics"]["test"]["accuracy"] > 0.5   # chance 1/3; speaker-disjoint test would score 0
+    assert res["metrics"]["test"]["accuracy"] > 0.5  # chance 1/3; speaker-disjoint test would score 0
 
 
 def test_sa_sentences_are_left_out_and_counted(tones, tmp_path, caplog):

@@ -12,27 +12,27 @@ from aalbert.downstream.expert import StepOutput, ratio, valid_mask
 
 
 @dataclass
-class Config:                      # the task's `model:` section; an unknown key is an error
+class Config:  # the task's `model:` section; an unknown key is an error
     dropout: float = 0.0
 
 
 class Expert(BaseExpert):
     Config = Config
-    labels = ("speaker",)          # reads batch.speakers (indices into context.corpus.speakers)
-    split_policy = "per_speaker"   # each speaker's utterances 8:1:1: test voices were heard in training
-    speaker_classes = True         # the classes are speakers: every dev/test speaker must be in train
-    main_metric = "accuracy"       # a key of metrics(): picks the best checkpoint on dev
+    labels = ("speaker",)  # reads batch.speakers (indices into context.corpus.speakers)
+    split_policy = "per_speaker"  # each speaker's utterances 8:1:1: test voices were heard in training
+    speaker_classes = True  # the classes are speakers: every dev/test speaker must be in train
+    main_metric = "accuracy"  # a key of metrics(): picks the best checkpoint on dev
     higher_is_better = True
 
     def __init__(self, context, config):
         super().__init__(context, config)
-        self.output_classes = len(context.corpus.speakers)   # checked against the logits on the first batch
+        self.output_classes = len(context.corpus.speakers)  # checked against the logits on the first batch
         self.dropout = nn.Dropout(self.config.dropout)
         self.linear = nn.Linear(context.input_dim, self.output_classes)
 
     def forward(self, features, lengths, batch):
         mask = valid_mask(lengths, features.shape[1]).unsqueeze(-1)
-        pooled = features.masked_fill(~mask, float("-inf")).amax(dim=1)   # padding never wins the max
+        pooled = features.masked_fill(~mask, float("-inf")).amax(dim=1)  # padding never wins the max
         logits = self.linear(self.dropout(pooled))
         targets = batch.speakers.to(features.device)
         correct = (logits.argmax(-1) == targets).sum().item()

@@ -1,0 +1,103 @@
+"""The flags every long-running command shares, spelled once: ``--device``, ``--threads``,
+``--no-progress``, ``--debug``; and the examples each command's ``--help`` ends with."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any, TypeVar
+
+import torch
+
+T = TypeVar("T")
+_progress_bars = True  # --no-progress turns the bars off for the whole process
+
+
+def command_parser(prog: str, description: str, examples: list[str]) -> argparse.ArgumentParser:
+    """An ArgumentParser whose ``--help`` ends with worked examples (kept verbatim)."""
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog="examples:\n" + "\n".join(f"  {line}" for line in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_runtime_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where the model runs (auto: cuda when available, else cpu)",
+    )
+    p.add_argument("--threads", type=int, help="torch CPU threads of this process (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (e.g. for log files)")
+    p.add_argument(
+        "--debug", action="store_true", help="show the traceback of every error (user errors are otherwise one line)"
+    )
+
+
+def add_upstream_flags(p: argparse.ArgumentParser, default: str | None = "aalbert") -> None:
+    """``-u`` / ``-k`` as s3prl spells them: the hub name and its checkpoint (``*_local``)."""
+    p.add_argument("-u", "--upstream", default=default, help="upstream name (`aalbert hub list` shows them)")
+    p.add_argument(
+        "-k", "--upstream-ckpt", "--ckpt", dest="upstream_ckpt", metavar="UPSTREAM_CKPT", help="upstream checkpoint"
+    )
+
+
+def add_experiment_flags(p: argparse.ArgumentParser, base: str, resume: str | None = None) -> None:
+    """``-n NAME`` (a folder under ``base``) or ``-p EXPDIR``; with ``resume``, ``-e`` and ``--overwrite``."""
+    p.add_argument("-n", "--name", "--expname", dest="expname", metavar="NAME", help=f"experiment folder {base}/NAME")
+    p.add_argument("-p", "--expdir", "--out", dest="expdir", metavar="EXPDIR", help="experiment folder (instead of -n)")
+    if resume is not None:
+        p.add_argument("-e", "--past-exp", "--past_exp", dest="past_exp", metavar="PAST_EXP", help=resume)
+        p.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="start anew in a folder that holds another run (its contents are moved aside to FOLDER.old-TIME, "
+            "never deleted)",
+        )
+
+
+def add_override_flag(p: argparse.ArgumentParser, example: str) -> None:
+    p.add_argument(
+        "-o",
+        "--override",
+        action="append",
+        default=[],
+        help=f"config overrides KEY=VALUE, dotted; several per -o with ',' or s3prl's ',,' (e.g. -o {example})",
+    )
+
+
+def from_flags(cls: type[T], args: argparse.Namespace, **more: Any) -> T:
+    """The dataclass ``cls`` from the flags named as its fields (``--max-steps`` -> ``max_steps``);
+    ``more`` gives the fields whose flags need converting or are spelled otherwise."""
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # cls is a dataclass
+    return cls(**{**{k: v for k, v in vars(args).items() if k in fields}, **more})
+
+
+def apply_runtime_flags(args: argparse.Namespace) -> None:
+    """Settings that hold for the whole process: CPU threads and progress bars."""
+    global _progress_bars
+    if args.threads is not None:
+        if args.threads < 1:
+            from aalbert.errors import UsageError
+
+            raise UsageError(f"--threads must be at least 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    _progress_bars = not args.no_progress
+
+
+def progress_bars() -> bool:
+    """False after ``--no-progress``: every tqdm bar of the toolkit checks it."""
+    return _progress_bars
+
+
+def resolve_device(name: str | None) -> torch.device:
+    if name in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        from aalbert.errors import UsageError
+
+        raise UsageError("--device cuda: this machine has no CUDA device torch can use (use --device cpu)")
+    return torch.device(name)

@@ -1,3 +1,0 @@
-from aalbert.downstream.ctc import PhoneCTCExpert as Expert
-
-__all__ = ["Expert"]

@@ -1,3 +1,0 @@
-from .expert import Expert
-
-__all__ = ["Expert"]

@@ -1,3 +1,0 @@
-from aalbert.downstream.speaker import SpeakerUtteranceExpert as Expert
-
-__all__ = ["Expert"]

@@ -1,0 +1,97 @@
+"""``aalbert hub``: list, describe and download the upstreams ``torch.hub.load`` knows."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+from aalbert import hub
+from aalbert.command_flags import command_parser
+from aalbert.errors import report_error
+from aalbert.upstream import pretrained
+
+
+def _row(name: str) -> tuple[str, ...]:
+    kind = hub.kind_of(name)
+    if kind == "pretrained":
+        model = pretrained.find_pretrained(name)
+        cached = "yes" if model.cache_path().is_file() else "no"
+        same = "" if name == model.name else f"= {model.name}"
+        return (name, kind, str(model.layers), "all" if model.shared else "none", f"{model.params:,}", cached, same)
+    if kind in ("local", "url"):
+        return (name, kind, "from ckpt", "from ckpt", "-", "-", "")
+    upstream = hub.load_upstream(name)
+    info = hub.describe(upstream)
+    groups = getattr(getattr(upstream, "encoder_config", None), "groups", None)
+    shared = "-" if not info["layers"] else ("all" if groups == 1 and info["layers"] > 1 else "none")
+    return (name, kind, str(info["layers"]), shared, f"{info['encoder_params']:,}", "-", "")
+
+
+def _table(names: list[str]) -> str:
+    rows: list[tuple[str, ...]] = [("name", "kind", "layers", "shared", "encoder params", "cached", "same as")]
+    rows += [_row(name) for name in names]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(c.ljust(w) if i in (0, 1, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + f"\n\ncache: {Path(torch.hub.get_dir()) / 'aalbert'}"
+
+
+def _info(name: str) -> str:
+    kind = hub.kind_of(name)
+    if kind != "pretrained":
+        doc = (hub.BUILTIN.get(name).__doc__ if name in hub.BUILTIN else None) or ""
+        return f"{name}: {kind}. {doc.strip()}"
+    model = pretrained.find_pretrained(name)
+    path = model.cache_path()
+    lines = [
+        f"{name}: pretrained {model.family}",
+        f"  model     {model.name}",
+        f"  about     {model.describe()}",
+        f"  aliases   {', '.join(model.aliases) or '-'}",
+        f"  url       {model.url}",
+        f"  sha256    {model.sha256 or 'not published (recorded at the first download)'}",
+        f"  download  ~{model.approx_download_mb} MB (weights and optimizer state)",
+        f"  cache     {path} ({'present' if path.is_file() else 'not downloaded'})",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = command_parser(
+        "aalbert hub",
+        "List, describe and download the upstreams torch.hub.load knows.",
+        [
+            "aalbert hub list",
+            "aalbert hub info aalbert",
+            "aalbert hub download aalbert        # into torch.hub.get_dir()/aalbert, for offline machines later",
+        ],
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="every upstream: kind (pretrained/random/local/url), layers, sharing, cached")
+    info = sub.add_parser("info", help="one upstream: what it is, its URL and cache path")
+    info.add_argument("name")
+    download = sub.add_parser("download", help="download a pretrained model into the cache now")
+    download.add_argument("name")
+    for command in (info, download):
+        command.add_argument("--debug", action="store_true", help="show the traceback of every error")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            print(_table(hub.available_upstreams()))
+        elif args.command == "info":
+            if args.name not in hub.BUILTIN and args.name not in hub.plugin_entries():
+                raise hub.unknown_upstream_error(args.name)
+            print(_info(args.name))
+        else:
+            print(pretrained.download_pretrained(args.name))
+    except Exception as err:  # noqa: BLE001 - user errors one line, bugs with their traceback
+        return report_error(err, "aalbert hub", getattr(args, "debug", False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

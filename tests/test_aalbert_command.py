@@ -1,0 +1,76 @@
+"""The `aalbert` command: every subcommand reachable, one spelling per flag, examples in --help."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from aalbert import cli, command_flags
+from aalbert.errors import UsageError
+
+LONG_RUNNING = ("pretrain", "downstream", "probe", "attention")
+# s3prl's meanings, the same in every subcommand that has the idea
+SHARED_FLAGS = (
+    "-u UPSTREAM",
+    "-k UPSTREAM_CKPT",
+    "-n NAME",
+    "-p EXPDIR",
+    "--device",
+    "--threads",
+    "--no-progress",
+    "--debug",
+)
+
+
+def help_text(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit) as done:
+        cli.main(list(argv))
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_top_level_help_lists_every_command(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in cli.COMMANDS:
+        assert f"  {name} " in out
+    assert cli.main([]) == 2 and cli.main(["nope"]) == 2
+
+
+@pytest.mark.parametrize("command", sorted(cli.COMMANDS))
+def test_every_subcommand_help_ends_with_examples(command, capsys):
+    out = help_text(capsys, command, "--help")
+    assert "examples:" in out and f"aalbert {command}" in out.split("examples:")[1]
+
+
+@pytest.mark.parametrize("command", LONG_RUNNING)
+def test_long_running_commands_share_one_spelling(command, capsys):
+    out = help_text(capsys, command, "--help")
+    for flag in SHARED_FLAGS:
+        if command == "pretrain" and flag.startswith(("-u", "-k")):
+            continue  # pretraining builds the upstream: -u picks the family, there is no checkpoint to load
+        assert flag in out, f"aalbert {command} --help lacks {flag}"
+
+
+def test_runtime_flags_apply_to_the_process():
+    parser = command_flags.command_parser("x", "x", ["x"])
+    command_flags.add_runtime_flags(parser)
+    threads = torch.get_num_threads()
+    try:
+        command_flags.apply_runtime_flags(parser.parse_args(["--threads", "1", "--no-progress"]))
+        assert torch.get_num_threads() == 1 and not command_flags.progress_bars()
+        with pytest.raises(UsageError, match="--threads must be at least 1"):
+            command_flags.apply_runtime_flags(parser.parse_args(["--threads", "0"]))
+    finally:
+        torch.set_num_threads(threads)
+        command_flags.apply_runtime_flags(parser.parse_args([]))
+    assert command_flags.progress_bars()
+    assert command_flags.resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(UsageError, match="no CUDA device"):
+            command_flags.resolve_device("cuda")
+
+
+def test_bad_threads_is_a_usage_error(capsys):
+    assert cli.main(["downstream", "--threads", "0", "--list-tasks"]) == 2
+    assert "--threads must be at least 1" in capsys.readouterr().err
