@@ -93,6 +93,13 @@ def _run_step(
     return seconds, False
 
 
+def small_head_overrides(steps: int, lr: float, feature_cache: Path) -> list[str]:
+    """The demo's downstream settings as ``-o`` flags: small heads, a few hundred steps at a large
+    rate, evaluated 4 times, on cached features (benchmarks/science.py trains its tasks so too)."""
+    settings = [f"runner.total_steps={steps}", f"runner.eval_step={max(1, steps // 4)}", f"optimizer.lr={lr}"]
+    return [flag for value in [*settings, f"runner.feature_cache={feature_cache}"] for flag in ("-o", value)]
+
+
 def _train_list(corpus: Path, out: Path) -> Path:
     """Pretraining sees only the training split's audio (dev/test stay unseen for the tasks)."""
     train_ids = set((corpus / "splits" / "train.txt").read_text().split())
@@ -164,14 +171,7 @@ def downstream(
             str(s.corpus),
             "--seed",
             str(s.seed),
-            "-o",
-            f"runner.total_steps={s.downstream_steps}",
-            "-o",
-            f"runner.eval_step={max(1, s.downstream_steps // 4)}",
-            "-o",
-            f"optimizer.lr={s.downstream_lr}",
-            "-o",
-            f"runner.feature_cache={feature_cache}",
+            *small_head_overrides(s.downstream_steps, s.downstream_lr, feature_cache),
         ],
         expdir,
         s.corpus,

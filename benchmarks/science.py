@@ -36,6 +36,9 @@ from pathlib import Path
 
 import science_report  # benchmarks/ is on sys.path when this script runs
 
+from aalbert.command_flags import from_flags
+from aalbert.demo import small_head_overrides
+
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "fbank"
 TASKS = {"phone": "phone_linear", "speaker": "speaker_utterance"}  # probing task -> weighted-sum task
@@ -88,7 +91,7 @@ def ensure_corpus(s: Settings) -> None:
     if s.format != "librispeech":
         raise SystemExit(f"corpus {s.corpus} not found")
     print(
-        f"$ python -m aalbert.corpus synth --out {s.corpus} --speakers 40 --utterances 25 "
+        f"$ aalbert corpus synthesize --out {s.corpus} --speakers 40 --utterances 25 "
         "--min-words 4 --max-words 12 --seed 0",
         flush=True,
     )
@@ -212,14 +215,7 @@ def weighted_sum(s: Settings, where: Path, upstream: str, ckpt: Path | None, tas
         str(seed),
         "-o",
         f"data.format={s.format}",
-        "-o",
-        f"runner.total_steps={s.downstream_steps}",
-        "-o",
-        f"runner.eval_step={max(1, s.downstream_steps // 4)}",
-        "-o",
-        f"optimizer.lr={s.downstream_lr}",
-        "-o",
-        f"runner.feature_cache={cache}",
+        *small_head_overrides(s.downstream_steps, s.downstream_lr, cache),
     ]
     run_step(cmd, expdir / "results.json", s, expdir.with_suffix(".log"))
     results = json.loads((expdir / "results.json").read_text())
@@ -337,23 +333,17 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     # the steps run from the repository root: a recipe path given from elsewhere is made absolute
     recipe = a.recipe if not Path(a.recipe).exists() else str(Path(a.recipe).resolve())
-    s = Settings(
+    s = from_flags(
+        Settings,
+        a,
         out=Path(a.out).resolve(),
         corpus=Path(a.corpus).resolve(),
-        format=a.format,
         audio=[str(Path(x).resolve()) if ":" not in x else x for x in a.audio],
         recipe=recipe,
         overrides=a.override,
-        tag=a.tag,
         upstreams=[u for u in a.upstreams.split(",") if u],
         steps=_ints(a.sweep) if a.sweep else [a.steps],
         seeds=_ints(a.seeds),
-        weighted_sum=a.weighted_sum,
-        downstream_steps=a.downstream_steps,
-        downstream_lr=a.downstream_lr,
-        probe_max_steps=a.probe_max_steps,
-        device=a.device,
-        threads=a.threads,
     )
     run(s)
     return 0

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from aalbert import command_flags as flags
 from aalbert.audio import SAMPLE_RATE
-from aalbert.command_flags import add_runtime_flags, add_upstream_flags, command_parser, progress_bars, resolve_device
 from aalbert.corpus.sources import describe, utterances_from_sources
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
 from aalbert.errors import BadInputError, MissingFileError, UsageError
@@ -161,7 +161,7 @@ def run(config: AttentionConfig, out_dir: str | Path, progress: bool = True) -> 
     files = select_files(config.data, config.num_utterances)
     torch.manual_seed(config.seed)  # randomly initialised hub models: the same model every run
     upstream = load_upstream(config.upstream, config.ckpt)
-    device = resolve_device(config.device)
+    device = flags.resolve_device(config.device)
     log.info("attention JSD of %s on %d file(s), device %s", config.upstream, len(files), device)
     result = attention_jsd(upstream, files, config.batch_size, config.max_seconds, device, progress)
     info = {
@@ -173,8 +173,8 @@ def run(config: AttentionConfig, out_dir: str | Path, progress: bool = True) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = command_parser("run_attention.py", __doc__.split("\n\n")[0], EXAMPLES)
-    add_upstream_flags(p)
+    p = flags.command_parser("run_attention.py", __doc__.split("\n\n")[0], EXAMPLES)
+    flags.add_upstream_flags(p)
     p.add_argument(
         "--data",
         nargs="+",
@@ -186,23 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")
     p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
     add_output_flags(p, "result/attention")
-    add_runtime_flags(p)
+    flags.add_runtime_flags(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     def attention(args: argparse.Namespace) -> str:
-        config = AttentionConfig(
-            upstream=args.upstream,
-            ckpt=args.upstream_ckpt,
-            data=list(args.data),
-            num_utterances=args.num_utterances,
-            batch_size=args.batch_size,
-            max_seconds=args.max_seconds,
-            device=args.device,
-            seed=args.seed,
-        )
-        json_path, png_path = run(config, output_dir(args, "result/attention"), progress=progress_bars())
+        config = flags.from_flags(AttentionConfig, args, ckpt=args.upstream_ckpt, data=list(args.data))
+        json_path, png_path = run(config, output_dir(args, "result/attention"), progress=flags.progress_bars())
         return f"wrote {json_path} and {png_path}"
 
     return run_command(build_parser(), argv, attention)
