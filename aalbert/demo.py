@@ -1,4 +1,4 @@
-"""``make demo``: the whole toolkit on a synthetic corpus, in about a quarter of an hour on 2 CPU cores.
+"""``make demo``: the whole toolkit on a synthetic corpus, in about 10 minutes on 2 CPU cores.
 
 1. synthesize (or reuse) a mini-LibriSpeech of 40 speakers with exact phone alignments;
 2. pretrain a tiny AALBERT and a tiny Mockingjay of equal depth on its training split;

@@ -1,8 +1,8 @@
 """What pretraining learns: per-layer probing and weighted-sum tasks against the log-mel baseline.
 
-    python benchmarks/science.py                                  # synthetic corpus, tiny recipe, 500 steps
-    python benchmarks/science.py --sweep 250,500,1000,2000        # the steps-vs-gain curve
-    python benchmarks/science.py -o model.stacking=3 --seeds 0,1 --tag stack3
+    python benchmarks/science.py                                  # synthetic corpus, tiny recipe, 1000 steps (the demo's)
+    python benchmarks/science.py --sweep 500,1000,2000,4000       # the steps-vs-gain curve
+    python benchmarks/science.py -o model.stacking=1 --seeds 0,1 --tag no-stacking   # a variant of the recipe
     python benchmarks/science.py --corpus /data/timit --format timit --audio /data/LibriSpeech/train-clean-100 \\
         --device cuda --steps 20000
 
@@ -54,7 +54,7 @@ class Settings:
     overrides: list[str] = field(default_factory=list)
     tag: str = ""
     upstreams: list[str] = field(default_factory=lambda: ["aalbert", "mockingjay"])
-    steps: list[int] = field(default_factory=lambda: [500])
+    steps: list[int] = field(default_factory=lambda: [1000])
     seeds: list[int] = field(default_factory=lambda: [0])
     weighted_sum: str = "last"  # at which steps: "all", "last" or "none"
     downstream_steps: int = 400  # the demo's settings: small heads, few hundred steps, lr 1e-2
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--override", action="append", default=[], help="recipe override, e.g. optim.lr=1e-4")
     p.add_argument("--tag", default="", help="folder name of this configuration under --out (default: recipe + digest)")
     p.add_argument("--upstreams", default="aalbert,mockingjay")
-    p.add_argument("--steps", type=int, default=500, help="pretraining steps")
+    p.add_argument("--steps", type=int, default=1000, help="pretraining steps")
     p.add_argument(
         "--sweep",
         default=None,
