@@ -91,13 +91,3 @@ def apply_runtime_flags(args: argparse.Namespace) -> None:
 def progress_bars() -> bool:
     """False after ``--no-progress``: every tqdm bar of the toolkit checks it."""
     return _progress_bars
-
-
-def resolve_device(name: str | None) -> torch.device:
-    if name in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        from aalbert.errors import UsageError
-
-        raise UsageError("--device cuda: this machine has no CUDA device torch can use (use --device cpu)")
-    return torch.device(name)

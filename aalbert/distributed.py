@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from aalbert.errors import UsageError
+
 
 @dataclass
 class DistInfo:
@@ -30,6 +32,15 @@ class DistInfo:
         return self.rank == 0
 
 
+def resolve_device(name: str | None) -> torch.device:
+    """The device ``--device`` names: "cpu", "cuda", or "auto" / None (CUDA when available)."""
+    if name in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: this machine has no CUDA device torch can use (use --device cpu)")
+    return torch.device(name)
+
+
 def init_distributed(device: str | None = None) -> DistInfo:
     """Join the process group torchrun describes (``WORLD_SIZE`` > 1), else run single-process.
 
@@ -38,7 +49,7 @@ def init_distributed(device: str | None = None) -> DistInfo:
     """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = torch.cuda.is_available() if device in (None, "auto") else device == "cuda"
+    use_cuda = resolve_device(device).type == "cuda"
     if use_cuda:
         torch.cuda.set_device(local_rank)
         dev = torch.device("cuda", local_rank)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from aalbert import cli, command_flags
+from aalbert.distributed import resolve_device
 from aalbert.errors import UsageError
 
 LONG_RUNNING = ("pretrain", "downstream", "probe", "attention")
@@ -65,10 +66,10 @@ def test_runtime_flags_apply_to_the_process():
         torch.set_num_threads(threads)
         command_flags.apply_runtime_flags(parser.parse_args([]))
     assert command_flags.progress_bars()
-    assert command_flags.resolve_device("cpu").type == "cpu"
+    assert resolve_device("cpu").type == "cpu" and resolve_device("auto").type in ("cpu", "cuda")
     if not torch.cuda.is_available():
         with pytest.raises(UsageError, match="no CUDA device"):
-            command_flags.resolve_device("cuda")
+            resolve_device("cuda")
 
 
 def test_bad_threads_is_a_usage_error(capsys):

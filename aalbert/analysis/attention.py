@@ -28,6 +28,7 @@ from aalbert import command_flags as flags
 from aalbert.audio import SAMPLE_RATE
 from aalbert.corpus.sources import describe, utterances_from_sources
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
+from aalbert.distributed import resolve_device
 from aalbert.errors import BadInputError, MissingFileError, UsageError
 
 from .command import add_output_flags, output_dir, run_command
@@ -161,7 +162,7 @@ def run(config: AttentionConfig, out_dir: str | Path, progress: bool = True) -> 
     files = select_files(config.data, config.num_utterances)
     torch.manual_seed(config.seed)  # randomly initialised hub models: the same model every run
     upstream = load_upstream(config.upstream, config.ckpt)
-    device = flags.resolve_device(config.device)
+    device = resolve_device(config.device)
     log.info("attention JSD of %s on %d file(s), device %s", config.upstream, len(files), device)
     result = attention_jsd(upstream, files, config.batch_size, config.max_seconds, device, progress)
     info = {

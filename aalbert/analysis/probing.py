@@ -25,14 +25,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from aalbert.command_flags import (
-    add_runtime_flags,
-    add_upstream_flags,
-    command_parser,
-    from_flags,
-    progress_bars,
-    resolve_device,
-)
+from aalbert.command_flags import add_runtime_flags, add_upstream_flags, command_parser, from_flags, progress_bars
+from aalbert.distributed import resolve_device
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
 from aalbert.downstream.expert import Expert, TaskContext

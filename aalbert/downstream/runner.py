@@ -19,7 +19,7 @@ from aalbert import distributed as dist
 from aalbert import rng
 from aalbert.atomic import remove_stale_temp_files
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
-from aalbert.command_flags import progress_bars, resolve_device
+from aalbert.command_flags import progress_bars
 from aalbert.config import ConfigError, from_dict, load_yaml, merge_dicts, parse_overrides, save_config
 from aalbert.errors import MissingFileError
 from aalbert.experiment import write_record
@@ -108,7 +108,7 @@ class Runner:
         if upstream is None:
             upstream = load_upstream_by_name(config.upstream, config.upstream_ckpt)
         self.upstream: nn.Module = upstream
-        self.device = resolve_device(device)
+        self.device = dist.resolve_device(device)
         self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data(config.task))
         if dist.is_main() and not (self.expdir / SPLITS_DIR).is_dir():
             write_split_files(self.corpus.split_ids, self.expdir / SPLITS_DIR)  # to repeat the run exactly
