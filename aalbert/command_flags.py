@@ -32,6 +32,10 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--threads", type=int, help="torch CPU threads of this process (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (e.g. for log files)")
+    add_debug_flag(p)
+
+
+def add_debug_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--debug", action="store_true", help="show the traceback of every error (user errors are otherwise one line)"
     )

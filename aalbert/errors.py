@@ -63,6 +63,11 @@ def report_error(err: BaseException, prog: str, debug: bool = False) -> int:
     A user error is one line (``PROG: error: MESSAGE``); anything else is its traceback. With
     ``debug`` every error shows its traceback.
     """
+    if isinstance(err, BrokenPipeError):
+        # whoever read our output stopped reading (`aalbert hub list | head`): nothing to report;
+        # stdout goes to devnull so the interpreter's last flush does not fail on the pipe again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return USER_ERROR_EXIT
     close_progress_bars()
     user_error = isinstance(err, AalbertError)
     if debug or not user_error:

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from aalbert import hub
-from aalbert.command_flags import command_parser
+from aalbert.command_flags import add_debug_flag, command_parser
 from aalbert.errors import report_error
 from aalbert.upstream import pretrained
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     download = sub.add_parser("download", help="download a pretrained model into the cache now")
     download.add_argument("name")
     for command in (info, download):
-        command.add_argument("--debug", action="store_true", help="show the traceback of every error")
+        add_debug_flag(command)
     args = parser.parse_args(argv)
     try:
         if args.command == "list":

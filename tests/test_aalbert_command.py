@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -75,3 +78,15 @@ def test_runtime_flags_apply_to_the_process():
 def test_bad_threads_is_a_usage_error(capsys):
     assert cli.main(["downstream", "--threads", "0", "--list-tasks"]) == 2
     assert "--threads must be at least 1" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_reading_is_not_an_error():
+    """`aalbert hub info aalbert | head -0`: the pipe closes before the command writes."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aalbert", "hub", "info", "aalbert"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1
+    assert err == ""  # no traceback, no "BrokenPipeError raised from ..."

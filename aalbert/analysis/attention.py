@@ -31,7 +31,7 @@ from aalbert.corpus.utterance import Utterance, load_utterance_audio
 from aalbert.distributed import resolve_device
 from aalbert.errors import BadInputError, MissingFileError, UsageError
 
-from .command import add_output_flags, output_dir, run_command
+from .command import output_dir, run_command
 from .jsd import LN2, JSDAccumulator
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-b", "--batch-size", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")
     p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
-    add_output_flags(p, "result/attention")
+    flags.add_experiment_flags(p, "result/attention")  # neither -n nor -p: write to result/attention itself
     flags.add_runtime_flags(p)
     return p
 

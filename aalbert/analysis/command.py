@@ -9,13 +9,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from aalbert.command_flags import add_experiment_flags, apply_runtime_flags
+from aalbert.command_flags import apply_runtime_flags
 from aalbert.errors import report_error
 from aalbert.experiment import experiment_dir
-
-
-def add_output_flags(p: argparse.ArgumentParser, base: str) -> None:
-    add_experiment_flags(p, base)  # neither: write to BASE itself
 
 
 def output_dir(args: argparse.Namespace, base: str) -> Path:

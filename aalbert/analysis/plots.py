@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aalbert.command_flags import command_parser
+from aalbert.command_flags import add_debug_flag, command_parser
 from aalbert.downstream.results import LAYER_WEIGHTS_PNG, RESULTS, plot_layer_weights, read_results
 from aalbert.errors import BadInputError, MissingFileError, report_error
 
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     lw = sub.add_parser("layer-weights", help="bar chart of a downstream experiment's learned featurizer weights")
     lw.add_argument("expdir", help="downstream experiment folder (holds results.json)")
     lw.add_argument("--out", default=None, help=f"PNG path (default EXPDIR/{LAYER_WEIGHTS_PNG})")
-    lw.add_argument("--debug", action="store_true", help="show the traceback of every error")
+    add_debug_flag(lw)
     args = parser.parse_args(argv)
     try:
         path = layer_weights_chart(args.expdir, args.out)

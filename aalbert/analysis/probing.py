@@ -25,7 +25,14 @@ from typing import Literal
 import torch
 from torch import nn
 
-from aalbert.command_flags import add_runtime_flags, add_upstream_flags, command_parser, from_flags, progress_bars
+from aalbert.command_flags import (
+    add_experiment_flags,
+    add_runtime_flags,
+    add_upstream_flags,
+    command_parser,
+    from_flags,
+    progress_bars,
+)
 from aalbert.distributed import resolve_device
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
@@ -36,7 +43,7 @@ from aalbert.downstream.speaker import SpeakerUtteranceExpert
 from aalbert.errors import BadInputError
 from aalbert.upstream.sizes import UpstreamSizes
 
-from .command import add_output_flags, output_dir, run_command
+from .command import output_dir, run_command
 from .probe import PROBES, ProbeTrainConfig, probe_depth, train_probe
 from .probe_results import (
     CSV_NAME,
@@ -194,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         t.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
     p.add_argument("--cache-dir", default=None, help="cache features on disk here (default: in memory)")
     p.add_argument("--extract-batch-size", type=int, default=8)
-    add_output_flags(p, "result/probe")
+    add_experiment_flags(p, "result/probe")  # neither -n nor -p: write to result/probe itself
     add_runtime_flags(p)
     return p
 

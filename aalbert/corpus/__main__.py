@@ -13,6 +13,8 @@ import sys
 import time
 from collections import Counter
 
+from aalbert.audio import SAMPLE_RATE
+from aalbert.command_flags import add_debug_flag
 from aalbert.errors import UsageError, report_error
 
 PROG = "aalbert corpus"
@@ -51,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     inspect.add_argument("--wav-root", help="Kaldi: folder that relative wav.scp paths start from")
     inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
     for sub in (synth, inspect):
-        sub.add_argument("--debug", action="store_true", help="show the traceback of every error")
+        add_debug_flag(sub)
     return parser.parse_args(argv)
 
 
@@ -89,8 +91,11 @@ def corpus_summary(listing) -> dict:
         "utterances": len(utts),
         "speakers": len(per_speaker),
         "utterances_per_speaker": {"min": min(per_speaker.values()), "max": max(per_speaker.values())},
-        "hours": round(sum(samples) / 16000 / 3600, 4),
-        "seconds_per_utterance": {"min": round(min(samples) / 16000, 2), "max": round(max(samples) / 16000, 2)},
+        "hours": round(sum(samples) / SAMPLE_RATE / 3600, 4),
+        "seconds_per_utterance": {
+            "min": round(min(samples) / SAMPLE_RATE, 2),
+            "max": round(max(samples) / SAMPLE_RATE, 2),
+        },
         "with_frame_phones": sum(u.phones is not None for u in utts),
         "with_phone_sequence": sum(u.phone_sequence is not None for u in utts),
         "with_words": sum(u.words is not None for u in utts),
