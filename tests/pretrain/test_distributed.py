@@ -1,4 +1,4 @@
-"""torchrun with 2 CPU processes (gloo): ranks end with identical weights, rank 0 checkpoints them."""
+"""torchrun with 2 CPU processes (gloo): ranks train, end with identical weights, rank 0 checkpoints them."""
 
 import os
 import subprocess
@@ -9,10 +9,23 @@ import torch
 import yaml
 
 from aalbert.checkpoint_file import load_checkpoint_file
+from aalbert.config import load_config
+from aalbert.pretrain.config import PretrainConfig, set_upstream
+from aalbert.pretrain.trainer import Trainer
 from aalbert.upstream.checkpoint import import_encoder_state
 from aalbert.upstream.model import TransformerConfig
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def initial_weights(recipe: Path, tmp_path: Path) -> tuple[dict, set[str]]:
+    """The weights every rank starts from (drawn from the recipe's seed, as each rank draws them), and
+    the names of the trained parameters."""
+    trainer = Trainer(
+        set_upstream(load_config(PretrainConfig, recipe), "mockingjay"), tmp_path / "init", progress=False
+    )
+    trained = {name for name, p in trainer.model.named_parameters() if p.requires_grad}
+    return {k: v.clone() for k, v in trainer.model.state_dict().items()}, trained
 
 
 def test_two_process_ddp_keeps_ranks_identical(tmp_path, corpus_dir):
@@ -61,6 +74,14 @@ def test_two_process_ddp_keeps_ranks_identical(tmp_path, corpus_dir):
     rank1 = torch.load(dump / "rank1.pt", weights_only=True)
     assert rank0.keys() == rank1.keys()
     assert all(torch.equal(rank0[k], rank1[k]) for k in rank0)
+    # ... and equal because both stepped, not because neither did: every trained parameter moved from
+    # where it started by a margin (lr 1e-3, 4 AdamW steps at lr x 1, .75, .5, .25 move an entry up to
+    # 2.5e-3; 1e-4 on average is far above float noise and far below what a step gives)
+    start, trained = initial_weights(recipe, tmp_path)
+    assert start.keys() == rank0.keys() and trained
+    moved = {k: float((rank0[k] - start[k]).abs().mean()) for k in trained}
+    assert all(diff > 1e-4 for diff in moved.values()), {k: d for k, d in moved.items() if d <= 1e-4}
+    assert all(torch.equal(rank0[k], start[k]) for k in start.keys() - trained)  # buffers: not trained
     # training moved the weights, and rank 0's checkpoint holds them
     ckpt = load_checkpoint_file(exp / "states-4.ckpt")
     assert ckpt["World_Size"] == 2 and len(ckpt["RNG"]) == 2
