@@ -35,3 +35,22 @@ class ToyUpstream(nn.Module):
             x = torch.tanh(layer(x))
             hidden.append(x)
         return {"hidden_states": hidden, "last_hidden_state": x, "lengths": feats.lengths}
+
+
+class OneLayerKnows(ToyUpstream):
+    """ToyUpstream whose hidden state ``informative`` alone depends on the audio: it is the log-mel
+    projection (phones and speakers are easy to read from it); every other hidden state is noise
+    drawn independently of the audio. A probe of hidden state L learns only if it was given hidden state L.
+    """
+
+    def __init__(self, informative: int, num_layers: int = 2, hidden_size: int = 24):
+        super().__init__(num_layers, hidden_size)
+        self.informative = informative
+        self.noise = torch.Generator().manual_seed(1)
+
+    def forward(self, wavs, output_attentions: bool = False) -> dict:
+        out = super().forward(wavs)
+        signal = out["hidden_states"][0]
+        hidden = [torch.randn(signal.shape, generator=self.noise) for _ in out["hidden_states"]]
+        hidden[self.informative] = signal
+        return {**out, "hidden_states": hidden, "last_hidden_state": hidden[-1]}

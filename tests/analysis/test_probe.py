@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from analysis_fakes import ToyUpstream
+from analysis_fakes import OneLayerKnows, ToyUpstream
 
 from aalbert.analysis.probe import ProbeTrainConfig, train_probe
 from aalbert.analysis.probing import CSV_NAME, JSON_NAME, PNG_NAME, ProbingConfig, main, run
@@ -73,6 +73,23 @@ def test_probes_learn_phones_far_above_the_majority_class(probe_corpus, tmp_path
     counts = Counter(p for u in corpus.splits["test"] for p in u.phones)
     majority = max(counts.values()) / sum(counts.values())
     assert rows[0]["test_accuracy"] > max(0.8, majority + 0.3)
+
+
+@pytest.mark.parametrize("informative", [0, 2])  # first and last: an index shifted either way fails
+def test_each_row_is_trained_on_its_own_hidden_state(probe_corpus, tmp_path, informative):
+    """Only hidden state ``informative`` carries the audio (the others are noise): its row learns the
+    phones, the other rows stay at the majority class. A probe fed another hidden state, or all of
+    them, would move the high accuracy to another row or spread it."""
+    cfg = config(probe_corpus, "phone", probes=["1hidden"], train={"epochs": 4})
+    cfg.data.split_policy = "per_speaker"
+    rows = run(cfg, tmp_path, OneLayerKnows(informative), progress=False)
+    assert [r["layer"] for r in rows] == [0, 1, 2]
+    corpus = load_corpus(DataConfig(root=str(probe_corpus)), TaskData("frames"))
+    counts = Counter(p for u in corpus.splits["test"] for p in u.phones)
+    majority = max(counts.values()) / sum(counts.values())
+    accuracy = {r["layer"]: r["test_accuracy"] for r in rows}
+    assert accuracy[informative] > max(0.8, majority + 0.3), accuracy
+    assert all(a < majority + 0.1 for layer, a in accuracy.items() if layer != informative), (majority, accuracy)
 
 
 def test_speaker_probe_finds_the_speaker(probe_corpus, tmp_path):
