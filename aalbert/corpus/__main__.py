@@ -45,7 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     inspect = commands.add_parser(
         "inspect",
         help="read a corpus with its reader and print what it holds "
-        "(utterances, speakers, hours, phone labels, what was skipped)",
+        "(utterances, speakers, hours, phone labels, what was skipped); a corpus with bad files "
+        "(e.g. labels with a gap or overlap) lists every problem with its file and time, exit 1",
     )
     inspect.add_argument("roots", nargs="+", help="corpus folder(s), Kaldi data dir(s) or Lhotse manifest(s)")
     inspect.add_argument("--format", default="librispeech", help="reader: librispeech, timit, kaldi, lhotse, ...")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from aalbert.errors import BadInputError
 
+from .frames import MAX_GAP_TOLERANCE_S
+
 _SPEC = re.compile(r"^([a-z][a-z0-9_]*):(.+)$")
 
 
@@ -30,6 +32,9 @@ class CorpusConfig:
     # how far timed labels may fall short of (or run past) the audio before it is an error;
     # 0.5 s covers real TIMIT files whose final h# stops 0.18 s early
     label_tolerance_s: float = field(default=0.5, kw_only=True)
+    # how far one timed label may start from where the one before it ended (a gap or an
+    # overlap) before it is an error: at most one frame (0.01 s); the first label starts at 0
+    label_gap_tolerance_s: float = field(default=0.01, kw_only=True)
     # keep audio lengths per corpus in $AALBERT_CACHE_DIR (~/.cache/aalbert): aalbert.corpus.scan_cache
     scan_cache: bool = field(default=True, kw_only=True)
 
@@ -38,6 +43,15 @@ class CorpusConfig:
             raise BadInputError(f"timit_phone_set must be 39 or 48, got {self.timit_phone_set}")
         if self.label_tolerance_s < 0:
             raise BadInputError(f"label_tolerance_s must be >= 0, got {self.label_tolerance_s}")
+        if not 0 <= self.label_gap_tolerance_s <= MAX_GAP_TOLERANCE_S:
+            raise BadInputError(
+                f"label_gap_tolerance_s must be between 0 and {MAX_GAP_TOLERANCE_S:g} (one frame), "
+                f"got {self.label_gap_tolerance_s}"
+            )
+
+    @property
+    def gap_tolerance_samples(self) -> int:
+        return int(round(self.label_gap_tolerance_s * 16000))
 
     def spec(self, roots: list[str], format: str | None = None) -> CorpusSpec:
         """``roots`` read with these options (and this ``format`` unless another is given)."""
@@ -48,6 +62,7 @@ class CorpusConfig:
             wav_root=self.wav_root,
             timit_phone_set=self.timit_phone_set,
             label_tolerance_s=self.label_tolerance_s,
+            label_gap_tolerance_s=self.label_gap_tolerance_s,
             scan_cache=self.scan_cache,
         )
 

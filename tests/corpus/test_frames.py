@@ -16,12 +16,14 @@ import soundfile
 from corpus_layouts import write_kaldi, write_lhotse, write_textgrids, write_timit
 
 from aalbert.corpus.align import Segment, frame_phone_ids
-from aalbert.corpus.frames import num_frames, segment_frame_labels
+from aalbert.corpus.frames import num_frames, segment_frame_labels, tiling_problems
 from aalbert.corpus.phones import PHONE_ID
 from aalbert.corpus.problems import Problems
 from aalbert.corpus.registry import read_corpus
+from aalbert.corpus.spec import CorpusConfig
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data.attach import attach_frames
+from aalbert.errors import BadInputError
 from aalbert.upstream.feature_config import FeatureConfig
 from aalbert.upstream.features import FeatureExtractor
 
@@ -104,3 +106,46 @@ def test_every_reader_labels_the_boundary_frame_by_the_convention(reader, s, tmp
     new_phone = [i for i, n in enumerate(names) if n.lower() == "aa"][0]
     assert utt.phones.index(new_phone) == expected_first_frame(s)
     assert set(utt.phones[: expected_first_frame(s)]) == {names.index("sil")}
+
+
+# The tiling rule every reader applies to timed labels (aalbert.corpus.frames.tiling_problems)
+UTT = 16000  # samples: 1 s
+TILED = [(0, 3200, "h#"), (3200, 9600, "iy"), (9600, UTT, "h#")]
+
+
+def test_tiled_segments_have_no_problem():
+    assert tiling_problems(TILED, UTT, gap_tolerance=160, end_tolerance=8000) == []
+
+
+@pytest.mark.parametrize(("gap", "problem"), [(160, None), (161, "gap"), (-160, None), (-161, "overlap")])
+def test_a_gap_or_overlap_of_more_than_the_tolerance_is_a_problem(gap, problem):
+    segments = [TILED[0], (3200 + gap, 9600, "iy"), TILED[2]]
+    found = tiling_problems(segments, UTT, gap_tolerance=160, end_tolerance=8000)
+    if problem is None:
+        assert found == []
+    else:
+        (message,) = found
+        assert message.startswith(f"{problem} of {abs(gap) / 16000:.3f} s ({abs(gap)} samples")
+        assert f"'h#' ending at 0.200 s (sample 3200) and 'iy' starting at {_s(3200 + gap)}" in message
+
+
+def _s(sample):
+    return f"{sample / 16000:.3f} s (sample {sample})"
+
+
+def test_the_end_keeps_the_label_tolerance_and_the_start_the_gap_tolerance():
+    # ending early within data.label_tolerance_s is the known TIMIT quirk: the tail becomes silence
+    assert tiling_problems(TILED[:2], UTT, gap_tolerance=160, end_tolerance=UTT - 9600) == []
+    (early,) = tiling_problems(TILED[:2], UTT, gap_tolerance=160, end_tolerance=UTT - 9601)
+    assert early.startswith("labels end at sample 9600") and "before the audio" in early
+    (late,) = tiling_problems([*TILED[:2], (9600, UTT + 200, "h#")], UTT, gap_tolerance=160, end_tolerance=160)
+    assert late.startswith(f"labels run to sample {UTT + 200}, past the end of the audio")
+    (start,) = tiling_problems([(161, 3200, "h#"), *TILED[1:]], UTT, gap_tolerance=160, end_tolerance=0)
+    assert start.startswith("labels start at 0.010 s (sample 161)")
+
+
+def test_the_gap_tolerance_is_at_most_one_frame():
+    assert CorpusConfig(label_gap_tolerance_s=0.01).gap_tolerance_samples == 160
+    assert CorpusConfig(label_gap_tolerance_s=0).gap_tolerance_samples == 0
+    with pytest.raises(BadInputError, match="label_gap_tolerance_s must be between 0 and 0.01"):
+        CorpusConfig(label_gap_tolerance_s=0.02)

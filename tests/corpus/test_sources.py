@@ -23,7 +23,15 @@ def test_the_options_reach_every_spec_and_name_the_plain_entries_format():
 
 
 def test_pretraining_and_downstream_share_the_corpus_keys():
-    shared = {"format", "subsets", "wav_root", "timit_phone_set", "label_tolerance_s", "scan_cache"}
+    shared = {
+        "format",
+        "subsets",
+        "wav_root",
+        "timit_phone_set",
+        "label_tolerance_s",
+        "label_gap_tolerance_s",
+        "scan_cache",
+    }
     for section in (PretrainDataConfig, DataConfig):
         assert issubclass(section, CorpusConfig) and shared <= set(section.__dataclass_fields__)
     assert PretrainDataConfig(roots=["kaldi:k"], wav_root="/w").corpus_specs()[0].wav_root == "/w"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import overload
 
-from aalbert.corpus.frames import num_frames, segment_frame_labels
+from aalbert.corpus.frames import num_frames, segment_frame_labels, tiling_problems
 from aalbert.corpus.problems import Problems
 from aalbert.corpus.utterance import CorpusListing, Utterance
 from aalbert.errors import MissingFileError
@@ -89,34 +89,33 @@ def _s3prl_frames(cfg: DataConfig, listing: CorpusListing, align_path: Path, pro
         labels = alignments.get(utt.uttid)
         if labels is None:
             continue
+        # one label per 10 ms frame: no gap or overlap can hide inside, so tiling is the count;
+        # framing conventions differ by a frame or two at the edges (aalbert.downstream.data.labels)
         expected = num_frames(utt.measured_num_samples())
         if abs(len(labels) - expected) > MAX_MISMATCH:
             problems.add(
                 where,
-                f"utterance {utt.uttid}: {len(labels)} label frames but its audio ({utt.source}) "
-                f"has {expected} frames; the alignment does not fit the audio",
+                f"utterance {utt.uttid}: {len(labels)} label frames ({len(labels) / 100:.2f} s) but its audio "
+                f"({utt.source}) has {expected} frames ({utt.measured_num_samples() / 16000:.2f} s); more than "
+                f"{MAX_MISMATCH} frames apart: the alignment does not fit the audio",
             )
             continue
         utt.phones = labels
     return names
 
 
-def _fits_audio(utt: Utterance, end: int, tolerance: int, problems: Problems) -> bool:
-    n = utt.measured_num_samples()
-    if end < n - tolerance or end > n + tolerance:
-        how = "end" if end < n else "run past the audio's end"
-        problems.add(
-            utt.source,
-            f"utterance {utt.uttid}: phone labels {how} at sample {end}, the audio has {n} "
-            f"samples (more than data.label_tolerance_s={tolerance / 16000:g} s apart)",
-        )
-        return False
-    return True
+def _tiles_audio(utt: Utterance, segments: list[tuple[int, int, str]], cfg: DataConfig, problems: Problems) -> bool:
+    """The segments tile the utterance (aalbert.corpus.frames.tiling_problems, as for TIMIT)."""
+    untiled = tiling_problems(
+        segments, utt.measured_num_samples(), cfg.gap_tolerance_samples, int(round(cfg.label_tolerance_s * 16000))
+    )
+    for message in untiled:
+        problems.add(utt.source, f"utterance {utt.uttid}: {message}")
+    return not untiled
 
 
 def _segments_to_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -> list[str]:
     namer = _namer(cfg, listing.root)
-    tolerance = int(round(cfg.label_tolerance_s * 16000))
     named: dict[str, list[tuple[int, int, str]]] = {}
     used: set[str] = set()
     for utt in listing.utterances:
@@ -127,7 +126,7 @@ def _segments_to_frames(cfg: DataConfig, listing: CorpusListing, problems: Probl
         if unknown:
             problems.add(utt.source, f"utterance {utt.uttid}: phone(s) {', '.join(unknown)} not in the phone list")
             continue
-        if _fits_audio(utt, segments[-1][1], tolerance, problems):
+        if _tiles_audio(utt, segments, cfg, problems):
             named[utt.uttid] = segments
             used.update(p for _, _, p in segments)
     names = namer.phone_names(used)

@@ -55,3 +55,22 @@ def test_command_sources_and_missing_speakers_are_refused(tmp_path):
     assert "recording r1" in text and "shell pipeline" in text
     assert "audio file not found" in text and "gone.wav" in text
     assert "recording r3 is in no recordings manifest" in text
+
+
+def test_phone_alignment_with_a_gap_is_an_error_naming_the_manifest_and_time(tmp_path):
+    from aalbert.downstream.config import DataConfig
+    from aalbert.downstream.data import TaskData, load_corpus
+
+    wave = 0.1 * np.sin(2 * np.pi * 300 * np.arange(32000) / 16000).astype(np.float32)
+    soundfile.write(tmp_path / "rec.wav", wave, 16000)
+    rec = lhotse.Recording.from_file(tmp_path / "rec.wav", recording_id="rec")
+    # lhotse's TIMIT recipe keeps every .PHN segment; here the one from 0.6 s to 1.26 s is missing
+    phones = [("h#", 0.0, 0.2), ("sh", 0.2, 0.2), ("iy", 0.4, 0.2), ("h#", 1.26, 0.74)]
+    ali = {"phone": [lhotse.supervision.AlignmentItem(p, start, dur) for p, start, dur in phones]}
+    sup = lhotse.SupervisionSegment("u1", "rec", 0.0, 2.0, speaker="s1", alignment=ali)
+    lhotse.RecordingSet.from_recordings([rec]).to_file(tmp_path / "recordings.jsonl.gz")
+    lhotse.SupervisionSet.from_segments([sup]).to_file(tmp_path / "supervisions.jsonl.gz")
+    with pytest.raises(CorpusValidationError) as err:
+        load_corpus(DataConfig(format="lhotse", root=str(tmp_path)), TaskData("frames", "per_speaker"))
+    assert "supervisions.jsonl.gz" in str(err.value)
+    assert "utterance u1: gap of 0.660 s (10560 samples, 66 frames)" in str(err.value)

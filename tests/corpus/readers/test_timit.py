@@ -131,3 +131,86 @@ def test_sa_sentences_are_left_out_and_counted(tones, tmp_path, caplog):
         corpus = load_corpus(DataConfig(format="timit", root=str(root)), PHONES)
     assert all("SA1" not in u.uttid for part in corpus.splits.values() for u in part)
     assert "skipped 1 utterance(s): SA sentences" in caplog.text
+
+
+# .PHN files as TIMIT writes them: "start end phone" in samples, one segment per line; an
+# utterance of 2 s (32000 samples) whose labels tile it, apart from what each test changes
+TILED_PHN = [(0, 3200, "h#"), (3200, 6400, "sh"), (6400, 9600, "iy"), (9600, 20160, "hv"), (20160, 32000, "h#")]
+
+
+def _timit_with_phn(root, segments, uttid="SX1", samples=32000):
+    folder = root / "TRAIN" / "DR1" / "MJDH0"
+    folder.mkdir(parents=True, exist_ok=True)
+    wave = 0.1 * np.sin(2 * np.pi * 300 * np.arange(samples) / 16000).astype(np.float32)
+    soundfile.write(folder / f"{uttid}.WAV", wave, 16000)
+    (folder / f"{uttid}.PHN").write_text("".join(f"{s} {e} {p}\n" for s, e, p in segments))
+    return root
+
+
+def _read_timit(root):
+    from aalbert.corpus.registry import read_corpus
+    from aalbert.corpus.spec import CorpusSpec
+
+    return read_corpus(CorpusSpec("timit", [str(root)], scan_cache=False))
+
+
+def test_phn_with_a_gap_in_the_middle_names_the_file_and_the_gap(tmp_path):
+    # hv dropped from the file: 9600-20160 is unlabelled, 66 frames that used to take iy's label
+    root = _timit_with_phn(tmp_path / "timit", [seg for seg in TILED_PHN if seg[2] != "hv"])
+    with pytest.raises(CorpusValidationError) as err:
+        _read_timit(root)
+    text = str(err.value)
+    assert "1 problem(s)" in text and "nothing was trained" in text
+    assert "MJDH0/SX1.PHN: gap of 0.660 s (10560 samples, 66 frames)" in text
+    assert "'iy' ending at 0.600 s (sample 9600) and 'h#' starting at 1.260 s (sample 20160)" in text
+
+
+def test_phn_with_overlapping_segments_is_an_error(tmp_path):
+    segments = list(TILED_PHN)
+    segments[3] = (9000, 20160, "hv")  # starts 600 samples before iy ends
+    root = _timit_with_phn(tmp_path / "timit", segments)
+    with pytest.raises(CorpusValidationError) as err:
+        _read_timit(root)
+    assert "SX1.PHN: overlap of 0.037 s (600 samples) between 'iy' ending at 0.600 s (sample 9600)" in str(err.value)
+
+
+def test_phn_not_starting_at_zero_is_an_error(tmp_path):
+    root = _timit_with_phn(tmp_path / "timit", [(2000, 3200, "h#"), *TILED_PHN[1:]])
+    with pytest.raises(CorpusValidationError, match=r"SX1.PHN: labels start at 0.125 s \(sample 2000\)"):
+        _read_timit(root)
+
+
+@pytest.mark.parametrize("gap", [100, 160, -160])
+def test_phn_gap_or_overlap_of_at_most_one_frame_is_accepted(tmp_path, gap):
+    segments = list(TILED_PHN)
+    segments[3] = (9600 + gap, 20160, "hv")
+    (utt,) = _read_timit(_timit_with_phn(tmp_path / "timit", segments)).utterances
+    assert len(utt.phones) == num_frames(32000)
+    hv = PHONES_39.index("hh")
+    assert utt.phones.index(hv) == -(-(9600 + gap) // 160)
+
+
+def test_every_bad_phn_of_the_corpus_is_in_one_error(tmp_path):
+    root = _timit_with_phn(tmp_path / "timit", [seg for seg in TILED_PHN if seg[2] != "hv"], uttid="SX1")
+    _timit_with_phn(root, [(0, 9600, "h#"), (9000, 32000, "h#")], uttid="SX2")
+    _timit_with_phn(root, TILED_PHN, uttid="SX3")
+    with pytest.raises(CorpusValidationError) as err:
+        _read_timit(root)
+    assert len(err.value.problems) == 2
+    assert "SX1.PHN: gap of" in err.value.problems[0] and "SX2.PHN: overlap of" in err.value.problems[1]
+
+
+def test_corpus_inspect_reports_the_gap_and_exits_1(tmp_path):
+    import subprocess
+    import sys
+
+    root = _timit_with_phn(tmp_path / "timit", [seg for seg in TILED_PHN if seg[2] != "hv"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "aalbert", "corpus", "inspect", "--format", "timit", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "MJDH0/SX1.PHN: gap of 0.660 s (10560 samples, 66 frames)" in proc.stderr
+    assert "Traceback" not in proc.stderr
