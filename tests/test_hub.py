@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from loaded_weights import assert_holds_checkpoint_weights
 
 from aalbert import hub, hub_command
 
@@ -71,6 +72,7 @@ def test_local_entries_load_checkpoints(make_s3prl_checkpoint):
     for name in ("local", "aalbert_local", "mockingjay_local", "audio_albert_local"):
         model = hub.load_upstream(name, ckpt=path)
         assert len(model.encoder.groups) == 1 and model.hidden_size == 64
+        assert_holds_checkpoint_weights(model, path)
     with pytest.raises(ValueError, match="needs ckpt"):
         hub.load_upstream("aalbert_local")
     with pytest.raises(ValueError, match="takes no checkpoint"):
@@ -86,7 +88,9 @@ def test_url_entry_downloads_into_the_hub_cache(make_s3prl_checkpoint, tmp_path,
     path = make_s3prl_checkpoint(num_hidden_groups=1)
     model = hub.load_upstream("aalbert_url", ckpt=path.as_uri(), progress=False)
     assert model.encoder_config.groups == 1
-    assert list((tmp_path / "th" / "hub" / "aalbert" / "url").glob("*/ckpt.pt"))
+    (cached,) = (tmp_path / "th" / "hub" / "aalbert" / "url").glob("*/ckpt.pt")
+    assert cached.read_bytes() == path.read_bytes()
+    assert_holds_checkpoint_weights(model, path)
 
 
 def test_fbank_contract(speech_like):
@@ -141,6 +145,7 @@ def test_torch_hub_local(make_s3prl_checkpoint, speech_like):
     path = make_s3prl_checkpoint()
     model = torch.hub.load(str(REPO), "aalbert_local", ckpt=str(path), source="local")
     assert model.num_layers == 3
+    assert_holds_checkpoint_weights(model, path)
     with torch.inference_mode():
         assert len(model([speech_like(0.3)])["hidden_states"]) == 4
     # torch.hub.list has no source="local"; the local module is what torch.hub.load imported

@@ -8,6 +8,7 @@ import warnings
 
 import pytest
 import torch
+from loaded_weights import assert_holds_checkpoint_weights
 
 from aalbert.checkpoint_file import SkippedPickleWarning
 from aalbert.downstream import cli
@@ -48,7 +49,15 @@ def test_runner_uses_the_pretrained_weights(cached_aalbert, tone_corpus, tmp_pat
     runner.train()
 
 
-def test_cli_trains_on_the_pretrained_model(cached_aalbert, tone_corpus, tmp_path):
+def test_cli_trains_on_the_pretrained_model(cached_aalbert, tone_corpus, tmp_path, monkeypatch, speech_like):
+    runners = []
+
+    class SeenRunner(Runner):  # the runner the command builds, kept to look at its model afterwards
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            runners.append(self)
+
+    monkeypatch.setattr(cli, "Runner", SeenRunner)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedPickleWarning)
         res = cli.run(
@@ -69,6 +78,15 @@ def test_cli_trains_on_the_pretrained_model(cached_aalbert, tone_corpus, tmp_pat
         )
     assert res["upstream"]["name"] == "aalbert" and res["steps"] == 6
     assert json.loads((tmp_path / "exp" / "results.json").read_text())["upstream"]["name"] == "aalbert"
+    # the model it trained on holds the cached file's weights, still (frozen), and computes what that file's model does
+    (runner,) = runners
+    upstream = runner.model.upstream
+    assert_holds_checkpoint_weights(upstream, cached_aalbert)
+    wave = speech_like(0.8)
+    with torch.inference_mode():
+        ours = upstream.eval()([wave])["hidden_states"]
+        theirs = upstream_from_checkpoint(cached_aalbert)([wave])["hidden_states"]
+    assert len(ours) == len(theirs) == 4 and all(torch.equal(a, b) for a, b in zip(ours, theirs))
 
 
 def test_offline_without_cache_is_one_clear_error(monkeypatch, tmp_path, capsys, tone_corpus):
