@@ -72,12 +72,35 @@ def test_albert_checkpoint_writes_every_layer_and_loads_one_group(make_s3prl_che
     assert model.name == "aalbert" and len(model.encoder.groups) == 1 and model.num_layers == 4
 
 
-def test_partial_sharing_round_trip(make_s3prl_checkpoint):
+def test_partial_sharing_round_trip(make_s3prl_checkpoint, tmp_path):
+    from aalbert.upstream.checkpoint import save_s3prl_checkpoint
+    from aalbert.upstream.model import TransformerEncoder
+
     path = make_s3prl_checkpoint(num_hidden_layers=4, num_hidden_groups=2)
     section = load_checkpoint_file(path)["Upstream_Config"]["transformer"]
     assert section["share_layer"] is False and section["num_hidden_groups"] == 2
     model = upstream_from_checkpoint(path)
     assert model.encoder.layer_groups == [0, 0, 1, 1]
+
+    # the weights, not only the map: an encoder in which no two groups hold equal values (a fresh
+    # one starts every LayerNorm at 1 and 0 in both), saved and loaded back
+    torch.manual_seed(3)
+    original = TransformerEncoder(model.encoder_config)
+    with torch.no_grad():
+        for param in original.parameters():
+            param.add_(torch.randn_like(param))
+    saved = save_s3prl_checkpoint(tmp_path / "two_groups.pt", original, None, model.feature_config, step=0)
+    state = load_checkpoint_file(saved)["Transformer"]
+    layer0 = [k for k in state if k.startswith("encoder.layer.0.")]
+    assert len(layer0) == 16  # Q, K, V, attention out, its norm, FFN in, out, its norm: weight and bias
+    for key in layer0:
+        at = {i: state[key.replace("layer.0.", f"layer.{i}.")] for i in range(4)}
+        assert torch.equal(at[0], at[1]) and torch.equal(at[2], at[3]), key  # s3prl writes each layer of a group
+        assert (at[0] != at[2]).all(), key  # ... and groups apart
+    loaded = upstream_from_checkpoint(saved).encoder
+    assert_same_state(original.state_dict(), loaded.state_dict())
+    layers = loaded.layers
+    assert layers[0] is layers[1] and layers[2] is layers[3] and layers[0] is not layers[2]
 
 
 def test_stacking_and_head_round_trip(make_s3prl_checkpoint):
