@@ -27,14 +27,22 @@ def current_umask() -> int:
     return mask
 
 
-def write_atomic(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
-    """Create ``path``'s folder if needed and write it through ``write(binary_file)`` atomically."""
+def write_atomic(
+    path: str | Path, write: Callable[[IO[bytes]], object], verify: Callable[[Path], object] | None = None
+) -> Path:
+    """Create ``path``'s folder if needed and write it through ``write(binary_file)`` atomically.
+
+    ``verify(temporary_path)``, called once the file is written and closed, may refuse it by
+    raising: ``path`` is then left as it was and the temporary file removed.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        if verify is not None:
+            verify(Path(tmp))
         os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:

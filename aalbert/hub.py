@@ -30,8 +30,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from aalbert.checkpoint_file import CheckpointError, check_checkpoint_file
 from aalbert.config import ConfigError
-from aalbert.download import cached_download, sha256_of
+from aalbert.download import cached_download, cached_file_error, sha256_of
 from aalbert.upstream import factory, pretrained
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
 from aalbert.upstream.fbank import FbankUpstream
@@ -83,13 +84,38 @@ def url(
     Also named ``aalbert_url``, ``audio_albert_url`` and ``mockingjay_url`` (s3prl's names)."""
     if ckpt is None:
         raise ConfigError("url (alias *_url) needs ckpt=<URL of an s3prl-format checkpoint>")
+    path = download_url(ckpt, progress=progress, refresh=refresh)
+    try:
+        return upstream_from_checkpoint(path, max_input_length=max_input_length)
+    except CheckpointError as err:
+        raise cached_file_error(
+            ckpt,
+            path,
+            f"checkpoint {ckpt}",
+            f"the cached file cannot be used ({err.problem})",
+            pretrained.refetch_command(ckpt),
+        ) from err
+
+
+def download_url(ckpt: str, progress: bool = True, refresh: bool = False, verify_cached: bool = False) -> Path:
+    """The ``url`` entry's cached copy of the checkpoint at ``ckpt`` (downloaded and kept only if whole)."""
+    return cached_download(
+        ckpt,
+        url_cache_path(ckpt),
+        what=f"checkpoint {ckpt}",
+        progress=progress,
+        verify=check_checkpoint_file,
+        force=refresh,
+        refetch=pretrained.refetch_command(ckpt),
+        verify_cached=verify_cached,
+    )
+
+
+def url_cache_path(ckpt: str) -> Path:
+    """Where the ``url`` entry caches the file at ``ckpt``: one folder per URL (its hash)."""
     folder = hashlib.sha256(ckpt.encode()).hexdigest()[:16]
     name = Path(ckpt.split("?")[0]).name or "checkpoint.ckpt"
-    path = Path(torch.hub.get_dir()) / "aalbert" / "url" / folder / name
-    if refresh:
-        path.unlink(missing_ok=True)
-    cached_download(ckpt, path, what=f"checkpoint {ckpt}", progress=progress)
-    return upstream_from_checkpoint(path, max_input_length=max_input_length)
+    return Path(torch.hub.get_dir()) / "aalbert" / "url" / folder / name
 
 
 def fbank(**kwargs) -> nn.Module:

@@ -68,14 +68,22 @@ def main(argv: list[str] | None = None) -> int:
             "aalbert hub list",
             "aalbert hub info aalbert",
             "aalbert hub download aalbert        # into torch.hub.get_dir()/aalbert, for offline machines later",
+            "aalbert hub download aalbert --force   # replace a damaged cached copy (once the new one checks out)",
         ],
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every upstream: kind (pretrained/random/local/url), layers, sharing, cached")
     info = sub.add_parser("info", help="one upstream: what it is, its URL and cache path")
     info.add_argument("name")
-    download = sub.add_parser("download", help="download a pretrained model into the cache now")
-    download.add_argument("name")
+    download = sub.add_parser(
+        "download", help="download a pretrained model (or a url entry's URL) into the cache now; check a cached one"
+    )
+    download.add_argument("name", help="a pretrained name (aalbert hub list) or the URL given to the url entry")
+    download.add_argument(
+        "--force",
+        action="store_true",
+        help="download again even when cached; the old copy is replaced once the new one checks out",
+    )
     for command in (info, download):
         add_debug_flag(command)
     args = parser.parse_args(argv)
@@ -86,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.name not in hub.BUILTIN and args.name not in hub.plugin_entries():
                 raise hub.unknown_upstream_error(args.name)
             print(_info(args.name))
+        elif "://" in args.name:
+            print(hub.download_url(args.name, refresh=args.force, verify_cached=True))
         else:
-            print(pretrained.download_pretrained(args.name))
+            print(pretrained.download_pretrained(args.name, refresh=args.force, verify_cached=True))
     except Exception as err:  # noqa: BLE001 - user errors one line, bugs with their traceback
         return report_error(err, "aalbert hub", getattr(args, "debug", False))
     return 0

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import pytest
 import torch
@@ -121,3 +122,50 @@ def test_a_checkpoint_must_hold_what_the_caller_expects(tmp_path):
     assert load_checkpoint_file(tmp_path / "list.pt", expected=object) == [1, 2]
     torch.save(torch.ones(2, 3), tmp_path / "feats.pt")
     assert load_checkpoint_file(tmp_path / "feats.pt", expected=torch.Tensor).shape == (2, 3)
+
+
+def legacy_copy(source, dest, sentinel_key: str | None = None):
+    """An s3prl-era checkpoint: the same dict saved in torch's legacy (non-zip, no CRC) format."""
+    ckpt = torch.load(source, weights_only=False)
+    if sentinel_key is not None:  # a LayerNorm gain near 1, with bytes found nowhere else in the file
+        ckpt["Transformer"][sentinel_key] = torch.full_like(ckpt["Transformer"][sentinel_key], 1.2345)
+    torch.save(ckpt, dest, _use_new_zipfile_serialization=False)
+    return ckpt
+
+
+@pytest.mark.parametrize(
+    ("key", "sentinel"),
+    [
+        ("encoder.layer.1.output.LayerNorm.weight", True),  # 1.2345 -> NaN
+        ("encoder.layer.0.attention.self.query.weight", False),  # a random weight -> ~1e37
+    ],
+)
+def test_a_flipped_exponent_bit_in_a_legacy_checkpoint_names_file_and_tensor(
+    make_s3prl_checkpoint, tmp_path, key, sentinel
+):
+    from aalbert import hub
+
+    path = tmp_path / "states-1000000.ckpt"
+    ckpt = legacy_copy(make_s3prl_checkpoint(), path, key if sentinel else None)
+    assert not zipfile.is_zipfile(path)
+    before = hub.load_upstream("local", ckpt=path)  # whole: loads
+    weights = ckpt["Transformer"][key].flatten()
+    index = int(weights.abs().argmax())
+    data = bytearray(path.read_bytes())
+    start = data.find(weights.numpy().tobytes())
+    assert start > 0 and data.find(weights.numpy().tobytes(), start + 1) == -1
+    data[start + 4 * index + 3] ^= 0x40  # float32, little-endian: the top exponent bit
+    path.write_bytes(bytes(data))
+    flipped = torch.load(path, weights_only=False)["Transformer"][key].flatten()[index]
+    assert not torch.isfinite(flipped) or flipped.abs() > 1e30
+    with pytest.raises(CheckpointError) as err:
+        hub.load_upstream("local", ckpt=path)
+    message = str(err.value)
+    assert str(path) in message and f"Transformer.{key}" in message and "\n" not in message
+    assert before.num_layers == 3
+
+
+def test_zip_checkpoints_may_hold_infinities(tmp_path):
+    """Their CRCs already catch flipped bits; a mask buffer of -inf is a legitimate value."""
+    torch.save({"mask": torch.tensor([0.0, float("-inf")]), "w": torch.ones(3)}, tmp_path / "zip.pt")
+    assert load_checkpoint_file(tmp_path / "zip.pt")["mask"][1] == float("-inf")

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 
 from aalbert.download import DownloadError, cached_download, record_path
 from aalbert.upstream import pretrained
@@ -214,3 +215,227 @@ def test_hub_download_command(monkeypatch, tmp_path, make_s3prl_checkpoint, caps
     monkeypatch.setenv("AALBERT_OFFLINE", "1")
     assert hub.main(["download", "mockingjay"]) == 1
     assert "AALBERT_OFFLINE" in capsys.readouterr().err
+
+
+class CheckpointServer:
+    """An http.server on 127.0.0.1 serving one checkpoint's bytes the ways a flaky network does.
+
+    /whole: with Content-Length; /nolength: without (the end of the stream ends it);
+    /chunked-cut: Transfer-Encoding chunked, the socket closed halfway (no last chunk);
+    /nolength-cut: no Content-Length, half the bytes, then closed; /short: a Content-Length
+    larger than the bytes sent; /html: a sign-in page with status 200.
+    """
+
+    def __init__(self, body: bytes):
+        self.body = body
+        self.requests: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                outer.requests.append(self.path)
+                body, half = outer.body, outer.body[: len(outer.body) // 2]
+                self.send_response(200)
+                self.close_connection = True
+                if self.path == "/html":
+                    page = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in</body></html>\n"
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                elif self.path == "/chunked-cut":
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for start in range(0, len(half), 4096):
+                        piece = half[start : start + 4096]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                elif self.path in ("/nolength", "/nolength-cut"):
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(body if self.path == "/nolength" else half)
+                else:  # /whole, /short
+                    extra = 1000 if self.path == "/short" else 0
+                    self.send_header("Content-Length", str(len(body) + extra))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def checkpoint_server(make_s3prl_checkpoint):
+    s = CheckpointServer(make_s3prl_checkpoint(num_hidden_groups=1).read_bytes())
+    yield s
+    s.close()
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("route", "problem"),
+    [
+        ("/chunked-cut", r"download cut after \d+ bytes"),
+        ("/nolength-cut", r"cut after \d+ bytes"),
+        ("/short", r"download interrupted: got \d+ of \d+ bytes"),
+        ("/html", r"an HTML page, not a checkpoint"),
+    ],
+)
+def test_a_download_that_is_not_whole_is_one_error_and_leaves_nothing(
+    checkpoint_server, monkeypatch, tmp_path, route, problem
+):
+    from aalbert import hub
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    url = checkpoint_server.url(route)
+    with pytest.raises(DownloadError, match=problem) as err:
+        hub.load_upstream("url", ckpt=url, progress=False)
+    message = str(err.value)
+    assert url in message and str(hub.url_cache_path(url)) in message and "\n" not in message
+    assert files_under(tmp_path / "th") == []  # no file, no record, no temporary file
+    # the same server's whole file downloads and loads: the refusals were about the bytes
+    model = hub.load_upstream("url", ckpt=checkpoint_server.url("/whole"), progress=False)
+    assert model.encoder_config.groups == 1
+
+
+def test_a_whole_download_without_content_length_is_kept(checkpoint_server, monkeypatch, tmp_path):
+    from aalbert import hub
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    url = checkpoint_server.url("/nolength")
+    hub.load_upstream("url", ckpt=url, progress=False)
+    assert hub.url_cache_path(url).read_bytes() == checkpoint_server.body
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError(104, "Connection reset by peer"), TimeoutError("timed out")])
+def test_a_broken_connection_mid_transfer_is_a_download_error(checkpoint_server, monkeypatch, tmp_path, error):
+    import http.client
+
+    calls = []
+    original = http.client.HTTPResponse.read
+
+    def breaks_on_the_second_read(self, amt=None):
+        calls.append(amt)
+        if len(calls) > 1:
+            raise error
+        return original(self, 1000)
+
+    monkeypatch.setattr(http.client.HTTPResponse, "read", breaks_on_the_second_read)
+    dest = tmp_path / "cache" / "states.ckpt"
+    url = checkpoint_server.url("/whole")
+    with pytest.raises(DownloadError, match=r"download failed after 1000 bytes") as err:
+        cached_download(url, dest, "model", progress=False)
+    assert url in str(err.value) and str(dest) in str(err.value)
+    assert files_under(tmp_path / "cache") == []
+
+
+def use_server_for_aalbert(monkeypatch, url: str) -> None:
+    table = tuple(
+        dataclasses.replace(m, url=url) if m.name.startswith("audio_albert") else m for m in pretrained.PRETRAINED
+    )
+    monkeypatch.setattr(pretrained, "PRETRAINED", table)
+
+
+def encoder_weights(model) -> dict:
+    return {k: v.clone() for k, v in model.encoder.state_dict().items()}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+def test_a_damaged_cached_model_names_url_path_and_the_command_that_repairs_it(
+    checkpoint_server, monkeypatch, tmp_path, capsys, damage
+):
+    from aalbert import cli
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    url = checkpoint_server.url("/whole")
+    use_server_for_aalbert(monkeypatch, url)
+    assert cli.main(["hub", "download", "aalbert"]) == 0
+    path = pretrained.find_pretrained("aalbert").cache_path()
+    assert Path(capsys.readouterr().out.strip()) == path
+    good = encoder_weights(pretrained.load_pretrained("aalbert", progress=False))
+    data = bytearray(path.read_bytes())
+    if damage == "truncated":
+        del data[len(data) // 2 :]
+    else:  # same size: a flipped bit in a stored weight, caught by the zip CRC
+        data[len(data) // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(DownloadError) as err:
+        pretrained.load_pretrained("aalbert", progress=False)
+    message = str(err.value)
+    assert url in message and str(path) in message and "aalbert hub download aalbert --force" in message
+    assert cli.main(["hub", "download", "aalbert"]) == 1  # the cached copy is checked, not trusted
+    assert "aalbert hub download aalbert --force" in capsys.readouterr().err
+
+    assert cli.main(["hub", "download", "aalbert", "--force"]) == 0
+    assert path.read_bytes() == checkpoint_server.body
+    repaired = encoder_weights(pretrained.load_pretrained("aalbert", progress=False))
+    assert repaired.keys() == good.keys() and all(torch.equal(repaired[k], good[k]) for k in good)
+    assert [p.name for p in files_under(path.parent)] == [path.name, record_path(path).name]
+
+
+def test_force_keeps_the_cached_file_when_the_new_download_fails(checkpoint_server, monkeypatch, tmp_path, capsys):
+    from aalbert import cli
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    use_server_for_aalbert(monkeypatch, checkpoint_server.url("/whole"))
+    assert cli.main(["hub", "download", "aalbert"]) == 0
+    path = pretrained.find_pretrained("aalbert").cache_path()
+    record = record_path(path).read_text()
+    use_server_for_aalbert(monkeypatch, checkpoint_server.url("/html"))
+    capsys.readouterr()
+    assert cli.main(["hub", "download", "aalbert", "--force"]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress bar
+    assert (
+        last.startswith("aalbert hub: error: pretrained model 'aalbert'") and "an HTML page, not a checkpoint" in last
+    )
+    assert path.read_bytes() == checkpoint_server.body and record_path(path).read_text() == record
+    assert [p.name for p in files_under(path.parent)] == [path.name, record_path(path).name]
+
+
+def test_a_url_is_fetched_again_by_the_command_its_error_names(checkpoint_server, monkeypatch, tmp_path, capsys):
+    from aalbert import cli, hub
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    url = checkpoint_server.url("/whole")
+    hub.load_upstream("url", ckpt=url, progress=False)
+    path = hub.url_cache_path(url)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(DownloadError) as err:
+        hub.load_upstream("url", ckpt=url, progress=False)
+    assert f"aalbert hub download {url} --force" in str(err.value) and str(path) in str(err.value)
+    assert cli.main(["hub", "download", url, "--force"]) == 0
+    assert Path(capsys.readouterr().out.strip()) == path and path.read_bytes() == checkpoint_server.body
+    hub.load_upstream("url", ckpt=url, progress=False)
+
+
+def test_a_cached_file_replaced_in_place_with_the_same_size_is_an_error(tmp_path):
+    source = tmp_path / "served.bin"
+    source.write_bytes(PAYLOAD)
+    dest = tmp_path / "cache" / "served.bin"
+    cached_download(source.as_uri(), dest, "model", progress=False, refetch="aalbert hub download x --force")
+    stat = dest.stat()
+    os.utime(dest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))  # touched: the same bytes are fine
+    assert cached_download(source.as_uri(), dest, "model", progress=False).read_bytes() == PAYLOAD
+    dest.write_bytes(PAYLOAD[::-1])  # same size, other bytes
+    os.utime(dest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 9_000_000_000))
+    with pytest.raises(DownloadError, match="changed since it was downloaded") as err:
+        cached_download(source.as_uri(), dest, "model", progress=False, refetch="aalbert hub download x --force")
+    message = str(err.value)
+    assert source.as_uri() in message and str(dest) in message and "aalbert hub download x --force" in message
+    assert cached_download(source.as_uri(), dest, "model", progress=False, force=True).read_bytes() == PAYLOAD

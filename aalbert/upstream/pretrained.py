@@ -14,14 +14,15 @@ holds the optimizer state, about three times the weights.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
 
-from aalbert.checkpoint_file import CheckpointError
-from aalbert.download import DownloadError, cached_download
+from aalbert.checkpoint_file import CheckpointError, check_checkpoint_file
+from aalbert.download import DownloadError, cached_download, cached_file_error
 from aalbert.errors import BadInputError
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
 from aalbert.upstream.model import Upstream
@@ -137,13 +138,29 @@ def find_pretrained(name: str) -> PretrainedModel:
     return names[name]
 
 
-def download_pretrained(name: str, progress: bool = True, refresh: bool = False) -> Path:
-    """The cached checkpoint file of ``name``, downloaded first if needed."""
+def refetch_command(name: str) -> str:
+    """The command that downloads ``name`` (a pretrained name, or a ``url`` entry's URL) again."""
+    return f"aalbert hub download {shlex.quote(name)} --force"
+
+
+def download_pretrained(name: str, progress: bool = True, refresh: bool = False, verify_cached: bool = False) -> Path:
+    """The cached checkpoint file of ``name``, downloaded first if needed (kept only if whole).
+
+    ``refresh`` downloads it again, replacing the cached copy only once the new one checks out;
+    ``verify_cached`` checks a cached copy as a download is checked (``aalbert hub download``).
+    """
     model = find_pretrained(name)
-    path = model.cache_path()
-    if refresh:
-        path.unlink(missing_ok=True)
-    return cached_download(model.url, path, what=f"pretrained model {name!r}", sha256=model.sha256, progress=progress)
+    return cached_download(
+        model.url,
+        model.cache_path(),
+        what=f"pretrained model {name!r}",
+        sha256=model.sha256,
+        progress=progress,
+        verify=check_checkpoint_file,
+        force=refresh,
+        refetch=refetch_command(name),
+        verify_cached=verify_cached,
+    )
 
 
 def load_pretrained(
@@ -160,8 +177,8 @@ def load_pretrained(
     try:
         upstream = upstream_from_checkpoint(path, name=name, max_input_length=max_input_length)
     except CheckpointError as err:
-        raise DownloadError(
-            what, model.url, path, f"the cached file cannot be used ({err.problem}); delete it to download it again"
+        raise cached_file_error(
+            model.url, path, what, f"the cached file cannot be used ({err.problem})", refetch_command(name)
         ) from err
     groups = upstream.encoder_config.groups
     if upstream.num_layers != model.layers or (groups == 1) != model.shared:
