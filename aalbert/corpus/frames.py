@@ -89,6 +89,8 @@ def tiling_problems(
             f"(more than {gap_tolerance} samples, {gap_key})"
         )
     for (_, end, label), (next_start, _, next_label) in zip(segments, segments[1:]):
+        if abs(next_start - end) <= gap_tolerance:
+            continue
         between = f"{str(label)!r} ending at {_at(end)} and {str(next_label)!r} starting at {_at(next_start)}"
         if next_start - end > gap_tolerance:
             frames = -(-next_start // HOP_SAMPLES) - -(-end // HOP_SAMPLES)  # frame centres inside the gap
@@ -96,7 +98,7 @@ def tiling_problems(
                 f"gap of {(next_start - end) / SAMPLE_RATE:.3f} s ({next_start - end} samples, {frames} frames) "
                 f"between {between}; labels must follow each other within {gap_tolerance} samples ({gap_key})"
             )
-        elif end - next_start > gap_tolerance:
+        else:
             problems.append(
                 f"overlap of {(end - next_start) / SAMPLE_RATE:.3f} s ({end - next_start} samples) "
                 f"between {between}; labels must follow each other within {gap_tolerance} samples ({gap_key})"
