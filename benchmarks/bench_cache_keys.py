@@ -1,19 +1,21 @@
 """What it costs to know that cached features still match their audio files.
 
-The feature cache keys each utterance by its audio file's path, size, modification time and a
-sha256 of its first and last 64 KiB (aalbert.downstream.feature_cache.audio_key). This prints
-that cost next to a full-file sha256 and a bare stat, side by side on the same files, so the
-choice can be checked on any machine. Files: ``--audio DIR`` (FLAC/WAV), else generated ones.
-The OS file cache is warm after the first pass; the first row of each method is the cold one
-only if nothing read the files before.
+The feature cache keys each utterance by its audio file (aalbert.downstream.feature_cache.audio_key,
+chosen by ``runner.feature_cache_check``): ``quick`` = path, size, modification time and a sha256
+of the first and last 64 KiB; ``full`` = the same and a sha256 of the whole file. The key is
+computed for every utterance at every start of a run that uses a disk cache. This prints both
+next to a bare stat, on the same files, so the choice can be checked on any machine. Files:
+``--audio DIR`` (FLAC/WAV), else generated ones. The first pass reads the files as they are
+(cold only if nothing read them before: generated files are still in the OS file cache); the
+second pass is warm for every method.
 
     python benchmarks/bench_cache_keys.py --audio /data/LibriSpeech/dev-clean
+    python benchmarks/bench_cache_keys.py --count 100 --seconds 12
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import tempfile
 import time
 from pathlib import Path
@@ -33,14 +35,6 @@ def generated(folder: Path, count: int, seconds: float) -> list[Path]:
         soundfile.write(path, (0.1 * rng.standard_normal(int(seconds * 16000))).astype(np.float32), 16000)
         paths.append(path)
     return paths
-
-
-def full_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def timed(fn, paths: list[Path]) -> float:
@@ -64,15 +58,18 @@ def main() -> None:
         megabytes = sum(p.stat().st_size for p in paths) / 2**20
         methods = {
             "stat (path, size, mtime)": lambda p: p.stat(),
-            "audio_key (stat + first/last 64 KiB)": lambda p: audio_key(Utterance(p.stem, p, "s")),
-            "full-file sha256": full_sha256,
+            "quick (stat + first/last 64 KiB)": lambda p: audio_key(Utterance(p.stem, p, "s"), "quick"),
+            "full (quick + whole-file sha256)": lambda p: audio_key(Utterance(p.stem, p, "s"), "full"),
         }
         print(f"{len(paths)} files, {megabytes:.1f} MiB")
-        print(f"{'method':<40} {'ms per file':>12} {'files / s':>10}")
-        for _ in range(2):  # a second pass: warm file cache for every method
+        print(f"{'pass':<5} {'method':<36} {'ms per file':>12} {'files / s':>10} {'MiB / s':>9}")
+        for run in ("first", "warm"):  # a second pass: warm file cache for every method
             for name, fn in methods.items():
                 seconds = timed(fn, paths)
-                print(f"{name:<40} {1000 * seconds / len(paths):>12.3f} {len(paths) / seconds:>10.0f}")
+                print(
+                    f"{run:<5} {name:<36} {1000 * seconds / len(paths):>12.3f} "
+                    f"{len(paths) / seconds:>10.0f} {megabytes / seconds:>9.0f}"
+                )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ class ProbeProgress:
         settings = {
             k: v
             for k, v in asdict(config).items()
-            if k not in ("layers", "probes", "device", "extract_batch_size", "cache_dir")
+            if k not in ("layers", "probes", "device", "extract_batch_size", "cache_dir", "cache_check")
         }
         key = {"format": PROGRESS_FORMAT, "settings": settings, "upstream": upstream}
         self.path, self.key = path, json.loads(json.dumps(key, default=str))

@@ -74,6 +74,7 @@ class ProbingConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: ProbeTrainConfig = field(default_factory=ProbeTrainConfig)
     cache_dir: str | None = None  # None = keep features in memory
+    cache_check: Literal["quick", "full"] = "quick"  # as runner.feature_cache_check (downstream/config.py)
     extract_batch_size: int = 8
     device: str = "auto"
 
@@ -86,6 +87,8 @@ class ProbingConfig:
             probe_depth(name)
         if len(set(self.probes)) != len(self.probes):
             raise BadInputError(f"probes listed twice: {self.probes}")
+        if self.cache_check not in ("quick", "full"):
+            raise BadInputError(f"cache_check must be quick or full, got {self.cache_check!r}")
         if self.extract_batch_size < 1:
             raise BadInputError(f"extract_batch_size must be >= 1, got {self.extract_batch_size}")
 
@@ -123,7 +126,9 @@ def run(
     everything = [u for split in ("train", "dev", "test") for u in corpus.splits[split]]
     # a randomly initialised hub model is built from the training seed (see above)
     manifest = cache_manifest(config.upstream, config.ckpt, config.train.seed, pool)
-    fill_cache(upstream, everything, cache, manifest, pool, config.extract_batch_size, device, progress)
+    fill_cache(
+        upstream, everything, cache, manifest, pool, config.extract_batch_size, device, progress, config.cache_check
+    )
     del upstream  # only cached features are needed from here on
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -200,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("lr", "weight_decay", "dropout"):
         t.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
     p.add_argument("--cache-dir", default=None, help="cache features on disk here (default: in memory)")
+    p.add_argument(
+        "--cache-check",
+        default="quick",
+        choices=["quick", "full"],
+        help="how the disk cache tells audio unchanged: quick (size, mtime, first/last 64 KiB) or full "
+        "(also a sha256 of each whole file: for audio edited in place)",
+    )
     p.add_argument("--extract-batch-size", type=int, default=8)
     add_experiment_flags(p, "result/probe")  # neither -n nor -p: write to result/probe itself
     add_runtime_flags(p)

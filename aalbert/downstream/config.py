@@ -28,6 +28,11 @@ class RunnerConfig:
     # "none", "memory" (all of them in RAM: small corpora) or a folder (on disk, shared by the
     # tasks that use the same upstream and corpus; one file per utterance and hidden state)
     feature_cache: str = "none"
+    # how a disk cache tells that an utterance's audio is the one its features came from:
+    # "quick" = path, size, modification time, sha256 of the first and last 64 KiB (misses an
+    # edit in the middle of a file that keeps its size and modification time); "full" = also a
+    # sha256 of the whole file (every audio file is read at every start: for audio edited in place)
+    feature_cache_check: Literal["quick", "full"] = "quick"
     save_minutes: float = 5.0  # also write last.ckpt every this many minutes of wall time (0: only at evals)
 
     def __post_init__(self):
@@ -40,6 +45,8 @@ class RunnerConfig:
             raise ValueError(f"runner.save_minutes must be >= 0, got {self.save_minutes}")
         if not self.feature_cache:
             raise ValueError('runner.feature_cache must be "none", "memory" or a folder, got an empty string')
+        if self.feature_cache_check not in ("quick", "full"):
+            raise ValueError(f'runner.feature_cache_check must be "quick" or "full", got {self.feature_cache_check!r}')
 
 
 @dataclass

@@ -15,7 +15,12 @@ On disk nothing stale is ever read and nothing foreign is ever deleted:
   one folder side by side, even at the same time;
 * each utterance's entry records the identity of the audio it came from (path, size,
   modification time and a hash of its first and last 64 KiB, plus the segment), written after
-  its feature files: an audio file changed since is extracted again;
+  its feature files: an audio file changed since is extracted again. That ``quick`` check
+  misses an edit inside the middle of a file that keeps its size and modification time (an
+  editor told to preserve them, ``touch -r``): ``check="full"`` (``runner.feature_cache_check``)
+  adds a sha256 of the whole file, which reads every audio file at every start;
+* an utterance id names its files only through :func:`aalbert.safe_names.file_name`, so an id
+  such as ``../../x`` stays inside the cache, and ids differing in case get different files;
 * every file is written to a temporary name and renamed, so a reader never sees half a file
   and concurrent writers of the same upstream cannot corrupt each other.
 
@@ -41,12 +46,15 @@ from aalbert.audio import audio_info
 from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.config import ConfigError
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
+from aalbert.safe_names import file_name
 
 log = logging.getLogger(__name__)
 MARKER = "aalbert_feature_cache.json"
 MANIFEST = "manifest.json"
 FORMAT = 2
 Pool = Literal["none", "mean"]
+Check = Literal["quick", "full"]
+CHECKS = ("quick", "full")
 _EDGE = 64 * 1024  # bytes hashed at each end of an audio file
 
 
@@ -61,8 +69,12 @@ def cache_manifest(upstream: str, ckpt: str | Path | None, init_seed: int | None
     return {"format": FORMAT, "upstream": identity, "init_seed": init_seed if random_weights else None, "pool": pool}
 
 
-def audio_key(utt: Utterance) -> dict:
-    """What identifies the audio an utterance's features came from."""
+def audio_key(utt: Utterance, check: Check = "quick") -> dict:
+    """What identifies the audio an utterance's features came from: ``quick`` = path, size,
+    modification time and a sha256 of the file's first and last 64 KiB (and the segment);
+    ``full`` = the same and a sha256 of the whole file."""
+    if check not in CHECKS:
+        raise ValueError(f"check must be 'quick' or 'full', got {check!r}")
     path = Path(utt.path).resolve()
     stat = path.stat()
     digest = hashlib.sha256()
@@ -71,7 +83,7 @@ def audio_key(utt: Utterance) -> dict:
         if stat.st_size > 2 * _EDGE:
             f.seek(-_EDGE, 2)
         digest.update(f.read(_EDGE))
-    return {
+    key = {
         "path": str(path),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
@@ -79,6 +91,25 @@ def audio_key(utt: Utterance) -> dict:
         "start": utt.start,
         "num_samples": utt.num_samples,
     }
+    if check == "full":
+        key["sha256"] = file_sha256(path)
+    return key
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _matches(stored: dict, key: dict) -> bool:
+    """Every field of ``key`` is in the entry with the same value: an entry written with the full
+    check also serves the quick one; one written with the quick check fails the full one (it has
+    no whole-file hash) and is extracted again, once."""
+    key = json.loads(json.dumps(key))  # as it reads back (tuples -> lists)
+    return all(k in stored and stored[k] == v for k, v in key.items())
 
 
 class FeatureCache:
@@ -120,11 +151,11 @@ class FeatureCache:
 
     def _path(self, layer: int, uttid: str) -> Path:
         assert self.directory is not None, "open() the disk cache first"
-        return self.directory / f"layer_{layer:02d}" / f"{uttid}.pt"
+        return self.directory / f"layer_{layer:02d}" / f"{file_name(uttid)}.pt"
 
     def _key_path(self, uttid: str) -> Path:
         assert self.directory is not None, "open() the disk cache first"
-        return self.directory / "audio" / f"{uttid}.json"
+        return self.directory / "audio" / f"{file_name(uttid)}.json"
 
     def put(self, uttid: str, states: list[torch.Tensor], key: dict | None = None) -> None:
         """``states``: one (T, H) tensor per hidden state, valid frames only; ``key``: the audio's identity."""
@@ -151,9 +182,10 @@ class FeatureCache:
             return False
         if key is not None:
             try:
-                if json.loads(path.read_text()) != json.loads(json.dumps(key, sort_keys=True)):
-                    return False
+                stored = json.loads(path.read_text())
             except ValueError:
+                return False
+            if not isinstance(stored, dict) or not _matches(stored, key):
                 return False
         return all(self._path(layer, uttid).is_file() for layer in range(self.num_hidden_states))
 
@@ -255,19 +287,22 @@ def fill_cache(
     batch_size: int = 8,
     device: torch.device | str = "cpu",
     progress: bool = True,
+    check: Check = "quick",
 ) -> int:
-    """Make sure every utterance is cached from its current audio, running the upstream only on
-    the missing or changed ones. Returns how many utterances were extracted."""
+    """Make sure every utterance is cached from its current audio (as far as ``check`` tells, see
+    :func:`audio_key`), running the upstream only on the missing or changed ones. Returns how
+    many utterances were extracted."""
     cache.open(manifest)
-    keys = {u.uttid: audio_key(u) for u in utterances} if cache.root is not None else {}
+    keys = {u.uttid: audio_key(u, check) for u in utterances} if cache.root is not None else {}
     missing = [u for u in utterances if not cache.has(u.uttid, keys.get(u.uttid))]
     if cache.root is not None:
         changed = sum(cache._key_path(u.uttid).is_file() for u in missing)
         if changed:
             log.warning(
-                "feature cache %s: %d utterance(s) whose audio changed since they were cached: extracting them again",
+                "feature cache %s: %d utterance(s) whose audio changed since they were cached%s: extracting them again",
                 cache.directory,
                 changed,
+                " (or that were cached without the whole-file hash of the full check)" if check == "full" else "",
             )
     if len(missing) < len(utterances):
         log.info(

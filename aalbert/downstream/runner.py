@@ -153,6 +153,7 @@ class Runner:
                 batch_size=self.config.runner.eval_batch_size,
                 device=self.device,
                 progress=dist.is_main() and progress_bars(),
+                check=self.config.runner.feature_cache_check,
             )
 
         if cache.directory is None or dist.world_size() == 1:

@@ -42,3 +42,30 @@ def test_read_split_files(tmp_path):
     (tmp_path / "dev.txt").unlink()
     with pytest.raises(SplitError, match="dev.txt"):
         read_split_files(tmp_path)
+
+
+def test_split_files_give_back_every_id_a_run_wrote(tmp_path):
+    """Ids from Lhotse manifests or file names may hold '/', spaces or '.wav': a run's own split
+    files (what a rerun reads) give back exactly those ids."""
+    from aalbert.downstream.data.splits import write_split_files
+
+    split_ids = {
+        "train": ["../../outside/victim", "my recording", "a/b.wav", "plain-1"],
+        "dev": ["Tone-A", "x y z"],
+        "test": ["tone-a", "c:\\d"],
+    }
+    known = {u for ids in split_ids.values() for u in ids} | {"victim", "my", "b", "x"}
+    write_split_files(split_ids, tmp_path)
+    assert read_split_files(tmp_path, known) == split_ids
+    # lists written by hand keep working: extra columns, and file paths standing for their stems
+    (tmp_path / "train.txt").write_text("plain-1 extra column\n/data/audio/victim.flac\n# comment\n")
+    assert read_split_files(tmp_path, known)["train"] == ["plain-1", "victim"]
+
+
+@pytest.mark.parametrize("uttid", ["two\nlines", "#hash", " lead", "trail ", "", "sep\u2028arated"])
+def test_an_id_that_cannot_be_a_line_is_refused_before_writing(uttid, tmp_path):
+    from aalbert.downstream.data.splits import write_split_files
+
+    with pytest.raises(SplitError, match="cannot be written as a line of a split file"):
+        write_split_files({"train": ["ok", uttid], "dev": ["d"], "test": ["t"]}, tmp_path / "splits")
+    assert not (tmp_path / "splits").exists()

@@ -252,3 +252,135 @@ def test_a_featurizer_of_one_hidden_state_reads_only_that_state(tone_corpus, tmp
         shutil.rmtree(runner.model.feature_cache.directory / unused)
     out = runner.model(next(iter(runner.train_loader(0))))
     assert torch.isfinite(out.loss)
+
+
+# ----------------------------------------------------------------- names from the data, the audio check
+def _kaldi_with_ids(tone_corpus, data_dir, renamed):
+    """A Kaldi data dir over the tone corpus, with some utterances under other ids (``renamed``:
+    tone id -> id), speakers as in the tone corpus."""
+    from corpus_layouts import tone_files
+
+    files = tone_files(tone_corpus)
+    data_dir.mkdir(parents=True)
+    ids = {renamed.get(u, u): u for u in files}
+    (data_dir / "wav.scp").write_text("".join(f"{i} {files[u]}\n" for i, u in ids.items()))
+    (data_dir / "utt2spk").write_text("".join(f"{i} {u.split('-')[0]}\n" for i, u in ids.items()))
+    return data_dir
+
+
+def _alone(utt):
+    """The features of one utterance, computed without any cache."""
+    with torch.no_grad():
+        out = FakeUpstream().eval()([load_audio(utt.path)])
+    return [h[0] for h in out["hidden_states"]]
+
+
+def test_an_utterance_id_from_the_corpus_never_names_a_path_outside_the_cache(tone_corpus, tmp_path):
+    """A wav.scp id ``../../../../outside/victim`` (and ids differing only in case) as a user meets them."""
+    hostile = "../../../../outside/victim"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.json").write_text("precious")
+    kaldi = _kaldi_with_ids(
+        tone_corpus, tmp_path / "kaldi", {"100-7-0001": hostile, "100-7-0002": "Tone-A", "100-7-0004": "tone-a"}
+    )
+    cache_dir = tmp_path / "work" / "features"
+    extra = ["data.format=kaldi"]
+    runner = _runner("speaker_utterance", kaldi, tmp_path / "exp", cache=str(cache_dir), extra=extra)
+    runner.cache_features(("train", "dev", "test"))
+
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.json"]
+    assert (outside / "victim.json").read_text() == "precious"
+    every_file = [p for p in tmp_path.rglob("*") if p.is_file() and cache_dir not in p.parents]
+    assert not [p for p in every_file if p.suffix in (".pt", ".json") and p.parent.name in ("layer_00", "audio")]
+    by_id = {u.uttid: u for split in runner.corpus.splits.values() for u in split}
+    assert {hostile, "Tone-A", "tone-a"} <= set(by_id)
+    cache = runner.model.feature_cache
+    for layer in range(3):
+        names = [p.name for p in (cache.directory / f"layer_{layer:02d}").iterdir()]
+        # one file per utterance, even on a file system that ignores case (macOS, Windows)
+        assert len({n.lower() for n in names}) == len(by_id)
+    # and each id reads back its own features
+    for uttid in (hostile, "Tone-A", "tone-a"):
+        assert cache.has(uttid)
+        for got, want in zip(cache.padded([uttid])[0], _alone(by_id[uttid])):
+            assert torch.allclose(got[0], want, atol=1e-5), uttid
+    # a second run finds them all in the cache (and reads the split it wrote)
+    again = _runner("speaker_utterance", kaldi, tmp_path / "exp", cache=str(cache_dir), extra=extra)
+    again.cache_features(("train", "dev", "test"))
+    assert again.model.upstream.utterances_seen == 0
+
+
+def _edit_middle_keep_size_and_mtime(path):
+    """Change samples in the middle of a WAV file in place; size and modification time restored."""
+    import os
+
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    for i in range(middle - 4000, middle + 4000):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+@pytest.mark.parametrize("check", ["quick", "full"])
+def test_feature_cache_check_quick_misses_a_middle_edit_full_does_not(check, tone_corpus, tmp_path):
+    """The documented limit of the quick check, and the full check that closes it."""
+    import numpy as np
+    import soundfile
+    from corpus_layouts import tone_files
+
+    # long WAV files: more than 2 x 64 KiB, so the middle is outside the hashed edges
+    folder = tmp_path / "wavs"
+    folder.mkdir()
+    for uttid, src in list(tone_files(tone_corpus).items())[:3]:
+        wave, sr = soundfile.read(src, dtype="float32")
+        soundfile.write(folder / f"{uttid}.wav", np.tile(wave, 12), sr, subtype="PCM_16")
+    kaldi = tmp_path / "kaldi"
+    kaldi.mkdir()
+    wavs = sorted(folder.glob("*.wav"))
+    assert all(p.stat().st_size > 4 * 64 * 1024 for p in wavs)
+    (kaldi / "wav.scp").write_text("".join(f"{p.stem} {p}\n" for p in wavs))
+    (kaldi / "utt2spk").write_text("".join(f"{p.stem} spk\n" for p in wavs))
+
+    from aalbert.corpus.registry import read_corpus
+    from aalbert.corpus.spec import CorpusConfig
+
+    utts = read_corpus(CorpusConfig(format="kaldi").spec([str(kaldi)])).utterances
+    cache = FeatureCache(3, tmp_path / "features")
+    manifest = cache_manifest("fake", None, 0, "none")
+    assert fill_cache(CountingUpstream(), utts, cache, manifest, progress=False, check=check) == 3
+    edited = utts[1]
+    _edit_middle_keep_size_and_mtime(wavs[1])
+    rerun = CountingUpstream()
+    extracted = fill_cache(rerun, utts, cache, manifest, progress=False, check=check)
+    got = cache.layer(2, [edited.uttid])[0]
+    fresh = _alone(edited)[2]
+    if check == "quick":  # the documented limit: same size, same mtime, same edges -> stale features kept
+        assert extracted == 0 and not torch.allclose(got, fresh, atol=1e-3)
+    else:
+        assert extracted == 1 and rerun.utterances_seen == 1
+        assert torch.allclose(got, fresh, atol=1e-5)
+    # entries written by the full check serve the quick one; quick ones are hashed once for full
+    assert fill_cache(CountingUpstream(), utts, cache, manifest, progress=False, check="quick") == 0
+    upgraded = fill_cache(CountingUpstream(), utts, cache, manifest, progress=False, check="full")
+    assert upgraded == (3 if check == "quick" else 0)
+
+
+def test_feature_cache_check_is_a_runner_option(tone_corpus, tmp_path):
+    from aalbert.config import ConfigError
+
+    runner = _runner(
+        "speaker_utterance",
+        tone_corpus,
+        tmp_path / "exp",
+        cache=str(tmp_path / "c"),
+        extra=["runner.feature_cache_check=full"],
+    )
+    runner.cache_features(("dev",))
+    entry = next((runner.model.feature_cache.directory / "audio").glob("*.json"))
+    assert len(json.loads(entry.read_text())["sha256"]) == 64
+    with pytest.raises((ValueError, ConfigError), match="feature_cache_check"):
+        _runner("speaker_utterance", tone_corpus, tmp_path / "bad", extra=["runner.feature_cache_check=sometimes"])

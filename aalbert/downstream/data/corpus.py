@@ -179,7 +179,7 @@ def choose_splits(
         folder = listing.root / "splits"
     speaker_of = {u: utt.speaker for u, utt in by_id.items()}
     if folder is not None:
-        split_ids = read_split_files(folder)
+        split_ids = read_split_files(folder, by_id)
         for split, ids in split_ids.items():
             unknown = [i for i in ids if i not in by_id]
             if unknown:

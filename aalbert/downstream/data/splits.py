@@ -14,7 +14,7 @@ machine; the split actually used is written to the experiment folder as split fi
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -28,8 +28,12 @@ class SplitError(AalbertError, ValueError):
     """A split file that is missing or names unknown utterances."""
 
 
-def read_split_files(folder: str | Path) -> dict[str, list[str]]:
-    """``folder/{train,dev,test}.txt`` (one utterance id per line; extra columns ignored)."""
+def read_split_files(folder: str | Path, known: Collection[str] = ()) -> dict[str, list[str]]:
+    """``folder/{train,dev,test}.txt`` (one utterance id per line; extra columns ignored).
+
+    ``known``: the corpus's utterance ids. A line that is one of them is that id, even with a
+    space or a ``/`` in it (a Lhotse id, a file name); otherwise the first column is the id, and a
+    file path in it stands for its stem."""
     folder = Path(folder)
     splits = {}
     for split in SPLITS:
@@ -37,14 +41,22 @@ def read_split_files(folder: str | Path) -> dict[str, list[str]]:
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
             raise SplitError(f"split folder {folder} has no {split}.txt")
-        ids = [
-            line.split()[0]
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")
-        ]
-        # a list of file paths works too: the utterance id is the file's stem
-        splits[split] = [Path(i).stem if "/" in i or i.endswith((".flac", ".wav")) else i for i in ids]
+        splits[split] = _ids_of(path.read_text(encoding="utf-8"), known)
     return splits
+
+
+def _ids_of(text: str, known: Collection[str]) -> list[str]:
+    ids = []
+    for line in text.splitlines():
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        first = entry.split()[0]
+        if entry in known or first in known:
+            ids.append(entry if entry in known else first)
+        else:  # a list of file paths works too: the utterance id is the file's stem
+            ids.append(Path(first).stem if "/" in first or first.endswith((".flac", ".wav")) else first)
+    return ids
 
 
 def split_per_speaker(
@@ -145,12 +157,25 @@ def check_speaker_coverage(split_ids: Mapping[str, list[str]], speaker_of: Mappi
 
 
 def write_split_files(split_ids: Mapping[str, list[str]], folder: str | Path) -> Path:
-    """``folder/{train,dev,test}.txt``: the split a run used, so it can be repeated exactly."""
+    """``folder/{train,dev,test}.txt``: the split a run used, so it can be repeated exactly.
+
+    Every id must read back as itself (:func:`read_split_files`): one that cannot be a line of its
+    own (a line break, a leading ``#`` or space) is refused before anything is written."""
     from aalbert.atomic import write_text_atomic
 
     folder = Path(folder)
+    known = {u for ids in split_ids.values() for u in ids}
+    texts = {split: "".join(f"{u}\n" for u in split_ids[split]) for split in SPLITS}
     for split in SPLITS:
-        write_text_atomic(folder / f"{split}.txt", "".join(f"{u}\n" for u in split_ids[split]))
+        if _ids_of(texts[split], known) != list(split_ids[split]):
+            bad = [u for u in split_ids[split] if _ids_of(f"{u}\n", known) != [u]]
+            raise SplitError(
+                f"utterance id {bad[0]!r} cannot be written as a line of a split file ({len(bad)} such id(s)): "
+                "an id must not hold a line break nor start or end with a space or start with #; "
+                "rename it in the corpus"
+            )
+    for split in SPLITS:
+        write_text_atomic(folder / f"{split}.txt", texts[split])
     return folder
 
 
