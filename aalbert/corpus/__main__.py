@@ -53,6 +53,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     inspect.add_argument("--subsets", default="", help="comma-separated LibriSpeech subsets (default: all)")
     inspect.add_argument("--wav-root", help="Kaldi: folder that relative wav.scp paths start from")
     inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
+    inspect.add_argument(
+        "--alignment",
+        help="phone labels to check against the audio as training checks them: an s3prl alignment file or "
+        "folder, or a folder of MFA TextGrids (data.alignment); Lhotse phone alignments are checked without it",
+    )
     for sub in (synth, inspect):
         add_debug_flag(sub)
     return parser.parse_args(argv)
@@ -106,6 +111,23 @@ def corpus_summary(listing) -> dict:
     }
 
 
+def _check_labels(args: argparse.Namespace, listing) -> None:
+    """Timed labels checked as training checks them (they tile the utterance and fit the audio):
+    ``--alignment``'s, or the Lhotse phone alignments the reader found; all problems in one error."""
+    if args.alignment is None and not any(u.phone_segments for u in listing.utterances):
+        return
+    # a command may use the downstream label readers (TextGrids, s3prl alignments)
+    from aalbert.downstream.config import DataConfig
+    from aalbert.downstream.data.attach import attach_frames
+
+    from .problems import Problems
+
+    cfg = DataConfig(format=args.format, root=args.roots[0], more_roots=args.roots[1:], alignment=args.alignment)
+    problems = Problems(f"the phone labels of {', '.join(args.roots)}")
+    listing.phone_names = attach_frames(cfg, listing, problems)
+    problems.raise_if_any()
+
+
 def inspect_command(args: argparse.Namespace) -> None:
     from .registry import read_corpus
     from .spec import CorpusSpec
@@ -116,7 +138,9 @@ def inspect_command(args: argparse.Namespace) -> None:
         wav_root=args.wav_root,
         subsets=[s for s in args.subsets.split(",") if s],
     )
-    summary = corpus_summary(read_corpus(spec))
+    listing = read_corpus(spec)
+    _check_labels(args, listing)
+    summary = corpus_summary(listing)
     if args.json:
         print(json.dumps(summary, indent=2))
         return

@@ -1,3 +1,7 @@
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import soundfile
@@ -170,3 +174,27 @@ def test_s3prl_alignment_is_checked_against_the_frame_count(tmp_path, frames, fi
         (problem,) = problems.items
         assert problem.startswith(f"{align / 'converted_aligned_phones.txt'}: utterance 100-7-0000: 150 label frames")
         assert "(1.50 s)" in problem and "201 frames (2.00 s)" in problem
+
+
+def _inspect(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "aalbert", "corpus", "inspect", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_corpus_inspect_checks_the_textgrids_it_is_given(tmp_path):
+    root = _librispeech(tmp_path / "ls", uttids=("100-7-0000", "100-7-0001"))
+    holed = _mfa_textgrid(tmp_path / "tg" / "100" / "100-7-0000.TextGrid", [i for i in MFA_PHONES if i[2] != "HH"])
+    _mfa_textgrid(tmp_path / "tg" / "100" / "100-7-0001.TextGrid", MFA_PHONES)
+    proc = _inspect("--alignment", tmp_path / "tg", root)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"1 problem(s) in the phone labels of {root}" in proc.stderr
+    assert f"{holed}: utterance 100-7-0000: gap of 0.660 s (10560 samples, 66 frames)" in proc.stderr
+    holed.unlink()
+    proc = _inspect("--json", "--alignment", tmp_path / "tg", root)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert (summary["utterances"], summary["with_frame_phones"]) == (2, 1)

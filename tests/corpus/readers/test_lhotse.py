@@ -1,6 +1,8 @@
 """Lhotse manifests (RecordingSet + SupervisionSet, or a CutSet) through the ``lhotse`` library."""
 
 import json
+import subprocess
+import sys
 
 import lhotse  # the lhotse extra is part of the test extra: missing, these tests fail
 import numpy as np
@@ -74,3 +76,11 @@ def test_phone_alignment_with_a_gap_is_an_error_naming_the_manifest_and_time(tmp
         load_corpus(DataConfig(format="lhotse", root=str(tmp_path)), TaskData("frames", "per_speaker"))
     assert "supervisions.jsonl.gz" in str(err.value)
     assert "utterance u1: gap of 0.660 s (10560 samples, 66 frames)" in str(err.value)
+    # corpus inspect reads the manifests' phone alignments and checks them the same way
+    proc = subprocess.run(
+        [sys.executable, "-m", "aalbert", "corpus", "inspect", "--format", "lhotse", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "utterance u1: gap of 0.660 s" in proc.stderr, proc.stderr
