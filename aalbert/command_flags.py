@@ -50,17 +50,17 @@ def add_upstream_flags(p: argparse.ArgumentParser, default: str | None = "aalber
 
 
 def add_experiment_flags(p: argparse.ArgumentParser, base: str, resume: str | None = None) -> None:
-    """``-n NAME`` (a folder under ``base``) or ``-p EXPDIR``; with ``resume``, ``-e`` and ``--overwrite``."""
+    """``-n NAME`` (a folder under ``base``) or ``-p EXPDIR``, and ``--overwrite``; with ``resume``, ``-e``."""
     p.add_argument("-n", "--name", "--expname", dest="expname", metavar="NAME", help=f"experiment folder {base}/NAME")
     p.add_argument("-p", "--expdir", "--out", dest="expdir", metavar="EXPDIR", help="experiment folder (instead of -n)")
     if resume is not None:
         p.add_argument("-e", "--past-exp", "--past_exp", dest="past_exp", metavar="PAST_EXP", help=resume)
-        p.add_argument(
-            "--overwrite",
-            action="store_true",
-            help="start anew in a folder that holds another run (its contents are moved aside to FOLDER.old-TIME, "
-            "never deleted)",
-        )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start anew in a folder that holds another run (its contents are moved aside to FOLDER.old-TIME, "
+        "never deleted)",
+    )
 
 
 def add_override_flag(p: argparse.ArgumentParser, example: str) -> None:

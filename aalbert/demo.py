@@ -25,6 +25,7 @@ from aalbert.command_flags import command_parser, from_flags
 from aalbert.config import find_recipe
 from aalbert.demo_report import Row, main_test_metric, write_table
 from aalbert.downstream.registry import load_task
+from aalbert.folder_lock import FolderLock
 
 UPSTREAMS = ("aalbert", "mockingjay")
 PRETRAIN_RECIPE = "pretrain/tiny"  # a shipped recipe, found from a checkout or an installed package
@@ -182,10 +183,14 @@ def downstream(
 
 
 def run(s: DemoSettings) -> list[Row]:
+    start = time.time()
+    with FolderLock(s.out):  # one demo per output folder: a second one would delete the first's steps
+        return _run_locked(s, start)
+
+
+def _run_locked(s: DemoSettings, start: float) -> list[Row]:
     from aalbert.corpus import synthesize
 
-    start = time.time()
-    s.out.mkdir(parents=True, exist_ok=True)
     print(
         f"$ aalbert corpus synthesize --out {s.corpus} --speakers {s.speakers} "
         f"--utterances {s.utterances} --min-words {s.min_words} --max-words {s.max_words} --seed {s.seed}",

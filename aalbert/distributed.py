@@ -8,12 +8,20 @@ caller holds the returned :class:`DistInfo` or not, and does nothing in a single
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 
-from aalbert.errors import UsageError
+from aalbert.errors import AalbertError, UsageError
+
+T = TypeVar("T")
+
+
+class MainRankFailed(AalbertError, RuntimeError):
+    """Rank 0 failed at a step only it takes (it reports the error itself)."""
 
 
 @dataclass
@@ -100,6 +108,24 @@ def broadcast_object(obj):
     box = [obj]
     dist.broadcast_object_list(box, src=0)
     return box[0]
+
+
+def on_main_rank(action: Callable[[], T]) -> T | None:
+    """``action()`` on rank 0 only (e.g. taking the experiment folder); its result there, None elsewhere.
+
+    The other ranks wait for it and learn whether it succeeded: if it raised, it raises on rank 0
+    and MainRankFailed on the others, so no rank is left waiting at a later collective.
+    """
+    result = None
+    if is_main():
+        try:
+            result = action()
+        except BaseException:
+            broadcast_object(False)
+            raise
+    if not broadcast_object(True):
+        raise MainRankFailed("rank 0 stopped (its error is reported above)")
+    return result
 
 
 def cleanup() -> None:

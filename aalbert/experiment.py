@@ -11,6 +11,10 @@ run in a folder that already holds something is then decided, never guessed:
 * anything else (another config, another upstream, files not made by us): an error that says
   what differs and offers ``-e`` (resume that run) or ``--overwrite`` (start over after moving
   the old contents aside to ``<folder>.old-<time>``; nothing is deleted).
+
+:func:`open_experiment` is how a command takes a folder: it locks it first (one writer at a time,
+aalbert.folder_lock), decides as above, and writes the record before anything else, so a start
+interrupted at any point is recognised by the same command as its own.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from aalbert.atomic import write_text_atomic
+from aalbert.atomic import remove_stale_temp_files, write_text_atomic
 from aalbert.config import ConfigError, merge_dicts, to_dict, upgrade_renamed_keys
+from aalbert.folder_lock import LOCK_NAME, FolderLock
 
 RECORD = "experiment.json"
 
@@ -116,8 +121,10 @@ def claim(
     config, whose renamed keys an older record is read under (aalbert.config.upgrade_renamed_keys).
     """
     expdir = Path(expdir)
-    contents = [p for p in expdir.iterdir()] if expdir.is_dir() else []
-    if not contents:
+    contents = [p for p in expdir.iterdir() if p.name != LOCK_NAME] if expdir.is_dir() else []
+    if not contents or [p.name for p in contents] == [RECORD]:
+        # a record alone is a start that stopped before producing anything (a bad corpus, a wrong
+        # flag): nothing to keep, so any run may take the folder
         return Claim("new", [])
     if overwrite:
         return Claim("overwrite", [])
@@ -159,6 +166,63 @@ def claim(
         f"{expdir} holds another {old.get('kind', '?')} run (made by: {made_by}); it differs in "
         f"{listed}. To go on: {advice}"
     )
+
+
+@dataclass
+class OpenedExperiment:
+    """A folder this process holds (``lock``) and has claimed: see :func:`open_experiment`."""
+
+    expdir: Path
+    action: str  # as Claim.action
+    changes: list[str]
+    moved_to: Path | None  # where --overwrite moved the old contents
+    lock: FolderLock
+
+    def close(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> OpenedExperiment:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_experiment(
+    expdir: str | Path,
+    record: dict | None,
+    resuming: bool = False,
+    overwrite: bool = False,
+    may_change: tuple[str, ...] = (),
+    config_class: type | None = None,
+) -> OpenedExperiment:
+    """Lock ``expdir``, decide how this run may use it (:func:`claim`), move an old run aside for
+    ``--overwrite``, and write ``record`` at once.
+
+    The lock comes first, so the decision is taken by the only writer; the record is the first file
+    written, so a start interrupted at any later point leaves a folder the same command recognises
+    as its own (and a record write killed midway leaves only a dead writer's temp file, removed
+    here). ``record`` None: lock only (e.g. evaluating a finished experiment). Call ``close()`` when
+    the run ends (the operating system releases the lock anyway when the process dies).
+    """
+    expdir = Path(expdir)
+    lock = FolderLock(expdir).acquire()
+    try:
+        remove_stale_temp_files(expdir)
+        if record is None:
+            return OpenedExperiment(expdir, "continue", [], None, lock)
+        decision = claim(expdir, record, resuming, overwrite, may_change, config_class)
+        moved = None
+        if decision.action == "overwrite":
+            moved = move_aside(expdir)  # our lock file moves with it, still held: nobody else is inside
+            fresh = FolderLock(expdir).acquire()
+            lock.release()
+            lock = fresh
+        write_record(expdir, record)
+    except BaseException:
+        lock.release()
+        raise
+    return OpenedExperiment(expdir, decision.action, decision.changes, moved, lock)
 
 
 def move_aside(expdir: Path) -> Path:

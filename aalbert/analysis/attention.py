@@ -31,7 +31,7 @@ from aalbert.corpus.utterance import Utterance, load_utterance_audio
 from aalbert.distributed import resolve_device
 from aalbert.errors import BadInputError, MissingFileError, UsageError
 
-from .command import output_dir, run_command
+from .command import checkpoint_words, output_dir, owned_folder, run_command
 from .jsd import LN2, JSDAccumulator
 
 log = logging.getLogger(__name__)
@@ -156,12 +156,24 @@ def write_outputs(
     return json_path, png_path
 
 
-def run(config: AttentionConfig, out_dir: str | Path, progress: bool = True) -> tuple[Path, Path]:
+def load_inputs(config: AttentionConfig) -> tuple[list[Utterance], nn.Module]:
+    """The utterances and the upstream ``config`` names (errors here come before anything is written)."""
     from aalbert.hub import load_upstream  # late: the hub imports every upstream family
 
     files = select_files(config.data, config.num_utterances)
     torch.manual_seed(config.seed)  # randomly initialised hub models: the same model every run
-    upstream = load_upstream(config.upstream, config.ckpt)
+    return files, load_upstream(config.upstream, config.ckpt)
+
+
+def run(
+    config: AttentionConfig,
+    out_dir: str | Path,
+    progress: bool = True,
+    inputs: tuple[list[Utterance], nn.Module] | None = None,
+) -> tuple[Path, Path]:
+    """The JSD of ``config``'s upstream on its files, written to ``out_dir``; ``inputs``: what
+    :func:`load_inputs` gave, when the caller loaded them already."""
+    files, upstream = inputs if inputs is not None else load_inputs(config)
     device = resolve_device(config.device)
     log.info("attention JSD of %s on %d file(s), device %s", config.upstream, len(files), device)
     result = attention_jsd(upstream, files, config.batch_size, config.max_seconds, device, progress)
@@ -186,15 +198,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-b", "--batch-size", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")
     p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
-    flags.add_experiment_flags(p, "result/attention")  # neither -n nor -p: write to result/attention itself
+    flags.add_experiment_flags(p, "result/attention")  # neither -n nor -p: result/attention/UPSTREAM[-CKPT]
     flags.add_runtime_flags(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     def attention(args: argparse.Namespace) -> str:
+        from aalbert.hub import upstream_identity  # late: the hub imports every upstream family
+
         config = flags.from_flags(AttentionConfig, args, ckpt=args.upstream_ckpt, data=list(args.data))
-        json_path, png_path = run(config, output_dir(args, "result/attention"), progress=flags.progress_bars())
+        out = output_dir(args, "result/attention", config.upstream, checkpoint_words(config.ckpt))
+        inputs = load_inputs(config)
+        settings = {k: v for k, v in asdict(config).items() if k != "device"}
+        with owned_folder(out, "attention", settings, upstream_identity(config.upstream, config.ckpt), args.overwrite):
+            json_path, png_path = run(config, out, progress=flags.progress_bars(), inputs=inputs)
         return f"wrote {json_path} and {png_path}"
 
     return run_command(build_parser(), argv, attention)

@@ -43,7 +43,7 @@ from aalbert.downstream.speaker import SpeakerUtteranceExpert
 from aalbert.errors import BadInputError
 from aalbert.upstream.sizes import UpstreamSizes
 
-from .command import output_dir, run_command
+from .command import checkpoint_words, output_dir, owned_folder, run_command
 from .probe import PROBES, ProbeTrainConfig, probe_depth, train_probe
 from .probe_results import (
     CSV_NAME,
@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(also a sha256 of each whole file: for audio edited in place)",
     )
     p.add_argument("--extract-batch-size", type=int, default=8)
-    add_experiment_flags(p, "result/probe")  # neither -n nor -p: write to result/probe itself
+    add_experiment_flags(p, "result/probe")  # neither -n nor -p: result/probe/UPSTREAM[-CKPT]-TASK
     add_runtime_flags(p)
     return p
 
@@ -240,10 +240,17 @@ def config_from_args(args: argparse.Namespace) -> ProbingConfig:
     )
 
 
+# how a probing run computes, not what it computes: not part of its record
+RUNTIME_SETTINGS = ("device", "extract_batch_size", "cache_dir", "cache_check")
+
+
 def main(argv: list[str] | None = None) -> int:
     def probing(args: argparse.Namespace) -> str:
-        out = output_dir(args, "result/probe")
-        run(config_from_args(args), out, progress=progress_bars())
+        config = config_from_args(args)
+        out = output_dir(args, "result/probe", config.upstream, checkpoint_words(config.ckpt), config.task)
+        settings = {k: v for k, v in asdict(config).items() if k not in RUNTIME_SETTINGS}
+        with owned_folder(out, "probe", settings, upstream_fingerprint(config), args.overwrite):
+            run(config, out, progress=progress_bars())
         return f"wrote {out / CSV_NAME}, {JSON_NAME} and {PNG_NAME}"
 
     return run_command(build_parser(), argv, probing)

@@ -25,7 +25,7 @@ from aalbert.command_flags import (
 )
 from aalbert.config import to_dict
 from aalbert.errors import UsageError, report_error
-from aalbert.experiment import claim, experiment_dir, make_record, move_aside
+from aalbert.experiment import experiment_dir, make_record, open_experiment
 
 from .registry import available_tasks
 from .runner import Runner, build_config, load_experiment_config
@@ -127,10 +127,11 @@ def run_parsed(args: argparse.Namespace) -> dict:
             "the test split and writes EXPDIR/results.json"
         )
     overrides = _cli_overrides(args) + args.override
+    checkpoint = None  # -e FILE: s3prl's way of naming the experiment (and, to evaluate, that file)
     if args.past_exp:
         expdir = Path(args.past_exp)
         if expdir.is_file():  # s3prl's -e takes a checkpoint file; its folder is the experiment
-            expdir = expdir.parent
+            checkpoint, expdir = expdir, expdir.parent
         config = load_experiment_config(expdir, overrides)
     else:
         if args.mode == "evaluate":
@@ -148,20 +149,26 @@ def run_parsed(args: argparse.Namespace) -> dict:
             upstream_ckpt=args.upstream_ckpt,
             finetune=args.finetune or None,
         )
-    record = None
-    if args.mode == "train":
-        record = experiment_record(config)
-        decision = claim(
-            expdir, record, resuming=bool(args.past_exp), overwrite=args.overwrite, may_change=RESUME_MAY_CHANGE
-        )
+    record = experiment_record(config) if args.mode == "train" else None
     dist.init_distributed(args.device)
+    opened = None
     try:
-        if record is not None and decision.action == "overwrite" and dist.is_main():
-            print(f"--overwrite: moved the old contents of {expdir} to {move_aside(expdir)}", file=sys.stderr)
-        dist.barrier()
+        # rank 0 holds the folder while the run lasts (evaluating writes results.json: it holds it too)
+        opened = dist.on_main_rank(
+            lambda: open_experiment(
+                expdir, record, resuming=bool(args.past_exp), overwrite=args.overwrite, may_change=RESUME_MAY_CHANGE
+            )
+        )
+        if opened is not None and opened.moved_to is not None:
+            print(f"--overwrite: moved the old contents of {expdir} to {opened.moved_to}", file=sys.stderr)
         runner = Runner(config, expdir, record=record, device=args.device)
-        results = runner.train() if args.mode == "train" else runner.evaluate()
+        if args.mode == "train":
+            results = runner.train(continuing=bool(args.past_exp))
+        else:
+            results = runner.evaluate(checkpoint=checkpoint)
     finally:
+        if opened is not None:
+            opened.close()
         dist.cleanup()
     if dist.is_main() and results:
         print(json.dumps({"expdir": str(expdir), **results["metrics"]}, indent=2))

@@ -110,6 +110,8 @@ class Runner:
         self.upstream: nn.Module = upstream
         self.device = dist.resolve_device(device)
         self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data(config.task))
+        if dist.is_main() and record is not None:
+            write_record(self.expdir, record)  # the folder's first file: what made it (see aalbert.experiment)
         if dist.is_main() and not (self.expdir / SPLITS_DIR).is_dir():
             write_split_files(self.corpus.split_ids, self.expdir / SPLITS_DIR)  # to repeat the run exactly
         fcfg = config.featurizer
@@ -201,8 +203,11 @@ class Runner:
         return torch.optim.AdamW(groups, lr=oc.lr, weight_decay=oc.weight_decay)
 
     # ----------------------------------------------------------------------------- modes
-    def train(self) -> dict:
-        """Train (resuming from EXPDIR/last.ckpt when present), then test the best checkpoint."""
+    def train(self, continuing: bool = False) -> dict:
+        """Train (resuming from EXPDIR/last.ckpt when present), then test the best checkpoint.
+
+        ``continuing`` (``-e``): the run must have steps left to train; a total at or below the step
+        ``last.ckpt`` reached is an error rather than a silent re-evaluation."""
         self.expdir.mkdir(parents=True, exist_ok=True)
         optimizer = self.optimizer()
         state, rng_state = TrainState(), None
@@ -215,6 +220,12 @@ class Runner:
             except (KeyError, RuntimeError, TypeError, ValueError) as err:
                 raise CheckpointError(self.expdir / LAST, f"does not fit this experiment's model ({err})") from err
             rng_state = ckpt.get("rng")
+            if continuing and state.step >= self.config.runner.total_steps:
+                raise ConfigError(
+                    f"{self.expdir / LAST} is at step {state.step} and runner.total_steps is "
+                    f"{self.config.runner.total_steps}: nothing to train. To continue, give a larger total, e.g. "
+                    f"-o runner.total_steps={2 * state.step}"
+                )
             log.info("resuming %s from step %d", self.expdir, state.step)
         if dist.is_main():
             for stale in remove_stale_temp_files(self.expdir):
@@ -254,10 +265,17 @@ class Runner:
                 writer.close()
         return self.evaluate(state)
 
-    def evaluate(self, state: TrainState | None = None) -> dict:
-        """Load the best checkpoint, report test metrics, write results.json (rank 0)."""
-        ckpt = load_checkpoint_file(self.expdir / BEST)
-        self.model.load_trainable_state(ckpt["model"])
+    def evaluate(self, state: TrainState | None = None, checkpoint: Path | None = None) -> dict:
+        """Load the best checkpoint (or ``checkpoint``, a file of this experiment: s3prl's ``-e FILE``),
+        report test metrics, write results.json (rank 0)."""
+        path = Path(checkpoint) if checkpoint is not None else self.expdir / BEST
+        ckpt = load_checkpoint_file(path)
+        try:
+            self.model.load_trainable_state(ckpt["model"])
+        except (KeyError, RuntimeError, TypeError) as err:
+            raise CheckpointError(path, f"does not fit this experiment's model ({err})") from err
+        if path.name != BEST:
+            log.info("evaluating %s (not the best dev checkpoint %s)", path, BEST)
         state = state or TrainState(**ckpt["state"])
         results: dict = {}
         self.cache_features(("test",))  # every rank: a shared folder is filled behind a barrier
@@ -266,6 +284,8 @@ class Runner:
             results = results_record(
                 self.config, self.task, self.upstream, self.model, self.corpus, state, test, read_results(self.expdir)
             )
+            # which weights the test metrics are of: best.ckpt, or the file -e named
+            results["evaluated_checkpoint"] = {"file": path.name, "step": int(ckpt["state"]["step"])}
             write_results(self.expdir, results)
             from aalbert.hub import upstream_label  # late: the hub imports every upstream family
 

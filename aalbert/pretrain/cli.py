@@ -29,9 +29,9 @@ from aalbert.config import (
     to_dict,
     upgrade_renamed_keys,
 )
-from aalbert.distributed import cleanup, init_distributed
+from aalbert.distributed import broadcast_object, cleanup, init_distributed, on_main_rank
 from aalbert.errors import UsageError, report_error
-from aalbert.experiment import claim, experiment_dir, make_record, move_aside
+from aalbert.experiment import OpenedExperiment, experiment_dir, make_record, open_experiment
 from aalbert.pretrain.checkpoints import list_checkpoints, resolve_resume
 from aalbert.pretrain.config import UPSTREAMS, PretrainConfig, set_upstream
 from aalbert.pretrain.trainer import Trainer
@@ -70,8 +70,14 @@ RESUME_MAY_CHANGE = ("optim.total_steps", "log", "data.num_workers")
 
 def resolve(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
     """(config, experiment folder, checkpoint to resume) from the parsed flags (reads, never writes)."""
-    cfg, expdir, resume = _resolve_flags(args)
-    decision = claim(
+    return _resolve_flags(args)
+
+
+def open_folder(
+    args: argparse.Namespace, cfg: PretrainConfig, expdir: Path, resume: Path | None
+) -> tuple[OpenedExperiment, Path | None]:
+    """Lock and claim ``expdir`` for this run (rank 0 only); the checkpoint to resume from, if any."""
+    opened = open_experiment(
         expdir,
         make_record("pretrain", to_dict(cfg)),
         resuming=resume is not None,
@@ -79,12 +85,11 @@ def resolve(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None
         may_change=RESUME_MAY_CHANGE,
         config_class=PretrainConfig,
     )
-    args.claim = decision.action
-    if decision.action == "continue" and resume is None:
+    if opened.action == "continue" and resume is None:
         found = list_checkpoints(expdir)
         if found:  # the same command again: go on from where it stopped
             resume = found[-1]
-    return cfg, expdir, resume
+    return opened, resume
 
 
 def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
@@ -123,12 +128,21 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
         return report_error(err, PROG, args.debug)
     info = init_distributed(None if args.device == "auto" else args.device)
+    opened = None
     try:
-        if info.is_main and args.claim == "overwrite":
-            print(f"[pretrain] --overwrite: moved the old contents of {expdir} to {move_aside(expdir)}")
+        try:
+            # rank 0 holds the folder (the other ranks write nothing of their own) and tells them what to resume
+            claimed = on_main_rank(lambda: open_folder(args, cfg, expdir, resume))
+        except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
+            return report_error(err, PROG, args.debug)
+        if claimed is not None:
+            opened, resume = claimed
+        resume = broadcast_object(resume)
+        if opened is not None and opened.moved_to is not None:
+            print(f"[pretrain] --overwrite: moved the old contents of {expdir} to {opened.moved_to}")
         elif info.is_main and resume is not None and not args.past_exp:
             print(f"[pretrain] {expdir} holds this run already: resuming from {resume.name}")
-        saved_args = {k: v for k, v in vars(args).items() if k not in ("dump_weights", "claim")}
+        saved_args = {k: v for k, v in vars(args).items() if k != "dump_weights"}
         try:
             trainer = Trainer(
                 cfg,
@@ -139,12 +153,19 @@ def main(argv: list[str] | None = None) -> int:
                 dump_weights_dir=args.dump_weights,
                 progress=progress_bars(),
             )
+            if args.past_exp and trainer.step >= cfg.optim.total_steps:
+                raise ConfigError(
+                    f"{resume} is at step {trainer.step} and optim.total_steps is {cfg.optim.total_steps}: nothing "
+                    f"to train. To continue, give a larger total, e.g. -o optim.total_steps={2 * trainer.step}"
+                )
             trainer.train()
         except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
             return report_error(err, PROG, args.debug)
         if info.is_main:
             print(f"[pretrain] step {trainer.step}: checkpoint {trainer.last_checkpoint}")
     finally:
+        if opened is not None:
+            opened.close()
         cleanup()
     return 0
 

@@ -11,11 +11,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import torch
+
 from aalbert import rng
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
-from aalbert.config import to_dict
+from aalbert.config import ConfigError, to_dict
 from aalbert.distributed import all_gather_objects
 from aalbert.pretrain import checkpoints
+from aalbert.pretrain.schedule import WarmupLinear
 from aalbert.upstream.checkpoint import import_encoder_state, import_head_state, save_s3prl_checkpoint
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ def training_state(trainer: Trainer) -> dict:
         "World_Size": trainer.dist.world_size,
         "RNG": rng_states,
         "Skipped_Files": len(trainer.skipped),
+        "Skipped_File_List": list(trainer.skipped),  # "path: problem" of each (data.bad_audio: skip and later failures)
     }
 
 
@@ -87,6 +91,7 @@ def restore_checkpoint(trainer: Trainer, path: Path) -> None:
             "config (-e without -c) or start a new experiment",
         ) from err
     trainer.step, trainer.epoch, trainer.position = int(ckpt["Step"]), int(ckpt["Epoch"]), int(ckpt["Position"])
+    replan_schedule(trainer.scheduler, trainer.cfg.optim.total_steps, path)
     states = ckpt["RNG"]
     if len(states) == trainer.dist.world_size:
         rng.restore(states[trainer.dist.rank], trainer.mask_generator)
@@ -101,3 +106,30 @@ def restore_checkpoint(trainer: Trainer, path: Path) -> None:
             # positions count this rank's share of an epoch; a new world size reshards: restart the epoch
             trainer.position = 0
     trainer.last_checkpoint = path
+
+
+def replan_schedule(scheduler: torch.optim.lr_scheduler.LambdaLR, total_steps: int, path: Path) -> None:
+    """Continue a run to ``total_steps``: the learning rate of a run planned for that total from the start.
+
+    The warm-up keeps the steps it was planned with; the linear decay then reaches zero at the new
+    total instead of the old one (a finished run continued from its end starts again at the rate
+    that schedule gives there, not at zero). With the total unchanged this changes nothing, so an
+    interrupted run resumes exactly (and a finished one trains nothing more). A total below the
+    planned one would change the plan of the steps already taken: an error.
+    """
+    plan = scheduler.lr_lambdas[0]
+    if not isinstance(plan, WarmupLinear):
+        return
+    if total_steps < plan.total_steps:
+        raise ConfigError(
+            f"{path} belongs to a run planned for {plan.total_steps} steps; optim.total_steps {total_steps} "
+            "would shorten it (its learning-rate schedule is fixed by the plan): continue with at least "
+            f"{plan.total_steps} steps, or start a new experiment"
+        )
+    if total_steps == plan.total_steps:
+        return
+    plan.total_steps = total_steps
+    factor = plan(scheduler.last_epoch)
+    for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
+        group["lr"] = base * factor
+    scheduler._last_lr = [group["lr"] for group in scheduler.optimizer.param_groups]  # what get_last_lr() reports

@@ -252,13 +252,18 @@ def test_probing_reads_a_timit_layout(probe_corpus, tmp_path):
 
 
 def test_output_folder_flags_match_the_other_commands(tmp_path, monkeypatch):
+    from aalbert.analysis.command import checkpoint_words
     from aalbert.analysis.probing import build_parser, output_dir
     from aalbert.config import ConfigError
 
     monkeypatch.chdir(tmp_path)
     parse = build_parser().parse_args
     base = ["--task", "phone", "--data", "d"]
-    assert output_dir(parse(base), "result/probe") == Path("result/probe")
+    # neither -n nor -p: a folder named for what ran, so probes of other upstreams or tasks never share one
+    assert output_dir(parse(base), "result/probe", "aalbert", None, "phone") == Path("result/probe/aalbert-phone")
+    assert output_dir(
+        parse(base), "result/probe", "aalbert_local", checkpoint_words("r/tiny/states-5.ckpt"), "phone"
+    ) == (Path("result/probe/aalbert_local-tiny-states-5-phone"))
     assert output_dir(parse([*base, "-n", "x"]), "result/probe") == Path("result/probe/x")
     assert output_dir(parse([*base, "-p", "/abs/o"]), "result/probe") == Path("/abs/o")
     assert output_dir(parse([*base, "--out", "o"]), "result/probe") == Path("o")

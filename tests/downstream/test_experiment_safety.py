@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+from pathlib import Path
 
 import pytest
 import torch
 from downstream_fakes import FakeUpstream
+from held_process import TIMEOUT_S, dead_pid, freeze_when, frozen_holder
+from held_process import run as run_process
+from held_process import start as start_process
 
 import aalbert.downstream.runner as runner_module
 from aalbert.checkpoint_file import load_checkpoint_file
@@ -66,13 +72,98 @@ def test_another_upstream_into_the_folder_is_refused(fake_hub, tone_corpus, tmp_
     assert (exp / "results.json").read_text() == before
 
 
-def test_the_same_command_again_trains_nothing_new(fake_hub, tone_corpus, tmp_path):
+def test_the_same_command_again_trains_nothing_new(fake_hub, tone_corpus, tmp_path, monkeypatch):
     exp = tmp_path / "exp"
     assert train(tone_corpus, exp) == 0
     first = json.loads((exp / "results.json").read_text())
+    checkpoints = {name: (exp / name).read_bytes() for name in ("last.ckpt", "best.ckpt")}
+    steps = count_training_steps(monkeypatch)
     assert train(tone_corpus, exp) == 0
     again = json.loads((exp / "results.json").read_text())
     assert again["metrics"] == first["metrics"] and again["steps"] == 12
+    assert steps == [] and {name: (exp / name).read_bytes() for name in checkpoints} == checkpoints
+
+
+def count_training_steps(monkeypatch) -> list[int]:
+    """A list that gets an item per training forward pass of any DownstreamModel from now on."""
+    forward, steps = DownstreamModel.forward, []
+
+    def counted(self, batch):
+        if self.training:
+            steps.append(1)
+        return forward(self, batch)
+
+    monkeypatch.setattr(DownstreamModel, "forward", counted)
+    return steps
+
+
+def test_continuing_with_more_steps_trains_as_a_straight_run_would(fake_hub, tone_corpus, tmp_path, capsys):
+    exp, straight = tmp_path / "exp", tmp_path / "straight"
+    assert train(tone_corpus, exp) == 0
+    finished = weights(exp)
+    assert cli.main(["-m", "train", "-e", str(exp)]) == 1  # -e means train: at step 12 of 12 there is nothing to
+    assert "is at step 12 and runner.total_steps is 12: nothing to train" in capsys.readouterr().err
+    assert cli.main(["-m", "train", "-e", str(exp), "-o", "runner.total_steps=20"]) == 0
+    assert load_checkpoint_file(exp / "last.ckpt")["state"]["step"] == 20
+    assert any(not torch.equal(finished["expert"][k], weights(exp)["expert"][k]) for k in finished["expert"])
+    assert train(tone_corpus, straight, "-o", "runner.total_steps=20") == 0
+    assert_same(weights(straight), weights(exp))
+
+
+def subprocess_argv(tone_corpus, expdir, upstream="fake_a") -> list[str]:
+    """The downstream command in its own process, upstream names answered by the test's FakeUpstream."""
+    return [
+        str(Path(__file__).parent / "fake_upstream_cli.py"),
+        *["-m", "train", "-u", upstream, "-d", "phone_1hidden", "--expdir", str(expdir), "--data", str(tone_corpus)],
+        *["-o", STEPS, "--threads", "1", "--no-progress"],
+    ]
+
+
+@pytest.mark.parametrize("second_upstream", ["fake_a", "fake_b"], ids=["same command", "another upstream"])
+def test_two_processes_one_folder_one_trains_the_other_is_refused_at_once(tone_corpus, tmp_path, second_upstream):
+    """Case 2 of issue 19: the same command twice trained twice into one folder; another one was refused
+    as "files not made by an aalbert run"."""
+    exp, solo = tmp_path / "exp", tmp_path / "solo"
+    with frozen_holder(subprocess_argv(tone_corpus, exp), exp) as first:
+        second = run_process(subprocess_argv(tone_corpus, exp, second_upstream))
+    _, first_err = first.communicate(timeout=TIMEOUT_S)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 1 and "Traceback" not in second.stderr
+    assert "in use by another aalbert run" in second.stderr and f"pid {first.pid} " in second.stderr
+    assert run_process(subprocess_argv(tone_corpus, solo)).returncode == 0
+    assert sorted(p.name for p in exp.iterdir()) == sorted(p.name for p in solo.iterdir())
+    assert len(list((exp / "tb").glob("events.out.tfevents.*"))) == 1  # one writer's log
+    assert_same(weights(exp), weights(solo))
+    assert (
+        json.loads((exp / "results.json").read_text())["metrics"]
+        == (json.loads((solo / "results.json").read_text())["metrics"])
+    )
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_a_start_stopped_when_the_split_files_appear_reruns(tone_corpus, tmp_path, stop):
+    """Case 3 of issue 19: stopped right after splits/test.txt appeared, the same command was then refused."""
+    exp, solo = tmp_path / "exp", tmp_path / "solo"
+    first = start_process(subprocess_argv(tone_corpus, exp))
+    freeze_when(first, lambda: (exp / "splits" / "test.txt").is_file())
+    os.kill(first.pid, stop)
+    os.kill(first.pid, signal.SIGCONT)
+    first.communicate(timeout=TIMEOUT_S)
+    assert first.returncode != 0
+    again = run_process(subprocess_argv(tone_corpus, exp))
+    assert again.returncode == 0, again.stderr
+    assert run_process(subprocess_argv(tone_corpus, solo)).returncode == 0
+    assert_same(weights(exp), weights(solo))
+
+
+def test_a_record_write_killed_midway_is_no_obstacle(fake_hub, tone_corpus, tmp_path):
+    """Case 3 of issue 19: a kill during the record's own atomic write leaves its temp file, which was then
+    taken for "a file not made by an aalbert run"."""
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / f".experiment.json.{dead_pid()}.k2x9f1.tmp").write_text('{"kind": "downstr')
+    assert train(tone_corpus, exp) == 0
+    assert sorted(p.name for p in exp.iterdir() if p.name.endswith(".tmp")) == []
 
 
 def test_overwrite_moves_the_old_run_aside(fake_hub, tone_corpus, tmp_path):
