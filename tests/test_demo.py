@@ -73,3 +73,12 @@ def test_interrupted_pretraining_continues_from_its_checkpoint(tmp_path, monkeyp
     assert again.is_file() and not reused
     assert "continuing the interrupted step" in capsys.readouterr().out
     assert "resuming from states-2.ckpt" in (ckpt.parent.with_name("aalbert.log")).read_text()
+
+
+def test_a_demo_output_folder_in_use_is_refused(tmp_path):
+    from aalbert.folder_lock import FolderBusyError, FolderLock
+
+    settings = demo.DemoSettings(out=tmp_path / "out", corpus=tmp_path / "corpus")
+    with FolderLock(settings.out), pytest.raises(FolderBusyError, match="in use by another aalbert run"):
+        demo.run(settings)  # a second demo would delete the first one's unfinished steps
+    assert not settings.corpus.exists()  # refused before any work

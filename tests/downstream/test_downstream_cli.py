@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 from downstream_fakes import FakeUpstream
 
 import aalbert.downstream.runner as runner_module
@@ -115,7 +116,7 @@ def test_feature_selection_follows_s3prl(flags, mode, layer):
     assert featurizer["mode"] == mode and featurizer.get("layer") == layer
 
 
-def test_s3prl_flags_e_with_a_checkpoint_file_p_and_inference(tone_corpus, tmp_path, fake_hub, capsys):
+def test_s3prl_flags_e_with_a_checkpoint_file_p_and_inference(tone_corpus, tmp_path, fake_hub, capsys, monkeypatch):
     expdir = tmp_path / "exp"
     cli.run(
         [
@@ -134,6 +135,16 @@ def test_s3prl_flags_e_with_a_checkpoint_file_p_and_inference(tone_corpus, tmp_p
         ]
     )
     again = cli.run(["-m", "evaluate", "-e", str(expdir / "best.ckpt")])  # s3prl's -e takes the checkpoint file
-    assert again["steps"] == 4
+    assert again["steps"] == 4 and again["evaluated_checkpoint"] == {"file": "best.ckpt", "step": 4}
+    # -e names the file that is evaluated: a last.ckpt unlike best.ckpt is read and scored, not best.ckpt
+    last = torch.load(expdir / "last.ckpt", weights_only=True)
+    last["model"]["expert"] = {k: torch.zeros_like(v) for k, v in last["model"]["expert"].items()}
+    last["state"]["step"] = 3
+    torch.save(last, expdir / "last.ckpt")
+    read = []
+    real_load = runner_module.load_checkpoint_file
+    monkeypatch.setattr(runner_module, "load_checkpoint_file", lambda path, **kw: read.append(path) or real_load(path))
+    scored = cli.run(["-m", "evaluate", "-e", str(expdir / "last.ckpt")])
+    assert read == [expdir / "last.ckpt"] and scored["evaluated_checkpoint"] == {"file": "last.ckpt", "step": 3}
     assert cli.main(["-m", "inference", "-e", str(expdir)]) == 2
     assert "-m evaluate" in capsys.readouterr().err

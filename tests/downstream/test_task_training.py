@@ -105,10 +105,19 @@ def test_resume_continues_from_last_checkpoint(tone_corpus, tmp_path):
     assert torch.load(tmp_path / "exp" / LAST, weights_only=True)["state"]["step"] == 20
     from aalbert.downstream.runner import load_experiment_config
 
+    at_20 = torch.load(tmp_path / "exp" / LAST, weights_only=True)["model"]
     cfg = load_experiment_config(tmp_path / "exp", ["runner.total_steps=30"])
     res = Runner(cfg, tmp_path / "exp", upstream=FakeUpstream()).train()
     assert res["steps"] == 30
-    assert torch.load(tmp_path / "exp" / LAST, weights_only=True)["state"]["step"] == 30
+    continued = torch.load(tmp_path / "exp" / LAST, weights_only=True)
+    assert continued["state"]["step"] == 30
+    # the ten steps trained, exactly as a straight 30-step run (same evaluation steps) trains them
+    _run("phone_linear", tone_corpus, tmp_path / "straight", steps=30, extra=["runner.eval_step=10"])
+    straight = torch.load(tmp_path / "straight" / LAST, weights_only=True)["model"]
+    for part, tensors in continued["model"].items():
+        for key, value in tensors.items():
+            assert torch.equal(value, straight[part][key]), f"{part}.{key}"
+    assert any(not torch.equal(v, at_20["expert"][k]) for k, v in continued["model"]["expert"].items())
 
 
 def test_label_length_mismatch_names_the_utterance(tone_corpus, tmp_path):

@@ -35,8 +35,13 @@ def test_train_then_resume_from_experiment_dir(tmp_path, corpus_dir, monkeypatch
     assert list((exp / "log").glob("events.out.tfevents.*"))  # tensorboard scalars and images
     assert (exp / "config.yaml").is_file()
     # resume with the saved config, more steps by override
+    at_4 = load_checkpoint_file(exp / "states-4.ckpt")["Transformer"]
     assert main(["-e", str(exp), "--no-progress", "-o", "optim.total_steps=6"]) == 0
     assert [p.name for p in checkpoints.list_checkpoints(exp)] == ["states-6.ckpt"]
+    at_6 = load_checkpoint_file(exp / "states-6.ckpt")
+    assert at_6["Step"] == 6 and at_6["Config"]["optim"]["total_steps"] == 6
+    # the two steps trained (the schedule of the 4-step plan had reached a learning rate of 0)
+    assert all(not torch.equal(at_4[k], at_6["Transformer"][k]) for k, v in at_4.items() if v.dim() == 2)
 
 
 def test_an_experiment_written_before_stacking_was_renamed_resumes(tmp_path, corpus_dir, monkeypatch):
