@@ -6,8 +6,10 @@ the same clear error (naming the file or the wave and the problem) wherever it s
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import soundfile
@@ -17,6 +19,9 @@ from aalbert.errors import AalbertError, MissingFileError
 
 SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = (".flac", ".wav")
+_EDGE = 64 * 1024  # bytes hashed at each end of an audio file (audio_file_key)
+# which wave of a multi-channel file to use (data.channel): None = the file must be mono
+Channel = Literal["mean"] | int | None
 
 
 class AudioError(AalbertError, ValueError):
@@ -29,12 +34,14 @@ class AudioError(AalbertError, ValueError):
 
 
 def load_audio(
-    path: str | Path, sample_rate: int = SAMPLE_RATE, start: int = 0, frames: int | None = None
+    path: str | Path, sample_rate: int = SAMPLE_RATE, start: int = 0, frames: int | None = None, channel: Channel = None
 ) -> torch.Tensor:
     """Read a mono wave as float32 in [-1, 1]; ``AudioError`` if unreadable, empty or off-rate.
 
     ``start`` / ``frames`` read a segment (Kaldi ``segments``, Lhotse cuts) without decoding the
-    rest of the recording; a segment running past the end of the file is an error.
+    rest of the recording; a segment running past the end of the file is an error. A file with
+    several channels is an error unless ``channel`` says which wave to use (``data.channel``):
+    ``"mean"`` (their average) or a channel index.
     """
     try:
         data, file_rate = soundfile.read(
@@ -54,10 +61,49 @@ def load_audio(
         raise AudioError(
             path, "audio file is empty (0 samples)" if not start else f"segment starting at sample {start} is empty"
         )
-    wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    wave = pick_channel(data, channel, path)
     if not np.isfinite(wave).all():
         raise AudioError(path, "audio holds NaN or infinite samples")
     return torch.from_numpy(np.ascontiguousarray(wave))
+
+
+def channel_problem(channels: int, channel: Channel) -> str | None:
+    """Why a file of ``channels`` channels cannot be read with ``channel``, or None if it can."""
+    if channel is None and channels > 1:
+        # averaging silently would turn left = -right into silence: the user says what to do
+        return (
+            f"has {channels} channels; set data.channel to mean (their average) or a channel index "
+            f"(0-{channels - 1}) to say which wave to use"
+        )
+    if isinstance(channel, int) and not 0 <= channel < channels:
+        return f"has {channels} channel(s), data.channel={channel} names none of them"
+    return None
+
+
+def pick_channel(data: np.ndarray, channel: Channel, path: str | Path) -> np.ndarray:
+    """The wave of ``data`` (samples, channels) that ``channel`` names; ``AudioError`` if none."""
+    problem = channel_problem(data.shape[1], channel)
+    if problem is not None:
+        raise AudioError(path, problem)
+    if data.shape[1] == 1:
+        return data[:, 0]
+    return data.mean(axis=1) if channel == "mean" else data[:, channel]
+
+
+def audio_file_key(path: str | Path) -> dict:
+    """What identifies an audio file's content without reading all of it: its resolved path,
+    size, modification time and a sha256 of its first and last 64 KiB. The feature cache and
+    the corpus scan (aalbert.corpus.scan_cache) both compare it; a change in the middle of a
+    file that keeps its size and modification time is not seen."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        digest.update(f.read(_EDGE))
+        if stat.st_size > 2 * _EDGE:
+            f.seek(-_EDGE, 2)
+        digest.update(f.read(_EDGE))
+    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "edges_sha256": digest.hexdigest()}
 
 
 def audio_info(path: str | Path) -> tuple[int, int]:

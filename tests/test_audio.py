@@ -48,3 +48,21 @@ def test_load_audio_roundtrip_and_errors(tmp_path):
 def test_check_waves_rejects_bad_batches(wavs, message):
     with pytest.raises(ValueError, match=message):
         check_waves(wavs, min_samples=400)
+
+
+def test_several_channels_are_an_error_unless_channel_says_which(tmp_path):
+    left = (0.1 * np.sin(np.arange(1600) / 5)).astype("float32")
+    path = tmp_path / "stereo.wav"
+    soundfile.write(path, np.stack([left, -left], axis=1), 16000, subtype="FLOAT")
+    # averaged silently, left = -right would be silence
+    with pytest.raises(AudioError, match=r"stereo.wav: has 2 channels; set data.channel to mean .* \(0-1\)"):
+        load_audio(path)
+    assert torch.equal(load_audio(path, channel=0), torch.from_numpy(left))
+    assert torch.equal(load_audio(path, channel=1), torch.from_numpy(-left))
+    assert torch.equal(load_audio(path, channel="mean"), torch.zeros(1600))
+    assert torch.equal(load_audio(path, start=100, frames=50, channel=0), torch.from_numpy(left[100:150]))
+    with pytest.raises(AudioError, match=r"data.channel=2 names none of them"):
+        load_audio(path, channel=2)
+    mono = tmp_path / "mono.wav"
+    soundfile.write(mono, left, 16000, subtype="FLOAT")
+    assert torch.equal(load_audio(mono, channel=0), load_audio(mono))

@@ -13,7 +13,7 @@ import sys
 import time
 from collections import Counter
 
-from aalbert.audio import SAMPLE_RATE
+from aalbert.audio import SAMPLE_RATE, Channel
 from aalbert.command_flags import add_debug_flag
 from aalbert.errors import UsageError, report_error
 
@@ -52,6 +52,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     inspect.add_argument("--format", default="librispeech", help="reader: librispeech, timit, kaldi, lhotse, ...")
     inspect.add_argument("--subsets", default="", help="comma-separated LibriSpeech subsets (default: all)")
     inspect.add_argument("--wav-root", help="Kaldi: folder that relative wav.scp paths start from")
+    inspect.add_argument(
+        "--bad-audio",
+        choices=("error", "skip"),
+        default="error",
+        help="every audio file is decoded: list the files that do not decode cleanly as an error "
+        "(default), or count them as skipped (data.bad_audio)",
+    )
+    inspect.add_argument("--channel", help="which wave of multi-channel files: mean or an index (data.channel)")
     inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
     inspect.add_argument(
         "--alignment",
@@ -108,7 +116,18 @@ def corpus_summary(listing) -> dict:
         "phone_classes": len(listing.phone_names) if listing.phone_names else None,
         "partitions": dict(Counter(listing.partition.values())) if listing.partition else {},
         "skipped": dict(listing.skipped),
+        "unusable_audio": list(listing.unusable),
     }
+
+
+def _channel(value: str | None) -> Channel:
+    if value is None:
+        return None
+    if value == "mean":
+        return "mean"
+    if not value.isdigit():
+        raise UsageError(f"--channel must be mean or a channel index (0, 1, ...), got {value!r}")
+    return int(value)
 
 
 def _check_labels(args: argparse.Namespace, listing) -> None:
@@ -137,6 +156,8 @@ def inspect_command(args: argparse.Namespace) -> None:
         roots=list(args.roots),
         wav_root=args.wav_root,
         subsets=[s for s in args.subsets.split(",") if s],
+        bad_audio=args.bad_audio,
+        channel=_channel(args.channel),
     )
     listing = read_corpus(spec)
     _check_labels(args, listing)

@@ -8,6 +8,7 @@ is raised before any training starts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from aalbert.errors import AalbertError
@@ -27,14 +28,30 @@ class CorpusValidationError(AalbertError, ValueError):
 
 
 class Problems:
-    """Problems found while reading one corpus."""
+    """Problems found while reading one corpus.
 
-    def __init__(self, what: str):
+    An audio file that cannot be used (:meth:`add_audio`) is a problem like any other, unless
+    ``skip_audio`` (``data.bad_audio: skip``): then it is listed in ``skipped_audio`` and the ids
+    of the utterances it held in ``skipped_ids``, and the corpus is read without it.
+    """
+
+    def __init__(self, what: str, skip_audio: bool = False):
         self.what = what
         self.items: list[str] = []
+        self.skip_audio = skip_audio
+        self.skipped_audio: list[str] = []
+        self.skipped_ids: set[str] = set()
 
     def add(self, where: str | Path, message: str, line: int | None = None) -> None:
-        self.items.append(f"{where}:{line}: {message}" if line is not None else f"{where}: {message}")
+        self.items.append(_located(where, message, line))
+
+    def add_audio(self, where: str | Path, message: str, line: int | None = None, uttids: Iterable[str] = ()) -> None:
+        """A bad audio file (``where``: the file, or the line that lists it)."""
+        if self.skip_audio:
+            self.skipped_audio.append(_located(where, message, line))
+            self.skipped_ids.update(uttids)
+        else:
+            self.add(where, message, line)
 
     def add_message(self, text: str) -> None:
         """A message that already names its file (and line)."""
@@ -46,6 +63,27 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise CorpusValidationError(self.what, self.items)
+
+
+def _located(where: str | Path, message: str, line: int | None) -> str:
+    return f"{where}:{line}: {message}" if line is not None else f"{where}: {message}"
+
+
+def report_unmatched_lines(path: str | Path, total: int, unmatched: list[str], what: str, known: str) -> None:
+    """Lines of a metadata file (``path``, ``total`` lines) naming ``what`` the corpus does not have
+    (``unmatched``: those names) are left out, and said so, as Kaldi's ``utils/fix_data_dir.sh``
+    does ("filtered FILE from 103 to 100 lines"), never silently."""
+    if unmatched:
+        log.warning(
+            "fix_data_dir: %s: %d of %d line(s) name %s not in %s (e.g. %s); kept %d",
+            path,
+            len(unmatched),
+            total,
+            what,
+            known,
+            ", ".join(unmatched[:3]),
+            total - len(unmatched),
+        )
 
 
 def log_skips(what: str, skipped: dict[str, int]) -> None:

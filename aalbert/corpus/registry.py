@@ -14,6 +14,7 @@ from importlib import metadata
 
 from aalbert.errors import AalbertError, MissingFileError
 
+from .audio_check import check_listing
 from .problems import log_skips
 from .spec import CorpusSpec
 from .utterance import CorpusListing
@@ -62,6 +63,8 @@ def read_corpus(spec: CorpusSpec) -> CorpusListing:
     if not spec.roots:
         raise MissingFileError(f"no corpus root given for format {spec.format!r}")
     listing = get_reader(spec.format)(spec)
+    if not listing.audio_checked:  # the built-in readers decode every file themselves
+        listing = check_listing(listing, spec)
     if not listing.utterances:
         raise MissingFileError(f"no utterances found in the {spec.format} corpus at {', '.join(spec.roots)}")
     log_skips(f"{spec.format} corpus {', '.join(spec.roots)}", listing.skipped)

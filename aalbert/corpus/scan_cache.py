@@ -1,11 +1,14 @@
-"""Audio lengths of a corpus, cached so a large corpus is not re-read at every start.
+"""What a corpus's audio files hold, cached so a large corpus is not re-read at every start.
 
-Reading each file's header is what makes a scan slow (280k opens for LibriSpeech). The cache
-keeps, per corpus, every audio file's ``size``, ``mtime`` and header facts (samples, rate) in
-one JSON manifest; the next scan only ``stat``s each file and re-reads the headers of files
-whose size or mtime changed (or that are new). The manifest lives in ``$AALBERT_CACHE_DIR``
-(default ``~/.cache/aalbert``)/``corpus_scans/``, keyed by the corpus roots, so read-only
-corpora work too. Writing is atomic; a damaged manifest is simply rebuilt.
+Reading each file's header, and decoding each file once to see that its samples are all there
+(:mod:`aalbert.corpus.audio_check`), is what makes a first scan slow. The cache keeps, per
+corpus, every audio file's identity (:func:`aalbert.audio.audio_file_key`: path, size,
+modification time, sha256 of the first and last 64 KiB: the feature cache's key), its header
+facts (samples, rate) and what decoding it showed, in one JSON manifest; the next scan reads
+only the identity of each file, and reads the header of (and decodes) only the files that are
+new or whose identity changed. The manifest lives in ``$AALBERT_CACHE_DIR`` (default
+``~/.cache/aalbert``)/``corpus_scans/``, keyed by the corpus roots, so read-only corpora work
+too. Writing is atomic; a damaged manifest (or one of an older version) is simply rebuilt.
 """
 
 from __future__ import annotations
@@ -16,12 +19,18 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aalbert.atomic import write_text_atomic
-from aalbert.audio import SAMPLE_RATE, AudioError, audio_info
+from aalbert.audio import SAMPLE_RATE, AudioError, audio_file_key, audio_info
+
+from .audio_check import FACTS_VERSION, decode_files, default_workers
+
+if TYPE_CHECKING:
+    from .problems import Problems
 
 log = logging.getLogger(__name__)
-VERSION = 1
+VERSION = 2
 
 
 def cache_root() -> Path:
@@ -35,13 +44,16 @@ def manifest_path(fmt: str, roots: Iterable[str | Path]) -> Path:
 
 
 class AudioInfoCache:
-    """``info(path) -> (num_samples, sample_rate)``, from the manifest when the file is unchanged."""
+    """Header facts (:meth:`info`) and decoding facts (:meth:`decoded`) of a corpus's audio files,
+    from the manifest when a file is unchanged. ``workers``: decoding processes (default
+    :func:`aalbert.corpus.audio_check.default_workers`)."""
 
-    def __init__(self, fmt: str, roots: Iterable[str | Path], enabled: bool = True):
+    def __init__(self, fmt: str, roots: Iterable[str | Path], enabled: bool = True, workers: int | None = None):
         self.path = manifest_path(fmt, roots)
         self.enabled = enabled
-        self.entries: dict[str, list[int]] = {}
-        self.hits = self.misses = 0
+        self.workers = workers if workers is not None else default_workers()
+        self.entries: dict[str, dict] = {}
+        self.hits = self.misses = self.decodes = 0
         if enabled and self.path.is_file():
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -49,53 +61,79 @@ class AudioInfoCache:
                     self.entries = data["files"]
             except (ValueError, KeyError, OSError):
                 log.info("corpus scan cache %s is unreadable: rebuilding it", self.path)
-        self._seen: dict[str, list[int]] = {}
+        self._seen: dict[str, dict] = {}
 
-    def info(self, path: str | Path, stat: os.stat_result | None = None) -> tuple[int, int]:
-        """Raises ``AudioError`` naming the file when its header cannot be read."""
-        key = str(path)
-        st = stat if stat is not None else os.stat(key)
-        cached = self.entries.get(key)
-        if cached is not None and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
-            self.hits += 1
-            self._seen[key] = cached
-            return cached[2], cached[3]
-        self.misses += 1
-        frames, rate = audio_info(path)
-        self._seen[key] = [st.st_size, st.st_mtime_ns, frames, rate]
-        return frames, rate
+    def _entry(self, path: str | Path) -> dict:
+        """This scan's entry of ``path``: the manifest's when the file is unchanged, else a new one.
+        ``FileNotFoundError`` when there is no such file."""
+        name = str(path)
+        if name not in self._seen:
+            identity = audio_file_key(name)
+            cached = self.entries.get(name)
+            fresh = cached is not None and cached.get("key") == identity
+            self.hits += fresh
+            self._seen[name] = cached if fresh and cached is not None else {"key": identity}
+        return self._seen[name]
 
-    def usable_samples(self, path: Path, stat: os.stat_result | None, problems) -> int | None:
-        """The file's length in samples, or None after telling ``problems`` (an
-        aalbert.corpus.problems.Problems) why it cannot be used: unreadable header, another
-        sample rate, no samples."""
+    def info(self, path: str | Path) -> tuple[int, int]:
+        """(samples, rate) from the header; ``AudioError`` naming the file when it cannot be read."""
+        entry = self._entry(path)
+        if "frames" not in entry:
+            self.misses += 1
+            entry["frames"], entry["rate"] = audio_info(path)
+        return entry["frames"], entry["rate"]
+
+    def usable_samples(self, path: Path, problems: Problems, uttid: str | None = None) -> int | None:
+        """The file's length in samples, or None after telling ``problems`` why it cannot be used
+        (:meth:`Problems.add_audio`; ``uttid``: the utterance it holds, default the file's stem):
+        unreadable header, another sample rate, no samples."""
         try:
-            frames, rate = self.info(path, stat)
+            frames, rate = self.info(path)
         except AudioError as err:
-            problems.add(path, err.problem)
-            return None
-        if rate != SAMPLE_RATE:
-            problems.add(path, f"sample rate is {rate} Hz, expected {SAMPLE_RATE} Hz (resample it first)")
-            return None
-        if frames == 0:
-            problems.add(path, "audio file is empty (0 samples)")
+            problem: str | None = err.problem
+        else:
+            problem = None
+            if rate != SAMPLE_RATE:
+                problem = f"sample rate is {rate} Hz, expected {SAMPLE_RATE} Hz (resample it first)"
+            elif frames == 0:
+                problem = "audio file is empty (0 samples)"
+        if problem is not None:
+            problems.add_audio(path, problem, uttids=[uttid or path.stem])
             return None
         return frames
 
-    def try_info(self, path: str | Path) -> tuple[int, int] | AudioError:
-        try:
-            return self.info(path)
-        except FileNotFoundError:
-            return AudioError(path, "audio file not found")
-        except AudioError as err:
-            return err
+    def decoded(self, paths: Iterable[str]) -> dict[str, dict]:
+        """What decoding each file showed (aalbert.corpus.audio_check.decode_file); only the files
+        not in the manifest, or changed since, are decoded (in parallel)."""
+        out: dict[str, dict] = {}
+        todo = []
+        for path in paths:
+            facts = self._entry(path).get("facts")
+            if facts is not None and facts.get("version") == FACTS_VERSION:
+                out[path] = facts
+            else:
+                todo.append(path)
+
+        def done(path: str, facts: dict) -> None:
+            self._seen[path]["facts"] = out[path] = facts
+            self.decodes += 1
+
+        decode_files(todo, self.workers, done)
+        return out
 
     def save(self) -> None:
         """Write the manifest of the files seen in this scan (files gone since are dropped)."""
-        if not self.enabled or (self.misses == 0 and len(self._seen) == len(self.entries)):
+        changed = self.misses or self.decodes or self.hits != len(self._seen) or len(self._seen) != len(self.entries)
+        if not self.enabled or not changed:
             return
         try:
             write_text_atomic(self.path, json.dumps({"version": VERSION, "files": self._seen}))
         except OSError as err:  # a cache that cannot be written costs time, not correctness
             log.warning("cannot write corpus scan cache %s: %s", self.path, err)
-        log.info("corpus scan: %d header(s) read, %d from the cache %s", self.misses, self.hits, self.path)
+        log.info(
+            "corpus scan: %d header(s) read and %d file(s) decoded; %d file(s) from the cache %s",
+            self.misses,
+            self.decodes,
+            self.hits,
+            self.path,
+        )

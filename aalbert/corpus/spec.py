@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from aalbert.errors import BadInputError
 
@@ -37,12 +38,26 @@ class CorpusConfig:
     label_gap_tolerance_s: float = field(default=0.01, kw_only=True)
     # keep audio lengths per corpus in $AALBERT_CACHE_DIR (~/.cache/aalbert): aalbert.corpus.scan_cache
     scan_cache: bool = field(default=True, kw_only=True)
+    # every audio file is decoded once before the first step (aalbert.corpus.audio_check): files that
+    # do not decode cleanly are an error listing them all ("error"), or are left out ("skip", counted
+    # in results.json and the pretraining checkpoint)
+    bad_audio: Literal["error", "skip"] = field(default="error", kw_only=True)
+    # a file with several channels is an error unless this says which wave to use: "mean" or an index
+    channel: Literal["mean"] | int | None = field(default=None, kw_only=True)
+    # processes decoding the audio at the first scan; null = min(4, CPUs)
+    audio_check_workers: int | None = field(default=None, kw_only=True)
 
     def __post_init__(self):
         if self.timit_phone_set not in (39, 48):
             raise BadInputError(f"timit_phone_set must be 39 or 48, got {self.timit_phone_set}")
         if self.label_tolerance_s < 0:
             raise BadInputError(f"label_tolerance_s must be >= 0, got {self.label_tolerance_s}")
+        if self.bad_audio not in ("error", "skip"):
+            raise BadInputError(f"bad_audio must be error or skip, got {self.bad_audio!r}")
+        if not (self.channel is None or self.channel == "mean" or (type(self.channel) is int and self.channel >= 0)):
+            raise BadInputError(f"channel must be mean, a channel index (0, 1, ...) or null, got {self.channel!r}")
+        if self.audio_check_workers is not None and self.audio_check_workers < 1:
+            raise BadInputError(f"audio_check_workers must be >= 1 (or null), got {self.audio_check_workers}")
         if not 0 <= self.label_gap_tolerance_s <= MAX_GAP_TOLERANCE_S:
             raise BadInputError(
                 f"label_gap_tolerance_s must be between 0 and {MAX_GAP_TOLERANCE_S:g} (one frame), "
@@ -62,6 +77,9 @@ class CorpusConfig:
             wav_root=self.wav_root,
             timit_phone_set=self.timit_phone_set,
             label_tolerance_s=self.label_tolerance_s,
+            bad_audio=self.bad_audio,
+            channel=self.channel,
+            audio_check_workers=self.audio_check_workers,
             label_gap_tolerance_s=self.label_gap_tolerance_s,
             scan_cache=self.scan_cache,
         )

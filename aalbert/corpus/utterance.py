@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from aalbert.audio import load_audio
+from aalbert.audio import Channel, load_audio
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Utterance:
     source: str = ""  # "file:line" the utterance was listed at, for error messages
     # per-utterance metadata a reader found (e.g. {"emotion": "happy"}); tasks read it as utterance.FIELD
     info: dict[str, str] = field(default_factory=dict, repr=False)
+    # which wave of a multi-channel file (data.channel: "mean" or an index; None: the file must be mono)
+    channel: Channel = field(default=None, repr=False)
 
     def measured_num_samples(self) -> int:
         """``num_samples``, which every corpus reader measures; only a plain file listed unread
@@ -38,7 +40,7 @@ class Utterance:
 
 def load_utterance_audio(utt: Utterance) -> torch.Tensor:
     """The utterance's wave (mono float32, 16 kHz); only the segment's samples are decoded."""
-    return load_audio(utt.path, start=utt.start, frames=utt.num_samples)
+    return load_audio(utt.path, start=utt.start, frames=utt.num_samples, channel=utt.channel)
 
 
 @dataclass
@@ -54,9 +56,13 @@ class CorpusListing:
     # the corpus's own division, uttid -> "train" | "dev" | "test" (TIMIT's TRAIN/TEST folders)
     partition: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> utterances left out (logged)
-    # "path: problem" of each audio file left out as unusable, by a reader that skips such files
-    # (with a warning) rather than refusing the corpus: files, the plain audio folders
+    # "path: problem" of each audio file left out as unusable (with a warning) rather than refusing
+    # the corpus: by the files reader (plain audio folders), and by every reader with data.bad_audio: skip
     unusable: list[str] = field(default_factory=list)
+    unusable_ids: set[str] = field(default_factory=set)  # the utterances those files held
+    # every audio file decoded by the reader (aalbert.corpus.audio_check); read_corpus decodes
+    # the files of a reader that did not (a plugin's)
+    audio_checked: bool = False
 
     @property
     def root(self) -> Path:

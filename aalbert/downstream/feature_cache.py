@@ -42,7 +42,7 @@ from torch import nn
 from tqdm import tqdm
 
 from aalbert.atomic import remove_stale_temp_files, torch_save_atomic, write_text_atomic
-from aalbert.audio import audio_info
+from aalbert.audio import audio_file_key, audio_info
 from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.config import ConfigError
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
@@ -55,7 +55,6 @@ FORMAT = 2
 Pool = Literal["none", "mean"]
 Check = Literal["quick", "full"]
 CHECKS = ("quick", "full")
-_EDGE = 64 * 1024  # bytes hashed at each end of an audio file
 
 
 def cache_manifest(upstream: str, ckpt: str | Path | None, init_seed: int | None, pool: Pool) -> dict:
@@ -75,22 +74,8 @@ def audio_key(utt: Utterance, check: Check = "quick") -> dict:
     ``full`` = the same and a sha256 of the whole file."""
     if check not in CHECKS:
         raise ValueError(f"check must be 'quick' or 'full', got {check!r}")
-    path = Path(utt.path).resolve()
-    stat = path.stat()
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        digest.update(f.read(_EDGE))
-        if stat.st_size > 2 * _EDGE:
-            f.seek(-_EDGE, 2)
-        digest.update(f.read(_EDGE))
-    key = {
-        "path": str(path),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "edges_sha256": digest.hexdigest(),
-        "start": utt.start,
-        "num_samples": utt.num_samples,
-    }
+    key = {**audio_file_key(utt.path), "start": utt.start, "num_samples": utt.num_samples}
+    path = key["path"]
     if check == "full":
         key["sha256"] = file_sha256(path)
     return key

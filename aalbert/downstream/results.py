@@ -95,6 +95,8 @@ def results_record(
             "speakers": len(corpus.speakers),
             "phones": len(corpus.phone_names or []),
             "skipped_no_alignment": corpus.skipped,
+            # files that did not decode cleanly, left out with data.bad_audio: skip
+            "bad_audio": {"count": len(corpus.bad_audio), "files": corpus.bad_audio},
         },
         "steps": state.step,
         "world_size": dist.world_size(),

@@ -28,7 +28,10 @@ def scan_corpus(specs: Iterable[CorpusSpec], min_samples: int = 1) -> CorpusList
     """Every usable utterance of ``specs`` with its length, pooled in source order.
 
     ``specs``: what ``PretrainDataConfig.corpus_specs()`` (aalbert.corpus.sources.source_specs)
-    makes of the recipe's roots; each is read by its corpus reader, which validates it up front.
+    makes of the recipe's roots; each is read by its corpus reader, which validates it up front
+    and decodes every audio file once (aalbert.corpus.audio_check): a file cut short, holding
+    NaN samples or with several channels is an error before step 1 (``data.bad_audio: skip``
+    leaves it out, listed in ``unusable``: the checkpoint counts it).
     Unusable plain audio files (unreadable, empty, off-rate: the ``files`` reader) and utterances
     shorter than ``min_samples`` are skipped with a warning (one per file) and listed in
     ``unusable``; no usable utterance at all is an error.
@@ -120,7 +123,7 @@ class BatchDataset(Dataset):
             try:
                 wave = load_utterance_audio(self.corpus.utterances[index])
             except AudioError as err:
-                # the header was fine at scan time but the data is not: skip, the trainer counts it
+                # the file decoded cleanly at scan time but not now (changed since): skip, the trainer counts it
                 failed.append(str(err))
                 continue
             start = crop_offset(wave.numel(), self.max_samples, self.seed, self.epoch, index)

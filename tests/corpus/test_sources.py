@@ -16,10 +16,13 @@ def test_corpus_entries_in_order_then_the_plain_ones_together(tmp_path):
 
 
 def test_the_options_reach_every_spec_and_name_the_plain_entries_format():
-    options = CorpusConfig("librispeech", subsets=["train-clean-100"], wav_root="/w", scan_cache=False)
+    options = CorpusConfig(
+        "librispeech", subsets=["train-clean-100"], wav_root="/w", scan_cache=False, bad_audio="skip", channel=1
+    )
     specs = source_specs(["/LS", "kaldi:k"], options)
     assert [(s.format, s.roots) for s in specs] == [("kaldi", ["k"]), ("librispeech", ["/LS"])]
     assert all(s.subsets == ["train-clean-100"] and s.wav_root == "/w" and not s.scan_cache for s in specs)
+    assert all(s.bad_audio == "skip" and s.channel == 1 for s in specs)
 
 
 def test_pretraining_and_downstream_share_the_corpus_keys():
@@ -31,6 +34,9 @@ def test_pretraining_and_downstream_share_the_corpus_keys():
         "label_tolerance_s",
         "label_gap_tolerance_s",
         "scan_cache",
+        "bad_audio",
+        "channel",
+        "audio_check_workers",
     }
     for section in (PretrainDataConfig, DataConfig):
         assert issubclass(section, CorpusConfig) and shared <= set(section.__dataclass_fields__)

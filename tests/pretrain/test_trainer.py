@@ -2,11 +2,14 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
+import soundfile
 import torch
 from pretrain_fixtures import tiny_config
 
 from aalbert.checkpoint_file import load_checkpoint_file
+from aalbert.corpus.problems import CorpusValidationError
 from aalbert.hub import load_upstream
 from aalbert.pretrain import checkpoints
 from aalbert.pretrain import trainer as trainer_module
@@ -176,14 +179,41 @@ def test_bf16_autocast_and_mel_target_with_stacking(tmp_path, corpus_dir):
 
 
 def test_a_file_that_fails_every_epoch_is_counted_once(tmp_path, corpus_dir):
-    # a valid header (the scan accepts it) but a truncated body: decoding fails at every epoch
+    # cut short after the scan decoded it whole (the scan refuses a file already cut: see
+    # test_a_file_cut_before_the_scan_is_refused_before_step_1): decoding fails at every epoch
     path = sorted(corpus_dir.rglob("*.flac"))[0]
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 3])
     cfg = tiny_config([corpus_dir], optim={"total_steps": 9}, log={"save_every": 9})
     t = Trainer(cfg, tmp_path / "exp", progress=False)
-    assert len(t.corpus.utterances) == 6  # the scan did not see the damage
+    assert len(t.corpus.utterances) == 6
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
     with pytest.warns(UserWarning, match=path.name):
         t.train()
     assert t.epoch >= 2 and len(t.skipped) == 1
     assert load_checkpoint_file(checkpoints.checkpoint_path(tmp_path / "exp", 9))["Skipped_Files"] == 1
+
+
+def test_a_file_cut_before_the_scan_is_refused_before_step_1(tmp_path, corpus_dir):
+    path = sorted(corpus_dir.rglob("*.flac"))[0]
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 3})
+    with pytest.raises(CorpusValidationError, match=rf"{path}: truncated or corrupt"):
+        Trainer(cfg, tmp_path / "exp", progress=False)
+    assert not (tmp_path / "exp").exists()
+
+
+def test_a_nan_file_is_refused_before_step_1_and_skipped_on_request(tmp_path, corpus_dir):
+    nan = corpus_dir / "100" / "1" / "nan.wav"
+    wave = np.zeros(16000, dtype=np.float32)
+    wave[100] = np.nan
+    soundfile.write(nan, wave, 16000, subtype="FLOAT")
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 3})
+    with pytest.raises(CorpusValidationError, match=rf"{nan}: audio holds NaN"):
+        Trainer(cfg, tmp_path / "exp", progress=False)
+    cfg = tiny_config([corpus_dir], optim={"total_steps": 3}, data={"bad_audio": "skip"})
+    with pytest.warns(UserWarning, match="nan.wav"):
+        t = Trainer(cfg, tmp_path / "exp", progress=False)
+    assert len(t.corpus.utterances) == 6
+    t.train()
+    ckpt = load_checkpoint_file(checkpoints.checkpoint_path(tmp_path / "exp", 3))
+    assert ckpt["Skipped_Files"] == 1 and ckpt["Skipped_File_List"][0].startswith(f"{nan}: audio holds NaN")

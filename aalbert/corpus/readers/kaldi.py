@@ -20,8 +20,9 @@ from pathlib import Path
 from aalbert.audio import SAMPLE_RATE, AudioError
 from aalbert.errors import MissingFileError
 
+from ..audio_check import check_utterances, warn_skipped
 from ..frames import seconds_to_samples
-from ..problems import Problems
+from ..problems import Problems, report_unmatched_lines
 from ..scan_cache import AudioInfoCache
 from ..spec import CorpusSpec
 from ..utterance import CorpusListing, Utterance
@@ -92,6 +93,7 @@ def read_data_dir(data_dir: Path, spec: CorpusSpec, cache: AudioInfoCache, probl
         how = "wav_root" if spec.wav_root else ("the data directory" if base == data_dir else "its parent folder")
         log.info("%s: relative wav.scp paths resolved against %s (%s)", wav_scp, base, how)
     reco_length: dict[str, int] = {}
+    unusable: set[str] = set()  # recordings left out as bad audio (data.bad_audio: skip)
     for rec, (value, lineno) in plain.items():
         path = Path(value) if Path(value).is_absolute() else base / value
         try:
@@ -100,29 +102,45 @@ def read_data_dir(data_dir: Path, spec: CorpusSpec, cache: AudioInfoCache, probl
             problems.add(wav_scp, f"recording {rec}: audio file not found: {path}", lineno)
             continue
         except AudioError as err:
-            problems.add(wav_scp, f"recording {rec}: {err}", lineno)
+            problems.add_audio(wav_scp, f"recording {rec}: {err}", lineno)
+            unusable.add(rec)
             continue
         if rate != SAMPLE_RATE:
-            problems.add(wav_scp, f"recording {rec}: {path} is {rate} Hz, expected {SAMPLE_RATE} Hz", lineno)
+            problems.add_audio(wav_scp, f"recording {rec}: {path} is {rate} Hz, expected {SAMPLE_RATE} Hz", lineno)
+            unusable.add(rec)
             continue
         recordings[rec] = (path, lineno)
         reco_length[rec] = frames
-    _check_reco2dur(data_dir / "reco2dur", reco_length, problems)
+    _check_reco2dur(data_dir / "reco2dur", reco_length, set(entries), problems)
     utt2spk = read_table(utt2spk_path, problems)
-    utterances = _utterances(data_dir, recordings, reco_length, set(entries), utt2spk, problems)
+    utterances, unusable_utts = _utterances(
+        data_dir, recordings, reco_length, set(entries), unusable, utt2spk, problems
+    )
+    problems.skipped_ids.update(unusable_utts)
+    listed = {u.uttid for u in utterances} | unusable_utts
+    # as Kaldi's utils/fix_data_dir.sh: lines for utterances that do not exist are left out, and said so
+    _report_unmatched(utt2spk_path, utt2spk, listed, "wav.scp" if not (data_dir / "segments").is_file() else "segments")
     if (data_dir / "text").is_file():
         text = read_table(data_dir / "text", problems, min_fields=1, max_fields=None)
+        _report_unmatched(data_dir / "text", text, listed, "utt2spk")
         for utt in utterances:
             if utt.uttid in text:
                 utt.words = text[utt.uttid][0]
     return utterances
 
 
-def _check_reco2dur(path: Path, reco_length: dict[str, int], problems: Problems) -> None:
+def _report_unmatched(path: Path, table: dict[str, tuple[list[str], int]], known: set[str], where: str) -> None:
+    unknown = [key for key in table if key not in known]
+    report_unmatched_lines(path, len(table), unknown, "utterances", where)
+
+
+def _check_reco2dur(path: Path, reco_length: dict[str, int], listed: set[str], problems: Problems) -> None:
     """``reco2dur`` must agree with the audio headers (within 10 ms): else wav.scp points elsewhere."""
     if not path.is_file():
         return
-    for rec, (fields, lineno) in read_table(path, problems).items():
+    table = read_table(path, problems)
+    report_unmatched_lines(path, len(table), [r for r in table if r not in listed], "recordings", "wav.scp")
+    for rec, (fields, lineno) in table.items():
         if rec in reco_length:
             try:
                 seconds = float(fields[0])
@@ -139,17 +157,23 @@ def _utterances(
     recordings: dict[str, tuple[Path, int]],
     reco_length: dict[str, int],
     listed: set[str],
+    unusable: set[str],
     utt2spk: dict[str, tuple[list[str], int]],
     problems: Problems,
-) -> list[Utterance]:
+) -> tuple[list[Utterance], set[str]]:
+    """The utterances, and the ids of those left out with their ``unusable`` recordings."""
     segments_path = data_dir / "segments"
     out = []
+    left_out = set(unusable)
     if segments_path.is_file():
+        left_out = set()
         for uttid, (fields, lineno) in read_table(segments_path, problems, 4, 4).items():
             rec, start_s, end_s = fields
             if rec not in recordings:
                 if rec not in listed:  # a listed but unusable recording is reported already
                     problems.add(segments_path, f"utterance {uttid}: recording {rec} is not in wav.scp", lineno)
+                elif rec in unusable:
+                    left_out.add(uttid)
                 continue
             try:
                 start, end = seconds_to_samples(float(start_s)), float(end_s)
@@ -186,24 +210,29 @@ def _utterances(
             problems.add(data_dir / "utt2spk", f"utterance {utt.uttid} has no speaker")
         else:
             utt.speaker = utt2spk[utt.uttid][0][0]
-    return out
+    return out, left_out
 
 
-def read_spk2gender(path: Path, problems: Problems) -> dict[str, dict[str, str]]:
-    return {spk: {"gender": fields[0].lower()} for spk, (fields, _) in read_table(path, problems).items()}
+def read_spk2gender(path: Path, problems: Problems, speakers: set[str]) -> dict[str, dict[str, str]]:
+    table = read_table(path, problems)
+    report_unmatched_lines(path, len(table), [s for s in table if s not in speakers], "speakers", "utt2spk")
+    return {spk: {"gender": fields[0].lower()} for spk, (fields, _) in table.items()}
 
 
 def read(spec: CorpusSpec) -> CorpusListing:
     dirs = [Path(r) for r in spec.roots]
-    problems = Problems(f"the Kaldi data director{'y' if len(dirs) == 1 else 'ies'} {', '.join(spec.roots)}")
-    cache = AudioInfoCache("kaldi", dirs, spec.scan_cache)
+    problems = Problems(
+        f"the Kaldi data director{'y' if len(dirs) == 1 else 'ies'} {', '.join(spec.roots)}", spec.bad_audio == "skip"
+    )
+    cache = AudioInfoCache("kaldi", dirs, spec.scan_cache, spec.audio_check_workers)
     utterances: list[Utterance] = []
     where: dict[str, Path] = {}
     speaker_info: dict[str, dict[str, str]] = {}
     for data_dir in dirs:
         if not data_dir.is_dir():
             raise MissingFileError(f"Kaldi data directory not found: {data_dir}")
-        for utt in read_data_dir(data_dir, spec, cache, problems):
+        found = read_data_dir(data_dir, spec, cache, problems)
+        for utt in found:
             if utt.uttid in where:
                 problems.add(
                     data_dir,
@@ -214,7 +243,18 @@ def read(spec: CorpusSpec) -> CorpusListing:
             where[utt.uttid] = data_dir
             utterances.append(utt)
         if (data_dir / "spk2gender").is_file():
-            speaker_info.update(read_spk2gender(data_dir / "spk2gender", problems))
+            speakers = {u.speaker for u in found}
+            speaker_info.update(read_spk2gender(data_dir / "spk2gender", problems, speakers))
+    utterances = check_utterances(utterances, cache, spec.channel, problems)
     cache.save()
     problems.raise_if_any()
-    return CorpusListing("kaldi", dirs, utterances, speaker_info)
+    warn_skipped(problems.skipped_audio, f"the Kaldi data {', '.join(spec.roots)}")
+    return CorpusListing(
+        "kaldi",
+        dirs,
+        utterances,
+        speaker_info,
+        unusable=problems.skipped_audio,
+        unusable_ids=problems.skipped_ids,
+        audio_checked=True,
+    )

@@ -17,8 +17,10 @@ from pathlib import Path
 from aalbert.audio import SAMPLE_RATE
 from aalbert.errors import MissingFileError
 
+from ..audio_check import check_utterances, warn_skipped
 from ..frames import seconds_to_samples
 from ..problems import Problems
+from ..scan_cache import AudioInfoCache
 from ..spec import CorpusSpec
 from ..utterance import CorpusListing, Utterance
 
@@ -99,7 +101,7 @@ def _utterance(sup, recording, offset: float, path: Path, manifest: Path, proble
 
 def read(spec: CorpusSpec) -> CorpusListing:
     lhotse = _import_lhotse()
-    problems = Problems(f"the Lhotse manifests {', '.join(spec.roots)}")
+    problems = Problems(f"the Lhotse manifests {', '.join(spec.roots)}", spec.bad_audio == "skip")
     recordings, supervisions, cuts = {}, [], []
     for root in map(Path, spec.roots):
         for manifest in manifest_files(root):
@@ -152,7 +154,18 @@ def read(spec: CorpusSpec) -> CorpusListing:
             problems.add(utt.source, f"utterance id {utt.uttid} appears twice")
         elif utt is not None:
             seen.add(utt.uttid)
+    # the manifests say how long each recording is; decoding says whether the file holds it
+    cache = AudioInfoCache("lhotse", spec.roots, spec.scan_cache, spec.audio_check_workers)
+    kept = check_utterances([u for u in utterances if u is not None], cache, spec.channel, problems)
+    cache.save()
     problems.raise_if_any()
+    warn_skipped(problems.skipped_audio, f"the Lhotse manifests {', '.join(spec.roots)}")
     return CorpusListing(
-        "lhotse", [Path(r) for r in spec.roots], [u for u in utterances if u is not None], speaker_info
+        "lhotse",
+        [Path(r) for r in spec.roots],
+        kept,
+        speaker_info,
+        unusable=problems.skipped_audio,
+        unusable_ids=problems.skipped_ids,
+        audio_checked=True,
     )

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from aalbert.errors import MissingFileError
 
-from ..problems import Problems
+from ..audio_check import check_utterances, warn_skipped
+from ..problems import Problems, report_unmatched_lines
 from ..scan_cache import AudioInfoCache
 from ..spec import CorpusSpec
 from ..utterance import CorpusListing, Utterance
@@ -44,14 +45,18 @@ def _folders(spec: CorpusSpec) -> list[Path]:
     return folders
 
 
-def read_transcripts(files: list[Path]) -> dict[str, list[str]]:
-    """``UTTID WORD WORD ...`` lines of the ``*.trans.txt`` files."""
+def read_transcripts(files: list[Path], known: set[str] | None = None) -> dict[str, list[str]]:
+    """``UTTID WORD WORD ...`` lines of the ``*.trans.txt`` files; lines for utterances not in
+    ``known`` (when given) are counted and reported, file by file."""
     words: dict[str, list[str]] = {}
     for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if parts:
-                words[parts[0]] = parts[1:]
+        lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
+        lines = [parts for parts in lines if parts]
+        for parts in lines:
+            words[parts[0]] = parts[1:]
+        if known is not None:
+            unknown = [parts[0] for parts in lines if parts[0] not in known]
+            report_unmatched_lines(path, len(lines), unknown, "utterances", "the corpus's audio files")
     return words
 
 
@@ -68,30 +73,41 @@ def read_speakers_txt(path: Path) -> dict[str, dict[str, str]]:
 
 
 def read(spec: CorpusSpec) -> CorpusListing:
-    problems = Problems(f"the LibriSpeech-layout corpus {', '.join(spec.roots)}")
-    cache = AudioInfoCache("librispeech", [str(f) for f in _folders(spec)], spec.scan_cache)
+    problems = Problems(f"the LibriSpeech-layout corpus {', '.join(spec.roots)}", spec.bad_audio == "skip")
+    cache = AudioInfoCache("librispeech", [str(f) for f in _folders(spec)], spec.scan_cache, spec.audio_check_workers)
     utterances: list[Utterance] = []
     seen: dict[str, Path] = {}
     transcripts: list[Path] = []
     for folder in _folders(spec):
         transcripts += [p for p, _ in walk_files(folder, (".txt",)) if p.name.endswith(".trans.txt")]
-        for path, stat in walk_files(folder, AUDIO_SUFFIXES):
+        for path, _ in walk_files(folder, AUDIO_SUFFIXES):
             uttid = path.stem
             if uttid in seen:
                 problems.add(path, f"utterance id {uttid} appears twice (also {seen[uttid]})")
                 continue
             seen[uttid] = path
-            frames = cache.usable_samples(path, stat, problems)
+            frames = cache.usable_samples(path, problems)
             if frames is None:
                 continue
             utterances.append(Utterance(uttid, path, speaker_of(uttid), num_samples=frames, source=str(path)))
+    utterances = check_utterances(utterances, cache, spec.channel, problems)
     cache.save()
     problems.raise_if_any()
-    words = read_transcripts(transcripts)
+    warn_skipped(problems.skipped_audio, f"the corpus {', '.join(spec.roots)}")
+    # a transcript of a file left out as bad audio names an utterance that exists: not reported
+    words = read_transcripts(transcripts, set(seen))
     for utt in utterances:
         utt.words = words.get(utt.uttid)
     speaker_info: dict[str, dict[str, str]] = {}
     for root in map(Path, spec.roots):
         if (root / "SPEAKERS.TXT").is_file():
             speaker_info.update(read_speakers_txt(root / "SPEAKERS.TXT"))
-    return CorpusListing("librispeech", [Path(r) for r in spec.roots], utterances, speaker_info)
+    return CorpusListing(
+        "librispeech",
+        [Path(r) for r in spec.roots],
+        utterances,
+        speaker_info,
+        unusable=problems.skipped_audio,
+        unusable_ids=problems.skipped_ids,
+        audio_checked=True,
+    )

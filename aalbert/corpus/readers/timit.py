@@ -21,6 +21,7 @@ from pathlib import Path
 
 from aalbert.errors import AalbertError, MissingFileError
 
+from ..audio_check import check_utterances, warn_skipped
 from ..frames import segment_frame_labels, tiling_problems
 from ..problems import Problems
 from ..scan_cache import AudioInfoCache
@@ -99,8 +100,8 @@ def _phn_for(wav: Path) -> Path | None:
 
 def read(spec: CorpusSpec) -> CorpusListing:
     roots = [Path(r) for r in spec.roots]
-    problems = Problems(f"the TIMIT corpus {', '.join(spec.roots)}")
-    cache = AudioInfoCache("timit", roots, spec.scan_cache)
+    problems = Problems(f"the TIMIT corpus {', '.join(spec.roots)}", spec.bad_audio == "skip")
+    cache = AudioInfoCache("timit", roots, spec.scan_cache, spec.audio_check_workers)
     phones = phone_set(spec.timit_phone_set)
     utterances, partition = [], {}
     skipped = {
@@ -109,15 +110,16 @@ def read(spec: CorpusSpec) -> CorpusListing:
     }
     for root in roots:
         for part, folder in sorted(_parts(root).items()):
-            for wav, stat in walk_files(folder, (".wav",)):
+            for wav, _ in walk_files(folder, (".wav",)):
                 if wav.stem.upper().startswith("SA"):
                     skipped["SA sentences (read by every speaker; left out as is standard)"] += 1
                     continue
-                num_samples = cache.usable_samples(wav, stat, problems)
+                speaker = wav.parent.name.upper()
+                uttid = f"{speaker}_{wav.stem.upper()}"
+                num_samples = cache.usable_samples(wav, problems, uttid)
                 if num_samples is None:
                     continue
-                speaker = wav.parent.name.upper()
-                utt = Utterance(f"{speaker}_{wav.stem.upper()}", wav, speaker, num_samples=num_samples, source=str(wav))
+                utt = Utterance(uttid, wav, speaker, num_samples=num_samples, source=str(wav))
                 phn = _phn_for(wav)
                 if phn is None:
                     skipped["no .PHN file (usable for speaker tasks only)"] += 1
@@ -125,10 +127,21 @@ def read(spec: CorpusSpec) -> CorpusListing:
                     _attach_phn(utt, phn, phones, spec, problems)
                 utterances.append(utt)
                 partition[utt.uttid] = part
+    utterances = check_utterances(utterances, cache, spec.channel, problems)
     cache.save()
     problems.raise_if_any()
+    warn_skipped(problems.skipped_audio, f"the TIMIT corpus {', '.join(spec.roots)}")
     return CorpusListing(
-        "timit", roots, utterances, phone_names=phones, silence_phones={SILENCE}, partition=partition, skipped=skipped
+        "timit",
+        roots,
+        utterances,
+        phone_names=phones,
+        silence_phones={SILENCE},
+        partition={u.uttid: partition[u.uttid] for u in utterances},
+        skipped=skipped,
+        unusable=problems.skipped_audio,
+        unusable_ids=problems.skipped_ids,
+        audio_checked=True,
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import overload
 
 from aalbert.corpus.frames import num_frames, segment_frame_labels, tiling_problems
-from aalbert.corpus.problems import Problems
+from aalbert.corpus.problems import Problems, report_unmatched_lines
 from aalbert.corpus.utterance import CorpusListing, Utterance
 from aalbert.errors import MissingFileError
 
@@ -85,6 +85,7 @@ def _s3prl_frames(cfg: DataConfig, listing: CorpusListing, align_path: Path, pro
     files = find_alignment_files(align_path)
     alignments = read_alignments(files, num_phones=len(names))
     where = files[0] if len(files) == 1 else align_path
+    report_unknown_ids(where, alignments, listing)
     for utt in listing.utterances:
         labels = alignments.get(utt.uttid)
         if labels is None:
@@ -144,6 +145,7 @@ def attach_sequences(cfg: DataConfig, listing: CorpusListing, problems: Problems
     root = listing.root
     if cfg.transcripts:
         raw = read_phone_transcripts(resolve(root, cfg.transcripts), problems)
+        report_unknown_ids(resolve(root, cfg.transcripts), raw, listing)
         return _named_sequences(cfg, listing, raw, cfg.transcripts, problems)
     if cfg.lexicon:
         lexicon_path = resolve(root, cfg.lexicon)
@@ -195,6 +197,13 @@ def _named_sequences(
         if utt.uttid in named:
             utt.phone_sequence = [ids[p] for p in named[utt.uttid]]
     return names, {ids[namer.silence]} if namer.silence in ids else set()
+
+
+def report_unknown_ids(path: str | Path | None, by_id: dict, listing: CorpusListing) -> None:
+    """Label lines for utterances the corpus does not have are left out, and said so (the ids of
+    audio left out with data.bad_audio: skip are known: not reported)."""
+    known = {u.uttid for u in listing.utterances} | listing.unusable_ids
+    report_unmatched_lines(path or "", len(by_id), [u for u in by_id if u not in known], "utterances", "the corpus")
 
 
 def silence_ids(names: list[str], silence_phones: list[str]) -> set[int]:

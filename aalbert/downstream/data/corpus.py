@@ -60,6 +60,8 @@ class Corpus:
     root: Path | None = None  # the corpus folder (the first root; data.root)
     format: str = ""  # the reader that read it (data.format)
     utterance_info: dict[str, dict[str, str]] = field(default_factory=dict)  # uttid -> metadata
+    # "path: problem" of each audio file left out (data.bad_audio: skip); results.json counts them
+    bad_audio: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         self._speaker_ids = {s: i for i, s in enumerate(self.speakers)}
@@ -134,6 +136,7 @@ def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
         listing.root,
         listing.format,
         {u.uttid: u.info for part in splits.values() for u in part if u.info},
+        listing.unusable,
     )
 
 
@@ -180,6 +183,8 @@ def choose_splits(
     speaker_of = {u: utt.speaker for u, utt in by_id.items()}
     if folder is not None:
         split_ids = read_split_files(folder, by_id)
+        if listing.unusable_ids:  # data.bad_audio: skip left their audio out
+            split_ids = {split: [i for i in ids if i not in listing.unusable_ids] for split, ids in split_ids.items()}
         for split, ids in split_ids.items():
             unknown = [i for i in ids if i not in by_id]
             if unknown:
