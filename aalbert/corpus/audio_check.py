@@ -117,19 +117,20 @@ def _sample_bytes(subtype: str) -> int:
     return {**sizes, "DOUBLE": 8}.get(subtype, 0)
 
 
-def decode_files(paths: list[str], workers: int, done: Callable[[str, dict], None]) -> None:
-    """:func:`decode_file` for every path, ``done(path, facts)`` as each finishes (in this process)."""
+def map_files(work: Callable[[str], dict], paths: list[str], workers: int, done: Callable[[str, dict], None]) -> None:
+    """``done(path, work(path))`` for every path: ``work`` runs in ``workers`` processes (in this
+    one for a few files), ``done`` here, in order."""
     if workers <= 1 or len(paths) < POOL_FROM:
         for path in paths:
-            done(path, decode_file(path))
+            done(path, work(path))
         return
-    # fork: workers start at once and import nothing again; they only decode (no torch, no CUDA)
+    # fork: workers start at once and import nothing again; they only read files (no torch, no CUDA)
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(max_workers=min(workers, len(paths)), mp_context=context) as pool:
         chunksize = max(1, min(64, len(paths) // (8 * workers)))
-        for path, facts in zip(paths, pool.map(decode_file, paths, chunksize=chunksize)):
-            done(path, facts)
+        for path, result in zip(paths, pool.map(work, paths, chunksize=chunksize)):
+            done(path, result)
 
 
 def file_problem(facts: dict, channel: Channel) -> str | None:

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 from aalbert.atomic import write_text_atomic
 from aalbert.audio import SAMPLE_RATE, AudioError, audio_file_key, audio_info
 
-from .audio_check import FACTS_VERSION, decode_files, default_workers
+from . import audio_check
+from .audio_check import FACTS_VERSION, default_workers, map_files
 
 if TYPE_CHECKING:
     from .problems import Problems
@@ -43,10 +44,33 @@ def manifest_path(fmt: str, roots: Iterable[str | Path]) -> Path:
     return cache_root() / f"{fmt}-{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
 
 
+def read_file(path: str) -> dict:
+    """A cold scan's work on one file (run in a worker process): its header, then its decoding."""
+    try:
+        frames, rate = audio_info(path)
+    except AudioError as err:
+        return {"header_error": err.problem}
+    return {"frames": frames, "rate": rate, "facts": audio_check.decode_file(path)}
+
+
+def _identity(path: str) -> dict | None:
+    try:
+        return audio_file_key(path)
+    except FileNotFoundError:
+        return None  # the reader says so, naming the line that lists it
+
+
+def _complete(entry: dict) -> bool:
+    facts = entry.get("facts")
+    return ("frames" in entry or "header_error" in entry) and (
+        "header_error" in entry or (facts is not None and facts.get("version") == FACTS_VERSION)
+    )
+
+
 class AudioInfoCache:
     """Header facts (:meth:`info`) and decoding facts (:meth:`decoded`) of a corpus's audio files,
-    from the manifest when a file is unchanged. ``workers``: decoding processes (default
-    :func:`aalbert.corpus.audio_check.default_workers`)."""
+    from the manifest when a file is unchanged. ``workers``: processes reading and decoding the
+    files (default :func:`aalbert.corpus.audio_check.default_workers`)."""
 
     def __init__(self, fmt: str, roots: Iterable[str | Path], enabled: bool = True, workers: int | None = None):
         self.path = manifest_path(fmt, roots)
@@ -63,6 +87,30 @@ class AudioInfoCache:
                 log.info("corpus scan cache %s is unreadable: rebuilding it", self.path)
         self._seen: dict[str, dict] = {}
 
+    def prefetch(self, paths: Iterable[str | Path]) -> None:
+        """Everything a scan needs of ``paths``: the identity of each file (here: a stat and 128 KiB
+        at most), and the header and decoding of each new or changed file, in ``workers``
+        processes. Later calls of :meth:`info` and :meth:`decoded` find it all here."""
+        todo = []
+        for name in dict.fromkeys(map(str, paths)):
+            identity = None if name in self._seen else _identity(name)
+            if identity is None:
+                continue
+            cached = self.entries.get(name)
+            if cached is not None and cached.get("key") == identity and _complete(cached):
+                self.hits += 1
+                self._seen[name] = cached
+            else:
+                self._seen[name] = {"key": identity}
+                todo.append(name)
+
+        def done(name: str, found: dict) -> None:
+            self._seen[name].update(found)
+            self.misses += 1
+            self.decodes += "facts" in found
+
+        map_files(read_file, todo, self.workers, done)
+
     def _entry(self, path: str | Path) -> dict:
         """This scan's entry of ``path``: the manifest's when the file is unchanged, else a new one.
         ``FileNotFoundError`` when there is no such file."""
@@ -78,6 +126,8 @@ class AudioInfoCache:
     def info(self, path: str | Path) -> tuple[int, int]:
         """(samples, rate) from the header; ``AudioError`` naming the file when it cannot be read."""
         entry = self._entry(path)
+        if "header_error" in entry:
+            raise AudioError(path, entry["header_error"])
         if "frames" not in entry:
             self.misses += 1
             entry["frames"], entry["rate"] = audio_info(path)
@@ -104,7 +154,7 @@ class AudioInfoCache:
 
     def decoded(self, paths: Iterable[str]) -> dict[str, dict]:
         """What decoding each file showed (aalbert.corpus.audio_check.decode_file); only the files
-        not in the manifest, or changed since, are decoded (in parallel)."""
+        not in the manifest, or changed since (and not prefetched), are decoded (in parallel)."""
         out: dict[str, dict] = {}
         todo = []
         for path in paths:
@@ -118,7 +168,7 @@ class AudioInfoCache:
             self._seen[path]["facts"] = out[path] = facts
             self.decodes += 1
 
-        decode_files(todo, self.workers, done)
+        map_files(audio_check.decode_file, todo, self.workers, done)
         return out
 
     def save(self) -> None:

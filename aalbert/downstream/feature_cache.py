@@ -75,6 +75,8 @@ def audio_key(utt: Utterance, check: Check = "quick") -> dict:
     if check not in CHECKS:
         raise ValueError(f"check must be 'quick' or 'full', got {check!r}")
     key = {**audio_file_key(utt.path), "start": utt.start, "num_samples": utt.num_samples}
+    if utt.channel is not None:  # another wave of the same file (data.channel); mono keys stay as they were
+        key["channel"] = utt.channel
     path = key["path"]
     if check == "full":
         key["sha256"] = file_sha256(path)

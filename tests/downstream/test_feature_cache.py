@@ -384,3 +384,18 @@ def test_feature_cache_check_is_a_runner_option(tone_corpus, tmp_path):
     assert len(json.loads(entry.read_text())["sha256"]) == 64
     with pytest.raises((ValueError, ConfigError), match="feature_cache_check"):
         _runner("speaker_utterance", tone_corpus, tmp_path / "bad", extra=["runner.feature_cache_check=sometimes"])
+
+
+def test_the_channel_read_from_a_stereo_file_is_part_of_the_audio_key(tmp_path):
+    import numpy as np
+    import soundfile
+
+    from aalbert.corpus.utterance import Utterance
+    from aalbert.downstream.feature_cache import audio_key
+
+    path = tmp_path / "stereo.wav"
+    left = np.linspace(-0.5, 0.5, 3200, dtype=np.float32)
+    soundfile.write(path, np.stack([left, -left], axis=1), 16000)
+    keys = [audio_key(Utterance("u", path, "s", num_samples=3200, channel=c)) for c in (0, 1, "mean")]
+    assert len({json.dumps(k, sort_keys=True) for k in keys}) == 3  # data.channel changed: features extracted again
+    assert "channel" not in audio_key(Utterance("u", path, "s", num_samples=3200))  # mono keys as before

@@ -36,7 +36,9 @@ def read(spec: CorpusSpec) -> CorpusListing:
     # header lengths cached per set of roots: a large folder is not re-read at every start
     cache = AudioInfoCache(FORMAT, [str(r) for r in spec.roots], spec.scan_cache, spec.audio_check_workers)
     utterances: list[Utterance] = []
-    for path in find_audio_files(spec.roots):
+    found = find_audio_files(spec.roots)
+    cache.prefetch(found)  # headers and decoding of new files, in parallel
+    for path in found:
         if not path.is_file():
             unusable.add_audio(path, "audio file not found")
             continue

@@ -94,8 +94,10 @@ def read_data_dir(data_dir: Path, spec: CorpusSpec, cache: AudioInfoCache, probl
         log.info("%s: relative wav.scp paths resolved against %s (%s)", wav_scp, base, how)
     reco_length: dict[str, int] = {}
     unusable: set[str] = set()  # recordings left out as bad audio (data.bad_audio: skip)
-    for rec, (value, lineno) in plain.items():
-        path = Path(value) if Path(value).is_absolute() else base / value
+    paths = {rec: Path(value) if Path(value).is_absolute() else base / value for rec, (value, _) in plain.items()}
+    cache.prefetch(paths.values())  # headers and decoding of new files, in parallel
+    for rec, (_, lineno) in plain.items():
+        path = paths[rec]
         try:
             frames, rate = cache.info(path)
         except FileNotFoundError:

@@ -78,18 +78,21 @@ def read(spec: CorpusSpec) -> CorpusListing:
     utterances: list[Utterance] = []
     seen: dict[str, Path] = {}
     transcripts: list[Path] = []
+    audio: list[Path] = []
     for folder in _folders(spec):
         transcripts += [p for p, _ in walk_files(folder, (".txt",)) if p.name.endswith(".trans.txt")]
-        for path, _ in walk_files(folder, AUDIO_SUFFIXES):
-            uttid = path.stem
-            if uttid in seen:
-                problems.add(path, f"utterance id {uttid} appears twice (also {seen[uttid]})")
-                continue
-            seen[uttid] = path
-            frames = cache.usable_samples(path, problems)
-            if frames is None:
-                continue
-            utterances.append(Utterance(uttid, path, speaker_of(uttid), num_samples=frames, source=str(path)))
+        audio += [p for p, _ in walk_files(folder, AUDIO_SUFFIXES)]
+    cache.prefetch(audio)  # headers and decoding of new files, in parallel
+    for path in audio:
+        uttid = path.stem
+        if uttid in seen:
+            problems.add(path, f"utterance id {uttid} appears twice (also {seen[uttid]})")
+            continue
+        seen[uttid] = path
+        frames = cache.usable_samples(path, problems)
+        if frames is None:
+            continue
+        utterances.append(Utterance(uttid, path, speaker_of(uttid), num_samples=frames, source=str(path)))
     utterances = check_utterances(utterances, cache, spec.channel, problems)
     cache.save()
     problems.raise_if_any()

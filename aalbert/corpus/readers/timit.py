@@ -108,25 +108,30 @@ def read(spec: CorpusSpec) -> CorpusListing:
         "SA sentences (read by every speaker; left out as is standard)": 0,
         "no .PHN file (usable for speaker tasks only)": 0,
     }
-    for root in roots:
-        for part, folder in sorted(_parts(root).items()):
-            for wav, _ in walk_files(folder, (".wav",)):
-                if wav.stem.upper().startswith("SA"):
-                    skipped["SA sentences (read by every speaker; left out as is standard)"] += 1
-                    continue
-                speaker = wav.parent.name.upper()
-                uttid = f"{speaker}_{wav.stem.upper()}"
-                num_samples = cache.usable_samples(wav, problems, uttid)
-                if num_samples is None:
-                    continue
-                utt = Utterance(uttid, wav, speaker, num_samples=num_samples, source=str(wav))
-                phn = _phn_for(wav)
-                if phn is None:
-                    skipped["no .PHN file (usable for speaker tasks only)"] += 1
-                else:
-                    _attach_phn(utt, phn, phones, spec, problems)
-                utterances.append(utt)
-                partition[utt.uttid] = part
+    found = [
+        (part, wav)
+        for root in roots
+        for part, folder in sorted(_parts(root).items())
+        for wav, _ in walk_files(folder, (".wav",))
+    ]
+    cache.prefetch(wav for _, wav in found if not wav.stem.upper().startswith("SA"))  # new files, in parallel
+    for part, wav in found:
+        if wav.stem.upper().startswith("SA"):
+            skipped["SA sentences (read by every speaker; left out as is standard)"] += 1
+            continue
+        speaker = wav.parent.name.upper()
+        uttid = f"{speaker}_{wav.stem.upper()}"
+        num_samples = cache.usable_samples(wav, problems, uttid)
+        if num_samples is None:
+            continue
+        utt = Utterance(uttid, wav, speaker, num_samples=num_samples, source=str(wav))
+        phn = _phn_for(wav)
+        if phn is None:
+            skipped["no .PHN file (usable for speaker tasks only)"] += 1
+        else:
+            _attach_phn(utt, phn, phones, spec, problems)
+        utterances.append(utt)
+        partition[utt.uttid] = part
     utterances = check_utterances(utterances, cache, spec.channel, problems)
     cache.save()
     problems.raise_if_any()
