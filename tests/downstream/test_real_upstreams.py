@@ -2,6 +2,7 @@
 
 import pytest
 
+from aalbert import hub
 from aalbert.downstream.runner import Runner, build_config
 
 
@@ -56,7 +57,6 @@ def test_tiny_aalbert_finetuned_speaker_utterance(tone_corpus, tmp_path):
 
 
 def test_fbank_selects_its_single_representation(tone_corpus, tmp_path):
-    hub = pytest.importorskip("aalbert.hub")
     upstream = hub.load_upstream("fbank")
     assert upstream.num_layers == 0
     # (a phone task: fbank's per-utterance CMVN removes the constant tone that marks a fake speaker)
