@@ -118,9 +118,9 @@ RULES: list[Program | Toy | Placeholder] = [
     ),
     # each probe stops after 2 steps of 1 epoch
     Toy(
-        r"probe ",
+        r"probe .*-n (?P<name>\S+)",
         append=("--max-steps", "2", "--epochs", "1"),
-        writes=("result/probe/probe_results.json", "result/probe/probe_accuracy.png"),
+        writes=("result/probe/{name}/probe_results.json", "result/probe/{name}/probe_accuracy.png"),
     ),
     # attention over 2 utterances instead of the README's N
     Toy(
