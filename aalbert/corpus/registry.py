@@ -14,7 +14,7 @@ from importlib import metadata
 
 from aalbert.errors import AalbertError, MissingFileError
 
-from .audio_check import check_listing
+from .bad_audio import check_listing
 from .problems import log_skips
 from .spec import CorpusSpec
 from .utterance import CorpusListing

@@ -16,7 +16,7 @@ from pathlib import Path
 from aalbert.audio import find_audio_files
 from aalbert.errors import BadInputError
 
-from ..audio_check import check_utterances, warn_skipped
+from ..bad_audio import check_utterances, warn_skipped
 from ..problems import Problems
 from ..scan_cache import AudioInfoCache
 from ..spec import CorpusSpec

@@ -20,7 +20,7 @@ from pathlib import Path
 from aalbert.audio import SAMPLE_RATE, AudioError
 from aalbert.errors import MissingFileError
 
-from ..audio_check import check_utterances, warn_skipped
+from ..bad_audio import check_utterances, warn_skipped
 from ..frames import seconds_to_samples
 from ..problems import Problems, report_unmatched_lines
 from ..scan_cache import AudioInfoCache

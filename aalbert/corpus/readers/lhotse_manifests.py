@@ -17,7 +17,7 @@ from pathlib import Path
 from aalbert.audio import SAMPLE_RATE
 from aalbert.errors import MissingFileError
 
-from ..audio_check import check_utterances, warn_skipped
+from ..bad_audio import check_utterances, warn_skipped
 from ..frames import seconds_to_samples
 from ..problems import Problems
 from ..scan_cache import AudioInfoCache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aalbert.errors import MissingFileError
 
-from ..audio_check import check_utterances, warn_skipped
+from ..bad_audio import check_utterances, warn_skipped
 from ..problems import Problems, report_unmatched_lines
 from ..scan_cache import AudioInfoCache
 from ..spec import CorpusSpec

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aalbert.errors import AalbertError, MissingFileError
 
-from ..audio_check import check_utterances, warn_skipped
+from ..bad_audio import check_utterances, warn_skipped
 from ..frames import segment_frame_labels, tiling_problems
 from ..problems import Problems
 from ..scan_cache import AudioInfoCache
