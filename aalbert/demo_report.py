@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from aalbert.demo import DemoSettings
+
+class TableSettings(Protocol):
+    """What the table's caption tells of a demo run (aalbert.demo.DemoSettings: the demo imports
+    this module, so the settings are described here rather than imported back)."""
+
+    speakers: int
+    utterances: int
+    min_words: int
+    max_words: int
+    pretrain_steps: int
+    downstream_steps: int
+    downstream_lr: float
 
 
 @dataclass
@@ -25,7 +35,7 @@ def main_test_metric(results: dict) -> float:
     return float(test[results["main_metric"]])
 
 
-def write_table(rows: list[Row], out: Path, settings: DemoSettings, total_seconds: float, reused: int = 0) -> str:
+def write_table(rows: list[Row], out: Path, settings: TableSettings, total_seconds: float, reused: int = 0) -> str:
     lines = [
         f"Synthetic corpus: {settings.speakers} speakers x {settings.utterances} utterances of "
         f"{settings.min_words}-{settings.max_words} words; "

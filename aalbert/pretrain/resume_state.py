@@ -9,23 +9,45 @@ from __future__ import annotations
 import argparse
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
 
 from aalbert import rng
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
 from aalbert.config import ConfigError, to_dict
-from aalbert.distributed import all_gather_objects
+from aalbert.distributed import DistInfo, all_gather_objects
 from aalbert.pretrain import checkpoints
+from aalbert.pretrain.config import PretrainConfig
+from aalbert.pretrain.model import MaskedAcousticModel
 from aalbert.pretrain.schedule import WarmupLinear
 from aalbert.upstream.checkpoint import import_encoder_state, import_head_state, save_s3prl_checkpoint
+from aalbert.upstream.feature_config import FeatureConfig
+from aalbert.upstream.model import TransformerConfig
 
-if TYPE_CHECKING:
-    from aalbert.pretrain.trainer import Trainer
+
+class TrainerState(Protocol):
+    """What a checkpoint is written from and restored to: the pretraining Trainer's attributes
+    (trainer.py imports this module, so they are described here rather than imported back)."""
+
+    cfg: PretrainConfig
+    args: dict
+    expdir: Path
+    dist: DistInfo
+    model: MaskedAcousticModel
+    feature_config: FeatureConfig
+    encoder_config: TransformerConfig
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    mask_generator: torch.Generator
+    skipped: list[str]
+    step: int
+    epoch: int
+    position: int  # micro-batches of the current epoch already consumed
+    last_checkpoint: Path | None
 
 
-def training_state(trainer: Trainer) -> dict:
+def training_state(trainer: TrainerState) -> dict:
     """Everything beyond the weights that an exact resume needs (a collective: every rank calls it)."""
     rng_states = all_gather_objects(rng.capture(trainer.mask_generator))
     return {
@@ -40,7 +62,7 @@ def training_state(trainer: Trainer) -> dict:
     }
 
 
-def write_checkpoint(trainer: Trainer) -> Path | None:
+def write_checkpoint(trainer: TrainerState) -> Path | None:
     """Checkpoint at the current step (all ranks call it; rank 0 writes)."""
     extra = training_state(trainer)  # a collective: every rank takes part
     if not trainer.dist.is_main:
@@ -70,7 +92,7 @@ def write_checkpoint(trainer: Trainer) -> Path | None:
     return path
 
 
-def restore_checkpoint(trainer: Trainer, path: Path) -> None:
+def restore_checkpoint(trainer: TrainerState, path: Path) -> None:
     """Put ``trainer`` back to the checkpoint ``path``: weights, optimizer, data position, RNG streams."""
     ckpt = load_checkpoint_file(path)
     for key in ("Transformer", "SpecHead", "Optimizer", "Scheduler", "Epoch", "Position", "RNG"):
