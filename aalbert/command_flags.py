@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 
 import torch
 
+from aalbert.progress_bars import progress_bars, set_progress_bars  # noqa: F401 - commands read it from here
+
 T = TypeVar("T")
-_progress_bars = True  # --no-progress turns the bars off for the whole process
 
 
 def command_parser(prog: str, description: str, examples: list[str]) -> argparse.ArgumentParser:
@@ -82,16 +83,10 @@ def from_flags(cls: type[T], args: argparse.Namespace, **more: Any) -> T:
 
 def apply_runtime_flags(args: argparse.Namespace) -> None:
     """Settings that hold for the whole process: CPU threads and progress bars."""
-    global _progress_bars
     if args.threads is not None:
         if args.threads < 1:
             from aalbert.errors import UsageError
 
             raise UsageError(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    _progress_bars = not args.no_progress
-
-
-def progress_bars() -> bool:
-    """False after ``--no-progress``: every tqdm bar of the toolkit checks it."""
-    return _progress_bars
+    set_progress_bars(not args.no_progress)

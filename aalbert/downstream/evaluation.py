@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from aalbert.command_flags import progress_bars
+from aalbert.progress_bars import progress_bars
 
 from .data import collate
 from .model import DownstreamModel

@@ -19,10 +19,10 @@ from aalbert import distributed as dist
 from aalbert import rng
 from aalbert.atomic import remove_stale_temp_files
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
-from aalbert.command_flags import progress_bars
 from aalbert.config import ConfigError, from_dict, load_yaml, merge_dicts, parse_overrides, save_config
 from aalbert.errors import MissingFileError
 from aalbert.experiment import write_record
+from aalbert.progress_bars import progress_bars
 from aalbert.upstream.sizes import UpstreamSizes
 
 from .checkpointing import BEST, LAST

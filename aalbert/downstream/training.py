@@ -17,8 +17,8 @@ from tqdm import tqdm
 
 from aalbert import distributed as dist
 from aalbert import rng
-from aalbert.command_flags import progress_bars
 from aalbert.errors import TaskRequirementError
+from aalbert.progress_bars import progress_bars
 
 from .checkpointing import BEST, LAST, save_checkpoint
 from .config import RunnerConfig
