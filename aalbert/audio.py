@@ -15,9 +15,9 @@ import numpy as np
 import soundfile
 import torch
 
+from aalbert.audio_rate import SAMPLE_RATE
 from aalbert.errors import AalbertError, MissingFileError
 
-SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = (".flac", ".wav")
 _EDGE = 64 * 1024  # bytes hashed at each end of an audio file (audio_file_key)
 # which wave of a multi-channel file to use (data.channel): None = the file must be mono

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-HOP_SAMPLES = 160  # 10 ms at 16 kHz: one label frame
-SAMPLE_RATE = 16000
+from aalbert.audio_rate import HOP_SAMPLES, SAMPLE_RATE
+
 # the most data.label_gap_tolerance_s may be: a gap or overlap of one frame moves at most one
 # frame's label to a neighbour, which framing conventions disagree on anyway
 MAX_GAP_TOLERANCE_S = HOP_SAMPLES / SAMPLE_RATE

@@ -9,7 +9,7 @@ from typing import Literal
 
 from aalbert.errors import BadInputError
 
-from .frames import MAX_GAP_TOLERANCE_S
+from .frames import MAX_GAP_TOLERANCE_S, seconds_to_samples
 
 _SPEC = re.compile(r"^([a-z][a-z0-9_]*):(.+)$")
 
@@ -66,7 +66,11 @@ class CorpusConfig:
 
     @property
     def gap_tolerance_samples(self) -> int:
-        return int(round(self.label_gap_tolerance_s * 16000))
+        return seconds_to_samples(self.label_gap_tolerance_s)
+
+    @property
+    def tolerance_samples(self) -> int:
+        return seconds_to_samples(self.label_tolerance_s)
 
     def spec(self, roots: list[str], format: str | None = None) -> CorpusSpec:
         """``roots`` read with these options (and this ``format`` unless another is given)."""
@@ -95,10 +99,6 @@ class CorpusSpec(CorpusConfig):
         super().__post_init__()
         if isinstance(self.roots, (str, Path)):
             self.roots = [str(self.roots)]
-
-    @property
-    def tolerance_samples(self) -> int:
-        return int(round(self.label_tolerance_s * 16000))
 
 
 def parse_corpus_spec(entry: str, known_formats: list[str]) -> CorpusSpec | None:

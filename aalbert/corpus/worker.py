@@ -15,6 +15,8 @@ import numpy as np
 import soundfile
 from scipy.signal import resample_poly
 
+from aalbert.audio_rate import SAMPLE_RATE
+
 from .align import Segment, frame_phone_ids, rescale, segments_from_events
 from .channel import apply_channel, to_int16
 from .errors import CorpusError
@@ -22,7 +24,6 @@ from .espeak import Espeak
 from .phones import SILENCE
 from .voices import VoiceParams
 
-SAMPLE_RATE = 16000
 UP, DOWN = 320, 441  # 22050 Hz * 320 / 441 = 16000 Hz
 
 

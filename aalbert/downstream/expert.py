@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import nn
 
+from aalbert.audio_rate import HOP_SAMPLES, SAMPLE_RATE
 from aalbert.config import from_dict
 from aalbert.errors import BadInputError
 from aalbert.padding import valid_mask  # noqa: F401 - a helper task authors import from here (docs/adding_a_task.md)
@@ -22,9 +23,6 @@ from aalbert.padding import valid_mask  # noqa: F401 - a helper task authors imp
 from .data import Batch, Corpus, TaskData
 from .data.splits import SplitPolicy
 from .task_labels import FRAME_PHONES, PHONE_SEQUENCE, SPEAKER, is_metadata, label_names
-
-SAMPLE_RATE = 16000
-SAMPLES_PER_LABEL_FRAME = 160  # alignments are at 10 ms, 16 kHz
 
 
 @dataclass
@@ -44,12 +42,12 @@ class TaskContext:
     @property
     def stacking(self) -> int:
         """Label frames (10 ms) per upstream frame."""
-        if self.downsample_rate % SAMPLES_PER_LABEL_FRAME:
+        if self.downsample_rate % HOP_SAMPLES:
             raise BadInputError(
                 f"upstream frame of {self.downsample_rate} samples is not a multiple of the "
-                f"10 ms label frame ({SAMPLES_PER_LABEL_FRAME} samples)"
+                f"10 ms label frame ({HOP_SAMPLES} samples)"
             )
-        return self.downsample_rate // SAMPLES_PER_LABEL_FRAME
+        return self.downsample_rate // HOP_SAMPLES
 
     @property
     def frame_rate(self) -> float:

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from aalbert.audio_rate import SAMPLE_RATE
 from aalbert.corpus.frames import segment_frame_labels
 
-SR = 16000
+SR = SAMPLE_RATE  # the name task authors import (aalbert.testing.SR)
 PHONES = ["sil", "aa", "iy", "s", "m"]
 PHONE_TONES = {1: 500.0, 2: 1100.0, 3: 1900.0, 4: 2900.0}  # Hz; silence has no tone
 SPEAKER_TONES = [3600.0, 5000.0, 6600.0]  # a constant "voice" tone per speaker

@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from aalbert.audio_rate import HOP_SAMPLES
+
 
 class TinyUpstream(nn.Module):
     """Log band energies (32 bands, 10 ms hop) -> projection -> ``num_layers`` tanh layers."""
@@ -17,7 +19,7 @@ class TinyUpstream(nn.Module):
         super().__init__()
         torch.manual_seed(seed)
         self.hidden_size, self.num_layers, self.stacking = hidden_size, num_layers, stacking
-        self.downsample_rate = 160 * stacking
+        self.downsample_rate = HOP_SAMPLES * stacking
         self.name = "tiny"
         self.proj = nn.Linear(32 * stacking, hidden_size)
         self.layers = nn.ModuleList(nn.Linear(hidden_size, hidden_size) for _ in range(num_layers))
@@ -25,11 +27,11 @@ class TinyUpstream(nn.Module):
 
     def _bands(self, wav: torch.Tensor) -> torch.Tensor:
         spec = (
-            torch.stft(wav, 320, 160, window=torch.hann_window(320, device=wav.device), return_complex=True)
+            torch.stft(wav, 320, HOP_SAMPLES, window=torch.hann_window(320, device=wav.device), return_complex=True)
             .abs()
             .pow(2)
-        )  # (161, T), T = 1 + n // 160
-        bands = spec[:160].reshape(32, 5, -1).mean(1)
+        )  # (161, T), T = 1 + n // HOP_SAMPLES: the label frames
+        bands = spec[:160].reshape(32, 5, -1).mean(1)  # 160 of the 161 frequency bins, 5 to a band
         return torch.log(bands + 1e-6).T  # (T, 32)
 
     def forward(self, wavs: list[torch.Tensor]) -> dict:

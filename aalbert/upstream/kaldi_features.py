@@ -25,7 +25,8 @@ import torch
 import torchaudio
 from torch import Tensor, nn
 
-SAMPLE_RATE = 16000
+from aalbert.audio_rate import SAMPLE_RATE
+
 KALDI_FEAT_TYPES = ("fbank", "mfcc", "spectrogram")
 EPS = 1e-10
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import overload
 
+from aalbert.audio_rate import HOP_SAMPLES, SAMPLE_RATE
 from aalbert.corpus.frames import num_frames, segment_frame_labels, tiling_problems
 from aalbert.corpus.problems import Problems, report_unmatched_lines
 from aalbert.corpus.utterance import CorpusListing, Utterance
@@ -96,8 +97,8 @@ def _s3prl_frames(cfg: DataConfig, listing: CorpusListing, align_path: Path, pro
         if abs(len(labels) - expected) > MAX_MISMATCH:
             problems.add(
                 where,
-                f"utterance {utt.uttid}: {len(labels)} label frames ({len(labels) / 100:.2f} s) but its audio "
-                f"({utt.source}) has {expected} frames ({utt.measured_num_samples() / 16000:.2f} s); more than "
+                f"utterance {utt.uttid}: {len(labels)} label frames ({len(labels) * HOP_SAMPLES / SAMPLE_RATE:.2f} s) but its audio "
+                f"({utt.source}) has {expected} frames ({utt.measured_num_samples() / SAMPLE_RATE:.2f} s); more than "
                 f"{MAX_MISMATCH} frames apart: the alignment does not fit the audio",
             )
             continue
@@ -107,9 +108,7 @@ def _s3prl_frames(cfg: DataConfig, listing: CorpusListing, align_path: Path, pro
 
 def _tiles_audio(utt: Utterance, segments: list[tuple[int, int, str]], cfg: DataConfig, problems: Problems) -> bool:
     """The segments tile the utterance (aalbert.corpus.frames.tiling_problems, as for TIMIT)."""
-    untiled = tiling_problems(
-        segments, utt.measured_num_samples(), cfg.gap_tolerance_samples, int(round(cfg.label_tolerance_s * 16000))
-    )
+    untiled = tiling_problems(segments, utt.measured_num_samples(), cfg.gap_tolerance_samples, cfg.tolerance_samples)
     for message in untiled:
         problems.add(utt.source, f"utterance {utt.uttid}: {message}")
     return not untiled
