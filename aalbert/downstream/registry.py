@@ -48,7 +48,7 @@ class TaskNameClashWarning(UserWarning):
 
 
 @dataclass
-class TaskConfig:
+class MergedTaskConfig:
     """A task config with its bases merged in."""
 
     values: dict  # the sections (runner, optimizer, featurizer, data, model)
@@ -57,15 +57,15 @@ class TaskConfig:
     files: list[Path] = field(default_factory=list)  # the config, then its bases
 
 
-def load_task_config(path: str | Path) -> TaskConfig:
+def load_task_config(path: str | Path) -> MergedTaskConfig:
     """Read a task config and the chain of configs it extends; a missing or looping base is a
     ConfigError naming the file that asks for it."""
-    config = TaskConfig({})
+    config = MergedTaskConfig({})
     config.values = _read_config(Path(path), config)
     return config
 
 
-def _read_config(path: Path, into: TaskConfig) -> dict:
+def _read_config(path: Path, into: MergedTaskConfig) -> dict:
     resolved = path.resolve()
     if resolved in [f.resolve() for f in into.files]:
         chain = " -> ".join(str(f) for f in [*into.files, path])
