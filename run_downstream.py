@@ -3,7 +3,7 @@
 
 import sys
 
-from aalbert.downstream.cli import main
+from aalbert.downstream.command import main
 
 if __name__ == "__main__":
     sys.exit(main())

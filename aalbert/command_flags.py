@@ -1,13 +1,14 @@
 """The flags every long-running command shares, spelled once: ``--device``, ``--threads``,
-``--no-progress``, ``--debug``; and the examples each command's ``--help`` ends with."""
+``--no-progress``, ``--debug``; and the examples each command's ``--help`` ends with.
+
+Torch-free, as every command's parser is: ``--help`` and usage errors answer before torch is
+imported (tests/test_aalbert_command.py checks it)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 from typing import Any, TypeVar
-
-import torch
 
 from aalbert.progress_bars import progress_bars, set_progress_bars  # noqa: F401 - commands read it from here
 
@@ -88,5 +89,7 @@ def apply_runtime_flags(args: argparse.Namespace) -> None:
             from aalbert.errors import UsageError
 
             raise UsageError(f"--threads must be at least 1, got {args.threads}")
+        import torch  # late: parsing a command line never imports torch
+
         torch.set_num_threads(args.threads)
     set_progress_bars(not args.no_progress)

@@ -229,9 +229,9 @@ def _run_locked(s: DemoSettings, start: float) -> list[Row]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "aalbert demo") -> int:
     p = command_parser(
-        "aalbert demo",
+        prog,
         __doc__.splitlines()[0].strip("`: ").split(": ", 1)[-1],
         [
             "aalbert demo                       # writes demo_output/ and data/synth40/ in this folder",

@@ -29,6 +29,10 @@ BUG_EXIT = 1
 class AalbertError(Exception):
     """Base of every user-facing error of the toolkit."""
 
+    def command_message(self) -> str:
+        """What a command line prints: the message in the words of its flags (see CheckpointNeededError)."""
+        return str(self)
+
 
 class UsageError(AalbertError, ValueError):
     """Command-line flags that do not go together or are missing (exit 2, as argparse's own)."""
@@ -40,6 +44,20 @@ class BadInputError(AalbertError, ValueError):
 
 class MissingFileError(AalbertError, FileNotFoundError):
     """A file or folder the user pointed at (or that a task needs) does not exist."""
+
+
+class CheckpointNeededError(BadInputError):
+    """An upstream that is a checkpoint loader (``*_local``, ``*_url``) asked for without one.
+
+    Python callers (torch.hub) read the keyword they pass (``ckpt=``); a command line reads its
+    flag (``-k``), which :meth:`command_message` names instead."""
+
+    def __init__(self, entry: str, what: str):
+        self.entry, self.what = entry, what
+        super().__init__(f"{entry} needs ckpt=<{what}>")
+
+    def command_message(self) -> str:
+        return f"-u {self.entry} loads a checkpoint: give the {self.what} with -k CKPT"
 
 
 class TaskRequirementError(AalbertError, ValueError):
@@ -60,7 +78,8 @@ def close_progress_bars() -> None:
 def report_error(err: BaseException, prog: str, debug: bool = False) -> int:
     """Print ``err`` for a command line and return its exit code.
 
-    A user error is one line (``PROG: error: MESSAGE``); anything else is its traceback. With
+    A user error is one line (``PROG: error: MESSAGE``, ``PROG`` the name the user invoked, e.g.
+    ``aalbert downstream`` or ``run_downstream.py``); anything else is its traceback. With
     ``debug`` every error shows its traceback.
     """
     if isinstance(err, BrokenPipeError):
@@ -73,7 +92,8 @@ def report_error(err: BaseException, prog: str, debug: bool = False) -> int:
     if debug or not user_error:
         traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
     if user_error:
-        print(f"{prog}: error: {err}", file=sys.stderr)
+        assert isinstance(err, AalbertError)
+        print(f"{prog}: error: {err.command_message()}", file=sys.stderr)
     else:
         origin = innermost_own_frame(err)
         if origin is not None:  # the last line points at the code to fix, not at torch's internals

@@ -33,6 +33,7 @@ from torch import nn
 from aalbert.checkpoint_file import CheckpointError, check_checkpoint_file
 from aalbert.config import ConfigError
 from aalbert.download import cached_download, cached_file_error, sha256_of
+from aalbert.errors import CheckpointNeededError
 from aalbert.upstream import factory, pretrained
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
 from aalbert.upstream.fbank import FbankUpstream
@@ -180,6 +181,9 @@ def load_upstream(name: str, ckpt: str | Path | None = None, **kwargs) -> nn.Mod
     if name in BUILTIN:
         kind, build = ENTRIES[name]
         if kind in ("local", "url"):
+            if ckpt is None:
+                what = "path to an s3prl-format checkpoint" if kind == "local" else "URL of an s3prl-format checkpoint"
+                raise CheckpointNeededError(name, what)
             return build(ckpt=ckpt, **kwargs)
         if ckpt is not None:
             raise ConfigError(
@@ -250,3 +254,11 @@ def describe(model: nn.Module) -> dict:
         "encoder_params": sum(p.numel() for p in encoder.parameters()) if encoder is not None else 0,
         "params": params,
     }
+
+
+if __name__ == "__main__":  # `python -m aalbert.hub list`, as older docs say: the `aalbert hub` command
+    import sys
+
+    from aalbert.hub_command import main
+
+    sys.exit(main(prog="python -m aalbert.hub"))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
-import torch
-
-from aalbert import hub
 from aalbert.command_flags import add_debug_flag, command_parser
 from aalbert.errors import report_error
-from aalbert.upstream import pretrained
+
+PROG = "aalbert hub"
 
 
 def _row(name: str) -> tuple[str, ...]:
+    from aalbert import hub
+    from aalbert.upstream import factory, pretrained
+    from aalbert.upstream.param_count import encoder_params
+
     kind = hub.kind_of(name)
     if kind == "pretrained":
         model = pretrained.find_pretrained(name)
@@ -22,7 +25,13 @@ def _row(name: str) -> tuple[str, ...]:
         return (name, kind, str(model.layers), "all" if model.shared else "none", f"{model.params:,}", cached, same)
     if kind in ("local", "url"):
         return (name, kind, "from ckpt", "from ckpt", "-", "-", "")
-    upstream = hub.load_upstream(name)
+    if kind == "random":  # counted from the config: a paper-size model takes seconds and hundreds of MB to build
+        config = factory.paper_encoder_config(name.removesuffix("_random"))
+        shared = "all" if config.groups == 1 and config.num_hidden_layers > 1 else "none"
+        return (name, kind, str(config.num_hidden_layers), shared, f"{encoder_params(config):,}", "-", "")
+    if kind == "baseline":  # fbank: parameter-free, no encoder
+        return (name, kind, "0", "-", "0", "-", "")
+    upstream = hub.load_upstream(name)  # a plugin: only its own code knows its size
     info = hub.describe(upstream)
     groups = getattr(getattr(upstream, "encoder_config", None), "groups", None)
     shared = "-" if not info["layers"] else ("all" if groups == 1 and info["layers"] > 1 else "none")
@@ -30,6 +39,8 @@ def _row(name: str) -> tuple[str, ...]:
 
 
 def _table(names: list[str]) -> str:
+    import torch
+
     rows: list[tuple[str, ...]] = [("name", "kind", "layers", "shared", "encoder params", "cached", "same as")]
     rows += [_row(name) for name in names]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -41,6 +52,9 @@ def _table(names: list[str]) -> str:
 
 
 def _info(name: str) -> str:
+    from aalbert import hub
+    from aalbert.upstream import pretrained
+
     kind = hub.kind_of(name)
     if kind != "pretrained":
         doc = (hub.BUILTIN.get(name).__doc__ if name in hub.BUILTIN else None) or ""
@@ -60,9 +74,9 @@ def _info(name: str) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = command_parser(
-        "aalbert hub",
+        prog,
         "List, describe and download the upstreams torch.hub.load knows.",
         [
             "aalbert hub list",
@@ -86,8 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     for command in (info, download):
         add_debug_flag(command)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
+        # the work: the hub imports torch and every upstream family (once the flags are parsed)
+        from aalbert import hub
+        from aalbert.upstream import pretrained
+
         if args.command == "list":
             print(_table(hub.available_upstreams()))
         elif args.command == "info":
@@ -99,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(pretrained.download_pretrained(args.name, refresh=args.force, verify_cached=True))
     except Exception as err:  # noqa: BLE001 - user errors one line, bugs with their traceback
-        return report_error(err, "aalbert hub", getattr(args, "debug", False))
+        return report_error(err, prog, getattr(args, "debug", False))
     return 0
 
 

@@ -168,3 +168,33 @@ def test_labels_say_what_a_plot_shows():
     )
     assert hub.upstream_label("aalbert_local", "/x/states-500.ckpt") == "aalbert_local (states-500.ckpt)"
     assert hub.upstream_label("aalbert_3l_random", seed=3) == "aalbert_3l_random (random weights, seed 3)"
+
+
+def test_list_builds_no_model(capsys, monkeypatch, tmp_path):
+    """Sizes come from configs (aalbert.upstream.param_count): building the paper-size random models took 6-15 s."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("aalbert hub list built a model")
+
+    monkeypatch.setattr(hub, "load_upstream", no_building)
+    monkeypatch.setattr(hub.factory, "build_upstream", no_building)
+    assert hub_command.main(["list"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if "random" in line}
+    assert rows["mockingjay_6l_random"][1:5] == ["random", "6", "none", "42,590,976"]
+    assert rows["aalbert_3l_random"][1:5] == ["random", "3", "all", "7,151,616"]
+
+
+def test_python_m_aalbert_hub_list_prints_the_table(tmp_path):
+    """`python -m aalbert.hub list` (older docs) and hubconf.py's advice print the table."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    advice = re.search(r"``(python -m aalbert hub list)``", (REPO / "hubconf.py").read_text()).group(1)
+    env = {**os.environ, "TORCH_HOME": str(tmp_path)}
+    for argv in (["-m", "aalbert.hub", "list"], advice.split()[1:]):
+        proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "aalbert_3l_random" in proc.stdout and "mockingjay_local" in proc.stdout

@@ -2,7 +2,7 @@
 (``-n NAME`` writes to ``BASE/NAME``, ``-p/--expdir/--out DIR`` to DIR, neither to ``BASE/`` a
 name that says what ran, e.g. ``aalbert_local-tiny-states-500-phone``), the folder owned as an
 experiment folder (aalbert.experiment.open_experiment) and the frame of ``main``: runtime flags,
-logging, errors reported as every command reports them."""
+logging, errors reported as every command reports them. Torch-free: the commands' parsers import it."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import argparse
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aalbert.command_flags import apply_runtime_flags
 from aalbert.errors import report_error
-from aalbert.experiment import OpenedExperiment, experiment_dir, make_record, open_experiment
 from aalbert.safe_names import file_name
+
+if TYPE_CHECKING:
+    from aalbert.experiment import OpenedExperiment
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 def output_dir(args: argparse.Namespace, base: str, *default_name: str | None) -> Path:
     """-p/--expdir as given, else BASE/NAME for -n (kept inside BASE), else BASE/<the parts of
     ``default_name`` joined by '-'>: two runs of different upstreams or tasks never share a folder."""
+    from aalbert.experiment import experiment_dir  # late: torch (atomic writes); parsers here are torch-free
+
     if args.expdir is None and args.expname is None:
         words = "-".join(part for part in default_name if part)
         return Path(base) / file_name(words) if words else Path(base)
@@ -39,6 +44,8 @@ def checkpoint_words(ckpt: str | None) -> str | None:
 def owned_folder(folder: Path, kind: str, settings: dict, upstream: dict, overwrite: bool) -> OpenedExperiment:
     """Take ``folder`` for this run as downstream and pretraining take theirs: locked, recorded, and
     refused (naming what differs) when it holds another run, unless ``--overwrite`` moves that aside."""
+    from aalbert.experiment import make_record, open_experiment
+
     opened = open_experiment(folder, make_record(kind, settings, upstream=upstream), overwrite=overwrite)
     if opened.moved_to is not None:
         log.warning("--overwrite: moved the old contents of %s to %s", folder, opened.moved_to)

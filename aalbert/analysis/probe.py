@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import torch
 
-from aalbert.downstream.config import RunnerConfig
 from aalbert.downstream.data import UtteranceDataset
 from aalbert.downstream.evaluation import evaluate, split_loader
 from aalbert.downstream.expert import Expert, TaskContext
@@ -27,43 +26,9 @@ from aalbert.downstream.featurizer import Featurizer
 from aalbert.downstream.model import DownstreamModel
 from aalbert.downstream.training import MemoryCheckpoints, TrainState, epoch_loader, train_loop
 
-PROBES = {"linear": 0, "1hidden": 1, "2hidden": 2}  # name -> hidden layers
+from .probe_settings import PROBES, ProbeTrainConfig, probe_depth
 
-
-@dataclass
-class ProbeTrainConfig:
-    epochs: int = 20
-    max_steps: int | None = None  # stop after this many updates in total, whatever the epoch
-    batch_size: int = 16
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    patience: int = 3  # epochs without dev improvement before stopping
-    hidden_size: int = 256
-    dropout: float = 0.1
-    seed: int = 1337
-
-    def __post_init__(self):
-        for name in ("epochs", "batch_size", "patience", "hidden_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-
-    def runner_config(self, batches_per_epoch: int) -> RunnerConfig:
-        """These settings as the downstream loop's: an epoch is ``batches_per_epoch`` steps."""
-        total = self.epochs * batches_per_epoch
-        return RunnerConfig(
-            total_steps=min(total, self.max_steps or total),
-            eval_step=batches_per_epoch,
-            log_step=batches_per_epoch,
-            batch_size=self.batch_size,
-            eval_batch_size=self.batch_size,
-            gradient_clipping=math.inf,
-            patience=self.patience,
-            save_minutes=0,
-        )
+__all__ = ["PROBES", "ProbeTrainConfig", "probe_depth", "ProbeResult", "train_probe"]
 
 
 @dataclass
@@ -73,12 +38,6 @@ class ProbeResult:
     best_epoch: int
     epochs_run: int
     steps: int
-
-
-def probe_depth(name: str) -> int:
-    if name not in PROBES:
-        raise ValueError(f"unknown probe {name!r}; choose from {', '.join(PROBES)}")
-    return PROBES[name]
 
 
 def train_probe(

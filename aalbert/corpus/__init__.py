@@ -14,8 +14,24 @@ or ``aalbert corpus synthesize --out DIR --speakers S --utterances U --seed N``.
 The layout and file formats are described in :mod:`aalbert.corpus.synth`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import CorpusError
 from .spec import CorpusConfig, CorpusSpec
-from .synth import SynthSpec, synthesize
+
+if TYPE_CHECKING:
+    from .synth import SynthSpec, synthesize
+
+
+def __getattr__(name: str) -> Any:
+    # the synthesizer (numpy, scipy, eSpeak NG) only when asked for: readers and command parsers need none of it
+    if name in ("SynthSpec", "synthesize"):
+        from . import synth
+
+        return getattr(synth, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["CorpusConfig", "CorpusError", "CorpusSpec", "SynthSpec", "synthesize"]

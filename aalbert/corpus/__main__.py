@@ -12,17 +12,20 @@ import json
 import sys
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from aalbert.audio import SAMPLE_RATE, Channel
 from aalbert.command_flags import add_debug_flag
 from aalbert.errors import UsageError, report_error
+
+if TYPE_CHECKING:
+    from aalbert.audio import Channel
 
 PROG = "aalbert corpus"
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=prog,
         description="Make the synthetic corpus, or look at any corpus the readers know.",
         epilog="examples:\n" + "\n".join(__doc__.split("\n\n")[1].splitlines()[:3]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -96,6 +99,8 @@ def synthesize_command(args: argparse.Namespace) -> None:
 
 def corpus_summary(listing) -> dict:
     """What a reader found: counts a person checks before training on a corpus."""
+    from aalbert.audio import SAMPLE_RATE  # late: torch; the parser is torch-free
+
     utts = listing.utterances
     samples = [u.num_samples or 0 for u in utts]
     per_speaker = Counter(u.speaker for u in utts)
@@ -170,12 +175,12 @@ def inspect_command(args: argparse.Namespace) -> None:
         print(f"{key:<{width}}  {value}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    args = parse_args(argv, prog)
     try:
         (inspect_command if args.command == "inspect" else synthesize_command)(args)
     except Exception as err:  # noqa: BLE001 - user errors one line, bugs with their traceback
-        return report_error(err, PROG, args.debug)
+        return report_error(err, prog, args.debug)
     return 0
 
 

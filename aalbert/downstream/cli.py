@@ -1,51 +1,26 @@
-"""Command line of run_downstream.py (s3prl's flags, plus --data and --label-fraction).
-
-python run_downstream.py -m train -u aalbert -k CKPT -d phone_linear -n NAME
-python run_downstream.py -m train -e result/downstream/NAME        # resume
-python run_downstream.py -m evaluate -e result/downstream/NAME
+"""The work of ``aalbert downstream`` once its flags are parsed (the flags and ``main``:
+aalbert.downstream.command, torch-free; ``parse_args`` and ``main`` are re-exported here).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import signal
 import sys
 from pathlib import Path
 
 from aalbert import distributed as dist
-from aalbert.command_flags import (
-    add_experiment_flags,
-    add_override_flag,
-    add_runtime_flags,
-    add_upstream_flags,
-    apply_runtime_flags,
-    command_parser,
-)
+from aalbert.command_flags import apply_runtime_flags
 from aalbert.config import to_dict
-from aalbert.errors import UsageError, report_error
+from aalbert.errors import UsageError
 from aalbert.experiment import experiment_dir, make_record, open_experiment
 
-from .registry import available_tasks
+from .command import DEFAULT_RESULT_DIR, FEATURE_SELECTIONS, list_tasks, main, parse_args
 from .runner import Runner, build_config, load_experiment_config
 from .training import TrainingInterrupted
 
-DEFAULT_RESULT_DIR = Path("result/downstream")
-EXAMPLES = [
-    "aalbert downstream -m train -u aalbert -d phone_linear -n phone --data data/synth40",
-    "aalbert downstream -m train -u aalbert_local -k result/pretrain/tiny/states-500.ckpt -d speaker_utterance \\",
-    "    -s hidden_states -n spk -o runner.total_steps=400,,optimizer.lr=1e-2",
-    "aalbert downstream -m train -e result/downstream/phone          # resume",
-    "aalbert downstream -m evaluate -e result/downstream/phone       # test split -> results.json",
-]
-# -s value -> featurizer.mode; s3prl's names first ("hidden_states" without -l is its weighted sum)
-FEATURE_SELECTIONS = {
-    "hidden_states": "weighted_sum",
-    "last_hidden_state": "last",
-    "weighted_sum": "weighted_sum",
-    "last": "last",
-}
+__all__ = ["main", "parse_args", "run", "run_parsed", "Runner", "TrainingInterrupted"]
+
 # what a resume (-e) may change without making it another experiment
 RESUME_MAY_CHANGE = (
     "runner.total_steps",
@@ -56,41 +31,6 @@ RESUME_MAY_CHANGE = (
     "runner.save_minutes",
     "runner.feature_cache",
 )
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = command_parser("run_downstream.py", "Train or evaluate a downstream task on upstream features.", EXAMPLES)
-    p.add_argument(
-        "-m",
-        "--mode",
-        choices=["train", "evaluate", "inference"],
-        default="train",
-        help="train (resumes with -e) or evaluate -e EXPDIR; s3prl's inference is not offered",
-    )
-    add_upstream_flags(p, default=None)
-    p.add_argument("-d", "--downstream", help="task name (--list-tasks shows them)")
-    p.add_argument("-f", "--finetune", action="store_true", help="fine-tune the upstream too")
-    p.add_argument(
-        "-s",
-        "--feature-selection",
-        choices=sorted(FEATURE_SELECTIONS),
-        help="as in s3prl: hidden_states = learnable weighted sum of every hidden state (or, with "
-        "-l, that one state), last_hidden_state = the last layer (aliases: weighted_sum, last)",
-    )
-    p.add_argument("-l", "--layer", type=int, help="one hidden state (0 = input representation .. L = last layer)")
-    p.add_argument("-c", "--config", help="YAML merged over the task's default config")
-    add_override_flag(p, "runner.total_steps=100,,optimizer.lr=1e-2")
-    add_experiment_flags(
-        p,
-        str(DEFAULT_RESULT_DIR),
-        resume="experiment folder (or a checkpoint file in it, as in s3prl) to resume training from or to evaluate",
-    )
-    p.add_argument("--seed", type=int)
-    p.add_argument("--data", help="corpus root (sets data.root)")
-    p.add_argument("--label-fraction", type=float, help="fraction of training utterances to use (0.001..1)")
-    p.add_argument("--list-tasks", action="store_true", help="print the known tasks and exit")
-    add_runtime_flags(p)
-    return p.parse_args(argv)
 
 
 def _cli_overrides(args) -> list[str]:
@@ -119,7 +59,7 @@ def run(argv: list[str] | None = None) -> dict:
 def run_parsed(args: argparse.Namespace) -> dict:
     apply_runtime_flags(args)
     if args.list_tasks:
-        print("\n".join(available_tasks()))
+        list_tasks()
         return {}
     if args.mode == "inference":
         raise UsageError(
@@ -180,23 +120,3 @@ def experiment_record(config) -> dict:
     from aalbert.hub import upstream_identity  # late: the hub imports every upstream family
 
     return make_record("downstream", to_dict(config), upstream=upstream_identity(config.upstream, config.upstream_ckpt))
-
-
-def _stop_on_sigterm(signum, frame):
-    raise KeyboardInterrupt  # the training loop saves a resumable state, then stops
-
-
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    try:
-        run_parsed(args)
-    except TrainingInterrupted as stop:
-        print(f"\n{stop}", file=sys.stderr)
-        return 130
-    except Exception as err:  # noqa: BLE001 - the toolkit's user errors are one line, anything else a traceback
-        return report_error(err, "run_downstream.py", args.debug)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return 0

@@ -62,10 +62,8 @@ class TrainingInterrupted(Exception):
 
     def __init__(self, step: int, expdir: Path):
         self.step, self.expdir = step, expdir
-        super().__init__(
-            f"interrupted at step {step}; the state is saved in {expdir / LAST}: resume with "
-            f"run_downstream.py -m train -e {expdir}"
-        )
+        # the command adds how to resume, in the name it was invoked by (aalbert downstream, run_downstream.py)
+        super().__init__(f"interrupted at step {step}; the state is saved in {expdir / LAST}")
 
 
 def is_better(value: float, best: float | None, higher_is_better: bool) -> bool:

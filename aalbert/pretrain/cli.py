@@ -1,7 +1,9 @@
-"""``run_pretrain.py``: s3prl-style flags for pretraining (single process or under torchrun).
+"""``aalbert pretrain`` (alias ``run_pretrain.py``): s3prl-style flags for pretraining (single
+process or under torchrun). The parser is torch-free (``--help`` answers at once); the work's
+imports come once the flags are parsed.
 
-python run_pretrain.py -u aalbert -c config/pretrain/tiny.yaml -n tiny_run [-o optim.lr=1e-4]
-python run_pretrain.py -e result/pretrain/tiny_run            # resume from the latest checkpoint
+aalbert pretrain -u aalbert -c config/pretrain/tiny.yaml -n tiny_run [-o optim.lr=1e-4]
+aalbert pretrain -e result/pretrain/tiny_run            # resume from the latest checkpoint
 torchrun --nproc_per_node 2 run_pretrain.py -u mockingjay -c pretrain/paper_3l -n mj3
 """
 
@@ -10,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.command_flags import (
     add_experiment_flags,
     add_override_flag,
@@ -20,23 +22,14 @@ from aalbert.command_flags import (
     command_parser,
     progress_bars,
 )
-from aalbert.config import (
-    ConfigError,
-    from_dict,
-    load_config,
-    merge_dicts,
-    parse_overrides,
-    to_dict,
-    upgrade_renamed_keys,
-)
-from aalbert.distributed import broadcast_object, cleanup, init_distributed, on_main_rank
 from aalbert.errors import UsageError, report_error
-from aalbert.experiment import OpenedExperiment, experiment_dir, make_record, open_experiment
-from aalbert.pretrain.checkpoints import list_checkpoints, resolve_resume
-from aalbert.pretrain.config import UPSTREAMS, PretrainConfig, set_upstream
-from aalbert.pretrain.trainer import Trainer
+from aalbert.pretrain import UPSTREAMS
 
-PROG = "run_pretrain.py"
+if TYPE_CHECKING:
+    from aalbert.experiment import OpenedExperiment
+    from aalbert.pretrain.config import PretrainConfig
+
+PROG = "run_pretrain.py"  # the checkout's alias; `aalbert pretrain` passes its own name
 EXAMPLES = [
     "aalbert pretrain -u aalbert -c pretrain/tiny -n tiny -o data.roots=[data/synth40]",
     "aalbert pretrain -u mockingjay -c pretrain/paper_3l -n mj3 -o data.roots=[librispeech:/data/LibriSpeech]",
@@ -45,8 +38,8 @@ EXAMPLES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = command_parser(PROG, "Pretrain Mockingjay / Audio ALBERT (masked acoustic model).", EXAMPLES)
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    p = command_parser(prog, "Pretrain Mockingjay / Audio ALBERT (masked acoustic model).", EXAMPLES)
     p.add_argument(
         "-u",
         "--upstream",
@@ -77,6 +70,11 @@ def open_folder(
     args: argparse.Namespace, cfg: PretrainConfig, expdir: Path, resume: Path | None
 ) -> tuple[OpenedExperiment, Path | None]:
     """Lock and claim ``expdir`` for this run (rank 0 only); the checkpoint to resume from, if any."""
+    from aalbert.config import to_dict
+    from aalbert.experiment import make_record, open_experiment
+    from aalbert.pretrain.checkpoints import list_checkpoints
+    from aalbert.pretrain.config import PretrainConfig
+
     opened = open_experiment(
         expdir,
         make_record("pretrain", to_dict(cfg)),
@@ -93,6 +91,12 @@ def open_folder(
 
 
 def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
+    from aalbert.checkpoint_file import load_checkpoint_file
+    from aalbert.config import ConfigError, from_dict, load_config, merge_dicts, parse_overrides, upgrade_renamed_keys
+    from aalbert.experiment import experiment_dir
+    from aalbert.pretrain.checkpoints import resolve_resume
+    from aalbert.pretrain.config import PretrainConfig, set_upstream
+
     resume = resolve_resume(args.past_exp) if args.past_exp else None
     if args.config:
         cfg = load_config(PretrainConfig, args.config, args.override)
@@ -120,13 +124,18 @@ def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path
     return cfg, expdir, resume
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         apply_runtime_flags(args)
         cfg, expdir, resume = resolve(args)
     except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
-        return report_error(err, PROG, args.debug)
+        return report_error(err, prog, args.debug)
+    # the work: torch, the model, the loop
+    from aalbert.config import ConfigError
+    from aalbert.distributed import broadcast_object, cleanup, init_distributed, on_main_rank
+    from aalbert.pretrain.trainer import Trainer
+
     info = init_distributed(None if args.device == "auto" else args.device)
     opened = None
     try:
@@ -134,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             # rank 0 holds the folder (the other ranks write nothing of their own) and tells them what to resume
             claimed = on_main_rank(lambda: open_folder(args, cfg, expdir, resume))
         except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
-            return report_error(err, PROG, args.debug)
+            return report_error(err, prog, args.debug)
         if claimed is not None:
             opened, resume = claimed
         resume = broadcast_object(resume)
@@ -160,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             trainer.train()
         except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
-            return report_error(err, PROG, args.debug)
+            return report_error(err, prog, args.debug)
         if info.is_main:
             print(f"[pretrain] step {trainer.step}: checkpoint {trainer.last_checkpoint}")
     finally:

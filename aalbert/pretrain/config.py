@@ -16,11 +16,10 @@ from typing import Literal
 from aalbert.corpus.readers.audio_files import FORMAT as FILES
 from aalbert.corpus.sources import source_specs
 from aalbert.corpus.spec import CorpusConfig, CorpusSpec
+from aalbert.pretrain import UPSTREAMS
 from aalbert.upstream.feature_config import FeatureConfig, FeatureSpec
 from aalbert.upstream.features import FeatureExtractor
 from aalbert.upstream.model import TransformerConfig
-
-UPSTREAMS = ("aalbert", "mockingjay")
 
 
 @dataclass

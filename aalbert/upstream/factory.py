@@ -35,9 +35,16 @@ def _paper_upstream(
     feature_config: FeatureConfig | None,
     overrides: dict,
 ) -> Upstream:
+    features = feature_config if feature_config is not None else FeatureConfig(target=FeatureSpec(target))
+    return build_upstream(paper_config(name, layers, groups, stacking, features, overrides), features, name)
+
+
+def paper_config(
+    name: str, layers: int, groups: int, stacking: int, features: FeatureConfig, overrides: dict
+) -> TransformerConfig:
+    """The encoder config of a paper-size model: what ``aalbert hub list`` counts without building it."""
     if stacking not in STACKINGS:
         raise ValueError(f"{name}: frame stacking must be one of {STACKINGS}, got {stacking}")
-    features = feature_config if feature_config is not None else FeatureConfig(target=FeatureSpec(target))
     base = features.n_mels if features.input.feat_type == "mel" else features.n_freq
     refuse_renamed_keys(TransformerConfig, overrides, where=name)
     fields = {f.name for f in dataclasses.fields(TransformerConfig)}
@@ -46,7 +53,7 @@ def _paper_upstream(
         raise ValueError(
             f"{name}: unknown option(s) {', '.join(unknown)}; TransformerConfig fields: {', '.join(sorted(fields))}"
         )
-    config = TransformerConfig(
+    return TransformerConfig(
         **{
             "input_dim": base * (1 + features.input.delta),
             "hidden_size": 768,
@@ -58,7 +65,14 @@ def _paper_upstream(
             **overrides,
         }
     )
-    return build_upstream(config, features, name)
+
+
+def paper_encoder_config(name: str) -> TransformerConfig:
+    """The encoder config the factory ``name`` (``mockingjay_3l`` .. ``aalbert_12l``) builds by default."""
+    family, layers = name.rsplit("_", 1)
+    count = int(layers.rstrip("l"))
+    groups = count if family == "mockingjay" else 1
+    return paper_config(name, count, groups, 1, FeatureConfig(), {})
 
 
 def _mockingjay(layers: int):
