@@ -122,9 +122,7 @@ def claim(
     """
     expdir = Path(expdir)
     contents = [p for p in expdir.iterdir() if p.name != LOCK_NAME] if expdir.is_dir() else []
-    if not contents or [p.name for p in contents] == [RECORD]:
-        # a record alone is a start that stopped before producing anything (a bad corpus, a wrong
-        # flag): nothing to keep, so any run may take the folder
+    if not contents:
         return Claim("new", [])
     if overwrite:
         return Claim("overwrite", [])
@@ -179,6 +177,12 @@ class OpenedExperiment:
     lock: FolderLock
 
     def close(self) -> None:
+        """Release the folder. A new run that produced nothing but its record (it failed at the
+        start: a bad corpus, a wrong flag) takes the record back, so the folder is free for any run."""
+        if self.action in ("new", "overwrite") and self.lock.held:
+            contents = [p.name for p in self.expdir.iterdir() if p.name != LOCK_NAME]
+            if contents == [RECORD]:
+                (self.expdir / RECORD).unlink()
         self.lock.release()
 
     def __enter__(self) -> OpenedExperiment:

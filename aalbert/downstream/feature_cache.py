@@ -46,6 +46,7 @@ from aalbert.audio import audio_file_key, audio_info
 from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.config import ConfigError
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
+from aalbert.download import sha256_of
 from aalbert.safe_names import file_name
 
 log = logging.getLogger(__name__)
@@ -79,16 +80,8 @@ def audio_key(utt: Utterance, check: Check = "quick") -> dict:
         key["channel"] = utt.channel
     path = key["path"]
     if check == "full":
-        key["sha256"] = file_sha256(path)
+        key["sha256"] = sha256_of(Path(path))
     return key
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _matches(stored: dict, key: dict) -> bool:

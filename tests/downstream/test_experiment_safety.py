@@ -229,3 +229,11 @@ def test_damaged_last_checkpoint_is_one_line(fake_hub, tone_corpus, tmp_path, ca
     assert cli.main(["-m", "train", "-e", str(exp), "-o", "runner.total_steps=16"]) == 1
     err = capsys.readouterr().err
     assert "last.ckpt: is empty" in err and "Traceback" not in err
+
+
+def test_a_start_that_fails_before_producing_anything_leaves_the_folder_free(fake_hub, tone_corpus, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    assert train(tmp_path / "no_such_corpus", exp) == 1  # fails after claiming the folder, before any output
+    assert "no_such_corpus" in capsys.readouterr().err
+    assert [p.name for p in exp.iterdir() if p.name != ".aalbert.lock"] == []  # the record was taken back
+    assert train(tone_corpus, exp, upstream="fake_b") == 0  # so another run may take it, unrefused
