@@ -126,7 +126,7 @@ def _load(item: Path | Utterance):
 def write_outputs(
     result: AttentionJSD, config: AttentionConfig, out_dir: str | Path, upstream_info: dict | None = None
 ) -> tuple[Path, Path]:
-    from .plots import plot_jsd_heatmap  # matplotlib only when writing
+    from .figures import plot_jsd_heatmap  # matplotlib only when writing
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,13 +8,11 @@ import csv
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from aalbert.atomic import write_text_atomic
 from aalbert.downstream.data import Corpus
 
-if TYPE_CHECKING:
-    from .probing import ProbingConfig
+from .probe_config import ProbingConfig
 
 CSV_NAME = "probe_results.csv"
 JSON_NAME = "probe_results.json"
@@ -72,7 +70,7 @@ def write_outputs(
 ) -> tuple[Path, Path, Path]:
     from aalbert.hub import upstream_label  # late: the hub imports every upstream family
 
-    from .plots import plot_probe_curves
+    from .figures import plot_probe_curves  # matplotlib only when writing
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
 
 import torch
 from torch import nn
@@ -36,15 +35,14 @@ from aalbert.command_flags import (
 from aalbert.distributed import resolve_device
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
-from aalbert.downstream.expert import Expert, TaskContext
+from aalbert.downstream.expert import TaskContext
 from aalbert.downstream.feature_cache import FeatureCache, Pool, cache_manifest, fill_cache
-from aalbert.downstream.frame_classifier import FrameClassifierExpert
-from aalbert.downstream.speaker import SpeakerUtteranceExpert
 from aalbert.errors import BadInputError
 from aalbert.upstream.sizes import UpstreamSizes
 
 from .command import checkpoint_words, output_dir, owned_folder, run_command
 from .probe import PROBES, ProbeTrainConfig, probe_depth, train_probe
+from .probe_config import TASKS, ProbingConfig
 from .probe_results import (
     CSV_NAME,
     JSON_NAME,
@@ -61,36 +59,6 @@ EXAMPLES = [
     "aalbert probe -u fbank --task speaker --probes linear --data data/synth40 -n fbank_speaker",
     "aalbert probe -u aalbert --task phone --format timit --data /data/TIMIT --cache-dir /scratch/probe_cache",
 ]
-TASKS: dict[str, type[Expert]] = {"phone": FrameClassifierExpert, "speaker": SpeakerUtteranceExpert}
-
-
-@dataclass
-class ProbingConfig:
-    upstream: str = "aalbert"
-    ckpt: str | None = None
-    task: Literal["phone", "speaker"] = "phone"
-    probes: list[str] = field(default_factory=lambda: list(PROBES))
-    layers: list[int] | None = None  # hidden-state indices to probe; None = all
-    data: DataConfig = field(default_factory=DataConfig)
-    train: ProbeTrainConfig = field(default_factory=ProbeTrainConfig)
-    cache_dir: str | None = None  # None = keep features in memory
-    cache_check: Literal["quick", "full"] = "quick"  # as runner.feature_cache_check (downstream/config.py)
-    extract_batch_size: int = 8
-    device: str = "auto"
-
-    def __post_init__(self):
-        if self.task not in TASKS:
-            raise BadInputError(f"unknown probing task {self.task!r}; choose from {', '.join(TASKS)}")
-        if not self.probes:
-            raise BadInputError("no probes given")
-        for name in self.probes:
-            probe_depth(name)
-        if len(set(self.probes)) != len(self.probes):
-            raise BadInputError(f"probes listed twice: {self.probes}")
-        if self.cache_check not in ("quick", "full"):
-            raise BadInputError(f"cache_check must be quick or full, got {self.cache_check!r}")
-        if self.extract_batch_size < 1:
-            raise BadInputError(f"extract_batch_size must be >= 1, got {self.extract_batch_size}")
 
 
 def select_layers(requested: list[int] | None, num_hidden_states: int) -> list[int]:
