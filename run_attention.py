@@ -3,7 +3,7 @@
 
 import sys
 
-from aalbert.analysis.attention import main
+from aalbert.analysis.attention_command import main
 
 if __name__ == "__main__":
     sys.exit(main())

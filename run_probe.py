@@ -3,7 +3,7 @@
 
 import sys
 
-from aalbert.analysis.probing import main
+from aalbert.analysis.probe_command import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,7 +1,10 @@
 """``aalbert``: one command for the whole toolkit (also ``python -m aalbert``).
 
 Each subcommand is the toolkit's command of that name, with its own ``--help``; the
-``run_*.py`` scripts of a checkout stay as aliases for s3prl habits.
+``run_*.py`` scripts of a checkout stay as aliases for s3prl habits. Every command has one frame:
+``main(argv, prog)`` parses its flags before any heavy import (torch, the hub, the models), so
+``--help`` and usage errors answer at once, and reports errors under ``prog``, the name the user
+typed (``aalbert downstream`` here, ``run_downstream.py`` from the alias).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-# subcommand -> (module with main(argv), what it does, an example)
+# subcommand -> (torch-free module with main(argv, prog), what it does, an example)
 COMMANDS = {
     "pretrain": (
         "aalbert.pretrain.cli",
@@ -17,17 +20,17 @@ COMMANDS = {
         "aalbert pretrain -u aalbert -c pretrain/tiny -n tiny -o data.roots=[/data/LibriSpeech/dev-clean]",
     ),
     "downstream": (
-        "aalbert.downstream.cli",
+        "aalbert.downstream.command",
         "train or evaluate a downstream task on an upstream's features",
         "aalbert downstream -m train -u aalbert -d phone_linear -n phone --data data/synth40",
     ),
     "probe": (
-        "aalbert.analysis.probing",
+        "aalbert.analysis.probe_command",
         "per-layer phone / speaker probing of a frozen upstream",
         "aalbert probe -u aalbert --task phone --data data/synth40",
     ),
     "attention": (
-        "aalbert.analysis.attention",
+        "aalbert.analysis.attention_command",
         "Jensen-Shannon divergence between layers' attention",
         "aalbert attention -u aalbert --data data/synth40",
     ),
@@ -69,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"aalbert: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[command][0])
-    sys.argv = [f"aalbert {command}", *rest]  # argparse names the program after it
-    code = module.main(rest)
+    code = module.main(rest, prog=f"aalbert {command}")
     return int(code or 0)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,6 +12,8 @@ import torch
 from aalbert import cli, command_flags
 from aalbert.distributed import resolve_device
 from aalbert.errors import UsageError
+
+REPO = Path(__file__).resolve().parents[1]
 
 LONG_RUNNING = ("pretrain", "downstream", "probe", "attention")
 # s3prl's meanings, the same in every subcommand that has the idea
@@ -90,3 +93,63 @@ def test_a_reader_that_stops_reading_is_not_an_error():
     err = proc.stderr.read().decode()
     assert proc.wait() == 1
     assert err == ""  # no traceback, no "BrokenPipeError raised from ..."
+
+
+def run_aalbert(*argv: str, script: str | None = None) -> subprocess.CompletedProcess:
+    """``python -m aalbert ARGV`` (or the checkout's ``script`` alias) in a fresh process."""
+    command = [sys.executable, str(REPO / script)] if script else [sys.executable, "-m", "aalbert"]
+    return subprocess.run([*command, *argv], capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+NEVER_IMPORTED = ("torch", "torchaudio", "matplotlib", "lhotse", "scipy", "aalbert.hub")
+
+
+@pytest.mark.parametrize("argv", [(name, "--help") for name in sorted(cli.COMMANDS)] + [("downstream", "--list-tasks")])
+def test_parsing_never_imports_torch(argv):
+    """--help (and --list-tasks) answer before any heavy import: a command's parser is torch-free."""
+    probe = (
+        "import sys\n"
+        "from aalbert.cli import main\n"
+        "try:\n"
+        f"    code = main({list(argv)!r})\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        f"heavy = [m for m in {NEVER_IMPORTED!r} if m in sys.modules]\n"
+        "print('exit', code, 'heavy', heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert "exit 0 heavy []" in proc.stderr, proc.stderr[-2000:]
+    if argv[-1] == "--list-tasks":
+        assert "phone_linear" in proc.stdout.split()
+
+
+def test_errors_are_reported_under_the_name_invoked():
+    for argv, script, prog in (
+        (("downstream", "-m", "evaluate"), None, "aalbert downstream"),
+        (("-m", "evaluate"), "run_downstream.py", "run_downstream.py"),
+        (("pretrain", "-u", "aalbert"), None, "aalbert pretrain"),
+        (("-u", "aalbert"), "run_pretrain.py", "run_pretrain.py"),
+    ):
+        proc = run_aalbert(*argv, script=script)
+        assert proc.returncode == 2 and proc.stderr.startswith(f"{prog}: error: "), (argv, proc.stderr[-2000:])
+    for argv, script, prog in (  # argparse's own usage errors
+        (("probe", "--task", "nope"), None, "aalbert probe"),
+        (("--task", "nope"), "run_probe.py", "run_probe.py"),
+        (("attention",), None, "aalbert attention"),
+        (("hub", "info"), None, "aalbert hub info"),
+    ):
+        proc = run_aalbert(*argv, script=script)
+        assert proc.returncode == 2 and f"\n{prog}: error: " in proc.stderr, (argv, proc.stderr[-2000:])
+
+
+def test_a_checkpoint_loader_without_a_checkpoint_names_the_flag(capsys):
+    from aalbert import hub
+    from aalbert.errors import CheckpointNeededError, report_error
+
+    for name in ("mockingjay_local", "aalbert_url"):
+        with pytest.raises(CheckpointNeededError, match="needs ckpt=") as raised:  # torch.hub users pass ckpt=
+            hub.load_upstream(name)
+        assert report_error(raised.value, "aalbert probe") == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"aalbert probe: error: -u {name} loads a checkpoint: give the ") and "-k CKPT" in err
+        assert "ckpt=" not in err

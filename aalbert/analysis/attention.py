@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,16 +30,24 @@ from aalbert.corpus.utterance import Utterance, load_utterance_audio
 from aalbert.distributed import resolve_device
 from aalbert.errors import BadInputError, MissingFileError, UsageError
 
-from .command import checkpoint_words, output_dir, owned_folder, run_command
+from .attention_command import build_parser, main
+from .command import checkpoint_words, output_dir, owned_folder
 from .jsd import LN2, JSDAccumulator
 
+# build_parser and main (the command, torch-free) re-exported: run_attention.py and tests import them from here
+__all__ = [
+    "AttentionConfig",
+    "AttentionJSD",
+    "attention_jsd",
+    "build_parser",
+    "main",
+    "run",
+    "run_args",
+    "select_files",
+]
 log = logging.getLogger(__name__)
 JSON_NAME = "attention_jsd.json"
 PNG_NAME = "attention_jsd.png"
-EXAMPLES = [
-    "aalbert attention -u aalbert_local -k result/pretrain/tiny/states-500.ckpt --data data/synth40 -n tiny",
-    "aalbert attention -u aalbert --data kaldi:data/test --num-utterances 50 --max-seconds 10 -p jsd_aalbert",
-]
 
 
 @dataclass
@@ -185,41 +192,17 @@ def run(
     return write_outputs(result, config, out_dir, info)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = flags.command_parser("run_attention.py", __doc__.split("\n\n")[0], EXAMPLES)
-    flags.add_upstream_flags(p)
-    p.add_argument(
-        "--data",
-        nargs="+",
-        required=True,
-        help="audio folder(s), files, .txt file lists or corpora as FORMAT:PATH (e.g. kaldi:data/train)",
-    )
-    p.add_argument("--num-utterances", type=int, default=20, help="first N files in sorted order")
-    p.add_argument("-b", "--batch-size", type=int, default=1)
-    p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")
-    p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
-    flags.add_experiment_flags(p, "result/attention")  # neither -n nor -p: result/attention/UPSTREAM[-CKPT]
-    flags.add_runtime_flags(p)
-    return p
+def run_args(args: argparse.Namespace) -> str:
+    """``aalbert attention`` once its flags are parsed: the run, in its own folder; what it wrote."""
+    from aalbert.hub import upstream_identity  # late: the hub imports every upstream family
 
-
-def main(argv: list[str] | None = None) -> int:
-    def attention(args: argparse.Namespace) -> str:
-        from aalbert.hub import upstream_identity  # late: the hub imports every upstream family
-
-        config = flags.from_flags(AttentionConfig, args, ckpt=args.upstream_ckpt, data=list(args.data))
-        out = output_dir(args, "result/attention", config.upstream, checkpoint_words(config.ckpt))
-        inputs = load_inputs(config)
-        settings = {k: v for k, v in asdict(config).items() if k != "device"}
-        with owned_folder(out, "attention", settings, upstream_identity(config.upstream, config.ckpt), args.overwrite):
-            json_path, png_path = run(config, out, progress=flags.progress_bars(), inputs=inputs)
-        return f"wrote {json_path} and {png_path}"
-
-    return run_command(build_parser(), argv, attention)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    config = flags.from_flags(AttentionConfig, args, ckpt=args.upstream_ckpt, data=list(args.data))
+    out = output_dir(args, "result/attention", config.upstream, checkpoint_words(config.ckpt))
+    inputs = load_inputs(config)
+    settings = {k: v for k, v in asdict(config).items() if k != "device"}
+    with owned_folder(out, "attention", settings, upstream_identity(config.upstream, config.ckpt), args.overwrite):
+        json_path, png_path = run(config, out, progress=flags.progress_bars(), inputs=inputs)
+    return f"wrote {json_path} and {png_path}"
 
 
 def plot_label(config: AttentionConfig) -> str:

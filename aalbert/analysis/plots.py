@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from aalbert.command_flags import add_debug_flag, command_parser
-from aalbert.downstream.results import LAYER_WEIGHTS_PNG, RESULTS, plot_layer_weights, read_results
 from aalbert.errors import BadInputError, MissingFileError, report_error
 
 from .figures import plot_jsd_heatmap, plot_probe_curves  # noqa: F401 - the analysis figures, importable from here
@@ -21,6 +20,8 @@ from .figures import plot_jsd_heatmap, plot_probe_curves  # noqa: F401 - the ana
 
 def layer_weights_from_results(expdir: str | Path) -> list[float]:
     """The featurizer weights a downstream run saved (``featurizer.layer_weights``, or top-level)."""
+    from aalbert.downstream.results import RESULTS, read_results  # late: torch; the parser is torch-free
+
     results = read_results(expdir)
     if not results:
         raise MissingFileError(f"{Path(expdir) / RESULTS} not found: is {expdir} a finished downstream experiment?")
@@ -33,6 +34,8 @@ def layer_weights_from_results(expdir: str | Path) -> list[float]:
 
 
 def layer_weights_chart(expdir: str | Path, out: str | Path | None = None) -> Path:
+    from aalbert.downstream.results import LAYER_WEIGHTS_PNG, plot_layer_weights, read_results
+
     results = read_results(expdir)
     weights = layer_weights_from_results(expdir)
     upstream = (results.get("upstream") or {}).get("name", "")
@@ -40,22 +43,24 @@ def layer_weights_chart(expdir: str | Path, out: str | Path | None = None) -> Pa
     return plot_layer_weights(weights, out or Path(expdir) / LAYER_WEIGHTS_PNG, title)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "aalbert plots") -> int:
     parser = command_parser(
-        "aalbert plots",
+        prog,
         "Figures of finished experiments.",
         ["aalbert plots layer-weights result/downstream/phone_aalbert     # -> EXPDIR/layer_weights.png"],
     )
     sub = parser.add_subparsers(dest="command", required=True)
     lw = sub.add_parser("layer-weights", help="bar chart of a downstream experiment's learned featurizer weights")
     lw.add_argument("expdir", help="downstream experiment folder (holds results.json)")
-    lw.add_argument("--out", default=None, help=f"PNG path (default EXPDIR/{LAYER_WEIGHTS_PNG})")
+    lw.add_argument(
+        "--out", default=None, help="PNG path (default: the chart's usual name in EXPDIR, beside results.json)"
+    )
     add_debug_flag(lw)
     args = parser.parse_args(argv)
     try:
         path = layer_weights_chart(args.expdir, args.out)
     except Exception as err:  # noqa: BLE001 - user errors one line, bugs with their traceback
-        return report_error(err, "aalbert plots", args.debug)
+        return report_error(err, prog, args.debug)
     print(f"wrote {path}")
     return 0
 

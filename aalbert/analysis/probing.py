@@ -17,21 +17,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from aalbert.command_flags import (
-    add_experiment_flags,
-    add_runtime_flags,
-    add_upstream_flags,
-    command_parser,
-    from_flags,
-    progress_bars,
-)
+from aalbert.command_flags import from_flags, progress_bars
 from aalbert.distributed import resolve_device
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
@@ -40,8 +32,9 @@ from aalbert.downstream.feature_cache import FeatureCache, Pool, cache_manifest,
 from aalbert.errors import BadInputError
 from aalbert.upstream.sizes import UpstreamSizes
 
-from .command import checkpoint_words, output_dir, owned_folder, run_command
-from .probe import PROBES, ProbeTrainConfig, probe_depth, train_probe
+from .command import checkpoint_words, output_dir, owned_folder
+from .probe import ProbeTrainConfig, probe_depth, train_probe
+from .probe_command import build_parser, main
 from .probe_config import TASKS, ProbingConfig
 from .probe_results import (
     CSV_NAME,
@@ -53,12 +46,9 @@ from .probe_results import (
     write_outputs,
 )
 
+# build_parser and main (the command, torch-free) re-exported: run_probe.py and tests import them from here
+__all__ = ["ProbingConfig", "build_parser", "config_from_args", "main", "run", "run_args", "select_layers"]
 log = logging.getLogger(__name__)
-EXAMPLES = [
-    "aalbert probe -u aalbert_local -k result/pretrain/tiny/states-500.ckpt --task phone --data data/synth40 -n tiny",
-    "aalbert probe -u fbank --task speaker --probes linear --data data/synth40 -n fbank_speaker",
-    "aalbert probe -u aalbert --task phone --format timit --data /data/TIMIT --cache-dir /scratch/probe_cache",
-]
 
 
 def select_layers(requested: list[int] | None, num_hidden_states: int) -> list[int]:
@@ -145,47 +135,6 @@ def run(
     return rows
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = command_parser("run_probe.py", __doc__.split("\n\n")[0], EXAMPLES)
-    add_upstream_flags(p)
-    p.add_argument("--task", choices=sorted(TASKS), required=True)
-    p.add_argument("--probes", default=",".join(PROBES), help=f"comma-separated, from {', '.join(PROBES)}")
-    p.add_argument("--layers", default=None, help="comma-separated hidden-state indices (default: all)")
-    d = p.add_argument_group("data (read as the downstream package reads it)")
-    d.add_argument("--data", required=True, help="corpus root (folder, Kaldi data dir or Lhotse manifest)")
-    d.add_argument("--format", default="librispeech", help="corpus reader: librispeech, timit, kaldi, lhotse, ...")
-    d.add_argument(
-        "--split-policy",
-        default="task",
-        choices=["task", "per_speaker", "disjoint_speakers"],
-        help="default split without split lists (task: phones speaker-disjoint, speakers per speaker)",
-    )
-    d.add_argument("--subsets", default=None, help="comma-separated subsets under the root")
-    d.add_argument("--alignment", default=None, help="alignment file or folder (default ROOT/alignment)")
-    d.add_argument("--phone-list", default=None, help="phone list (default: beside the alignment)")
-    d.add_argument("--splits", default=None, help="folder with train/dev/test.txt (default ROOT/splits or 8:1:1)")
-    d.add_argument("--split-seed", type=int, default=1337)
-    t = p.add_argument_group("probe training")
-    defaults = ProbeTrainConfig()
-    for name in ("epochs", "batch_size", "patience", "hidden_size", "seed"):
-        t.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    t.add_argument("--max-steps", type=int, default=None)
-    for name in ("lr", "weight_decay", "dropout"):
-        t.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
-    p.add_argument("--cache-dir", default=None, help="cache features on disk here (default: in memory)")
-    p.add_argument(
-        "--cache-check",
-        default="quick",
-        choices=["quick", "full"],
-        help="how the disk cache tells audio unchanged: quick (size, mtime, first/last 64 KiB) or full "
-        "(also a sha256 of each whole file: for audio edited in place)",
-    )
-    p.add_argument("--extract-batch-size", type=int, default=8)
-    add_experiment_flags(p, "result/probe")  # neither -n nor -p: result/probe/UPSTREAM[-CKPT]-TASK
-    add_runtime_flags(p)
-    return p
-
-
 def _csv(value: str | None) -> list[str] | None:
     return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
@@ -212,17 +161,11 @@ def config_from_args(args: argparse.Namespace) -> ProbingConfig:
 RUNTIME_SETTINGS = ("device", "extract_batch_size", "cache_dir", "cache_check")
 
 
-def main(argv: list[str] | None = None) -> int:
-    def probing(args: argparse.Namespace) -> str:
-        config = config_from_args(args)
-        out = output_dir(args, "result/probe", config.upstream, checkpoint_words(config.ckpt), config.task)
-        settings = {k: v for k, v in asdict(config).items() if k not in RUNTIME_SETTINGS}
-        with owned_folder(out, "probe", settings, upstream_fingerprint(config), args.overwrite):
-            run(config, out, progress=progress_bars())
-        return f"wrote {out / CSV_NAME}, {JSON_NAME} and {PNG_NAME}"
-
-    return run_command(build_parser(), argv, probing)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def run_args(args: argparse.Namespace) -> str:
+    """``aalbert probe`` once its flags are parsed: the run, in its own folder; what it wrote."""
+    config = config_from_args(args)
+    out = output_dir(args, "result/probe", config.upstream, checkpoint_words(config.ckpt), config.task)
+    settings = {k: v for k, v in asdict(config).items() if k not in RUNTIME_SETTINGS}
+    with owned_folder(out, "probe", settings, upstream_fingerprint(config), args.overwrite):
+        run(config, out, progress=progress_bars())
+    return f"wrote {out / CSV_NAME}, {JSON_NAME} and {PNG_NAME}"

@@ -94,7 +94,9 @@ def test_cli_reports_bad_input_in_one_line(audio_dir, tmp_path, capsys):
     assert "unknown upstream 'no_such_upstream'" in capsys.readouterr().err
     rc = main(["-u", "aalbert_local", "--data", str(audio_dir), "--out", str(tmp_path / "o")])
     assert rc == 1
-    assert "needs ckpt" in capsys.readouterr().err
+    assert "-u aalbert_local loads a checkpoint: give the path to an s3prl-format checkpoint with -k CKPT" in (
+        capsys.readouterr().err
+    )
     assert not (tmp_path / "o").exists()
 
 
