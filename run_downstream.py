@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train or evaluate a downstream task; see aalbert/downstream/cli.py for the flags."""
+"""Train or evaluate a downstream task; see aalbert/downstream/command.py for the flags."""
 
 import sys
 
