@@ -153,3 +153,11 @@ def test_a_checkpoint_loader_without_a_checkpoint_names_the_flag(capsys):
         err = capsys.readouterr().err
         assert err.startswith(f"aalbert probe: error: -u {name} loads a checkpoint: give the ") and "-k CKPT" in err
         assert "ckpt=" not in err
+
+
+def test_the_probe_command_offers_the_tasks_probing_runs():
+    """`aalbert probe --task` choices are read torch-free (probe_settings); the run maps them to experts."""
+    from aalbert.analysis.probe_config import TASKS
+    from aalbert.analysis.probe_settings import PROBING_TASKS
+
+    assert tuple(TASKS) == PROBING_TASKS
