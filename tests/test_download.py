@@ -19,7 +19,23 @@ from aalbert.upstream import pretrained
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
 
-class Server:
+class LocalServer:
+    """An http.server on 127.0.0.1 (a free port) in a thread, with the test's request handler."""
+
+    def serve(self, handler: type) -> None:
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Server(LocalServer):
     """An http.server on 127.0.0.1 that serves PAYLOAD at /ok, half of it at /cut, 404 elsewhere."""
 
     def __init__(self):
@@ -42,16 +58,7 @@ class Server:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
 
 
 def dead_pid() -> int:
@@ -217,7 +224,7 @@ def test_hub_download_command(monkeypatch, tmp_path, make_s3prl_checkpoint, caps
     assert "AALBERT_OFFLINE" in capsys.readouterr().err
 
 
-class CheckpointServer:
+class CheckpointServer(LocalServer):
     """An http.server on 127.0.0.1 serving one checkpoint's bytes the ways a flaky network does.
 
     /whole: with Content-Length; /nolength: without (the end of the stream ends it);
@@ -264,16 +271,7 @@ class CheckpointServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
 
 
 @pytest.fixture
