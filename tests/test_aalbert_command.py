@@ -156,8 +156,13 @@ def test_a_checkpoint_loader_without_a_checkpoint_names_the_flag(capsys):
 
 
 def test_the_probe_command_offers_the_tasks_probing_runs():
-    """`aalbert probe --task` choices are read torch-free (probe_settings); the run maps them to experts."""
-    from aalbert.analysis.probe_config import TASKS
-    from aalbert.analysis.probe_settings import PROBING_TASKS
+    """`aalbert probe --task` choices are read torch-free (probe_config); the run maps each to its expert."""
+    from aalbert.analysis.probe_command import build_parser
+    from aalbert.analysis.probe_config import PROBING_TASKS
+    from aalbert.analysis.probing import probing_expert
+    from aalbert.downstream.expert import Expert
 
-    assert tuple(TASKS) == PROBING_TASKS
+    (task_flag,) = [a for a in build_parser()._actions if a.dest == "task"]
+    assert sorted(task_flag.choices) == sorted(PROBING_TASKS) == ["phone", "speaker"]
+    for task in PROBING_TASKS:
+        assert issubclass(probing_expert(task), Expert)

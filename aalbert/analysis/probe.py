@@ -26,7 +26,7 @@ from aalbert.downstream.featurizer import Featurizer
 from aalbert.downstream.model import DownstreamModel
 from aalbert.downstream.training import MemoryCheckpoints, TrainState, epoch_loader, train_loop
 
-from .probe_settings import PROBES, ProbeTrainConfig, probe_depth
+from .probe_config import PROBES, ProbeTrainConfig, probe_depth
 
 __all__ = ["PROBES", "ProbeTrainConfig", "probe_depth", "ProbeResult", "train_probe"]
 

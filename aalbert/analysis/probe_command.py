@@ -10,7 +10,7 @@ import sys
 from aalbert.command_flags import add_experiment_flags, add_runtime_flags, add_upstream_flags, command_parser
 
 from .command import run_command
-from .probe_settings import PROBES, PROBING_TASKS, ProbeTrainConfig
+from .probe_config import PROBES, PROBING_TASKS, ProbeTrainConfig
 
 PROG = "run_probe.py"  # the checkout's alias; `aalbert probe` passes its own name
 DESCRIPTION = "Per-layer probing: what each hidden state of a frozen upstream knows about phones or speakers."

@@ -27,15 +27,16 @@ from aalbert.command_flags import from_flags, progress_bars
 from aalbert.distributed import resolve_device
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
-from aalbert.downstream.expert import TaskContext
+from aalbert.downstream.expert import Expert, TaskContext
 from aalbert.downstream.feature_cache import FeatureCache, Pool, cache_manifest, fill_cache
+from aalbert.downstream.registry import expert_from_spec
 from aalbert.errors import BadInputError
 from aalbert.upstream.sizes import UpstreamSizes
 
 from .command import checkpoint_words, output_dir, owned_folder
-from .probe import ProbeTrainConfig, probe_depth, train_probe
+from .probe import train_probe
 from .probe_command import build_parser, main
-from .probe_config import TASKS, ProbingConfig
+from .probe_config import PROBING_TASKS, ProbeTrainConfig, ProbingConfig, probe_depth
 from .probe_results import (
     CSV_NAME,
     JSON_NAME,
@@ -60,13 +61,19 @@ def select_layers(requested: list[int] | None, num_hidden_states: int) -> list[i
     return sorted(set(requested))
 
 
+def probing_expert(task: str) -> type[Expert]:
+    """The downstream expert that trains the probes of a probing task (PROBING_TASKS names it)."""
+    return expert_from_spec(PROBING_TASKS[task], Path(__file__).with_name("probe_config.py"))
+
+
 def run(
     config: ProbingConfig, out_dir: str | Path, upstream: nn.Module | None = None, progress: bool = True
 ) -> list[dict]:
     """Probe every (selected) hidden state with every probe; write the table and the plot."""
 
     device = resolve_device(config.device)
-    corpus = load_corpus(config.data, TASKS[config.task].task_data())
+    expert_class = probing_expert(config.task)
+    corpus = load_corpus(config.data, expert_class.task_data())
     if upstream is None:
         from aalbert.hub import load_upstream  # late: the hub imports every upstream family
 
@@ -91,7 +98,6 @@ def run(
     if device.type == "cuda":
         torch.cuda.empty_cache()
 
-    expert_class = TASKS[config.task]
     context = TaskContext(sizes.hidden_size, sizes.downsample_rate, corpus)
     progress_file = ProbeProgress(Path(out_dir) / PROGRESS_NAME, config, upstream_fingerprint(config))
     rows = []
