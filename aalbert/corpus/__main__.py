@@ -75,7 +75,7 @@ def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
 
 
 def synthesize_command(args: argparse.Namespace) -> None:
-    from .synth import synthesize
+    from .synthetic import synthesize
 
     if args.speakers < 1 or args.utterances < 1:  # checked here too: a usage error, before any work
         raise UsageError(f"need at least one speaker and one utterance, got {args.speakers} x {args.utterances}")

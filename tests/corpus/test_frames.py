@@ -15,12 +15,12 @@ import pytest
 import soundfile
 from corpus_layouts import write_kaldi, write_lhotse, write_textgrids, write_timit
 
-from aalbert.corpus.align import Segment, frame_phone_ids
 from aalbert.corpus.frames import num_frames, segment_frame_labels, tiling_problems
-from aalbert.corpus.phones import PHONE_ID
 from aalbert.corpus.problems import Problems
 from aalbert.corpus.registry import read_corpus
 from aalbert.corpus.spec import CorpusConfig
+from aalbert.corpus.synthetic.align import Segment, frame_phone_ids
+from aalbert.corpus.synthetic.phones import PHONE_ID
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data.attach import attach_frames
 from aalbert.errors import BadInputError

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from aalbert.corpus import CorpusError, espeak, synthesize
-from aalbert.corpus.phones import PHONES, fold
-from aalbert.corpus.synth import split_utterances
+from aalbert.corpus.synthetic import CorpusError, espeak, synthesize
+from aalbert.corpus.synthetic.phones import PHONES, fold
+from aalbert.corpus.synthetic.synth import split_utterances
 
 
 def _alignments(root: Path) -> dict[str, list[int]]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import frames
+from aalbert.corpus import frames
+
 from .espeak import PhonemeEvent
 from .phones import MERGE_WITH_PREVIOUS, PHONE_ID, SILENCE, STOPS, fold
 

@@ -59,7 +59,7 @@ def init(data_dir: str) -> None:
 
 def run(job: Job) -> Result:
     if _engine is None:
-        raise CorpusError("worker not initialised: call aalbert.corpus.worker.init(data_dir) first")
+        raise CorpusError("worker not initialised: call aalbert.corpus.synthetic.worker.init(data_dir) first")
     try:
         return _run(_engine, job)
     except CorpusError as err:

@@ -159,5 +159,5 @@ def fold(name: str, context: str = "") -> str:
     except KeyError:
         where = f" in {context}" if context else ""
         raise CorpusError(
-            f"unmapped eSpeak phoneme {name!r}{where}: add it to aalbert.corpus.phones.ESPEAK_TO_ARPABET"
+            f"unmapped eSpeak phoneme {name!r}{where}: add it to aalbert.corpus.synthetic.phones.ESPEAK_TO_ARPABET"
         ) from None
