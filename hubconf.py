@@ -10,6 +10,7 @@ s3prl-format checkpoint (``aalbert_local``, ``mockingjay_local``, ``audio_albert
 
 dependencies = ["torch", "torchaudio"]
 
-from aalbert.hub import HUB_ENTRIES as _HUB_ENTRIES  # noqa: E402
+from aalbert.hub import BUILTIN as _BUILTIN  # noqa: E402
 
-globals().update(_HUB_ENTRIES)
+# torch.hub looks entries up as attributes of hubconf: every built-in hub entry, under its name
+globals().update(_BUILTIN)

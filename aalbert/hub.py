@@ -124,30 +124,35 @@ def fbank(**kwargs) -> nn.Module:
     return FbankUpstream(**kwargs)
 
 
-def _entries() -> dict[str, tuple[str, Callable[..., nn.Module]]]:
-    """name -> (kind, factory); kinds: pretrained, random, local, url, baseline."""
-    entries: dict[str, tuple[str, Callable[..., nn.Module]]] = {}
-    for name in pretrained.pretrained_names():
-        entries[name] = ("pretrained", _pretrained_entry(name))
+KIND = "hub_kind"  # the attribute by which a built-in entry says what it is (kind_of)
+
+
+def _of_kind(kind: str, build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    setattr(build, KIND, kind)  # noqa: B010 - the kind travels with the entry: one table, no parallel dict
+    return build
+
+
+def _builtin() -> dict[str, Callable[..., nn.Module]]:
+    """Every built-in entry by name (hubconf.py offers them to torch.hub as they are); kinds:
+    pretrained, random, local, url, baseline."""
+    entries = {name: _of_kind("pretrained", _pretrained_entry(name)) for name in pretrained.pretrained_names()}
     for layers in (3, 6, 12):
         for family in ("mockingjay", "aalbert"):
             name = f"{family}_{layers}l_random"
-            entries[name] = ("random", _random_entry(getattr(factory, f"{family}_{layers}l"), name))
-    entries["local"], entries["url"] = ("local", local), ("url", url)
+            entries[name] = _of_kind("random", _random_entry(getattr(factory, f"{family}_{layers}l"), name))
+    entries["local"], entries["url"] = _of_kind("local", local), _of_kind("url", url)
     for family in FAMILIES:  # s3prl's per-family names: aliases of the same two functions
-        entries[f"{family}_local"], entries[f"{family}_url"] = entries["local"], entries["url"]
-    entries["fbank"] = ("baseline", fbank)
+        entries[f"{family}_local"], entries[f"{family}_url"] = local, url
+    entries["fbank"] = _of_kind("baseline", fbank)
     return entries
 
 
-ENTRIES = _entries()
-BUILTIN: dict[str, Callable[..., nn.Module]] = {name: build for name, (_, build) in ENTRIES.items()}
-# torch.hub looks entries up as attributes of hubconf: these are the functions it sees
-HUB_ENTRIES = {name: build for name, build in BUILTIN.items()}
+BUILTIN = _builtin()
 
 
 def kind_of(name: str) -> str:
-    return ENTRIES[name][0] if name in ENTRIES else "plugin"
+    """What the entry ``name`` is: pretrained, random, local, url, baseline, or plugin (not built in)."""
+    return getattr(BUILTIN[name], KIND) if name in BUILTIN else "plugin"
 
 
 def plugin_entries() -> dict:
@@ -179,7 +184,7 @@ def unknown_upstream_error(name: str) -> ConfigError:
 def load_upstream(name: str, ckpt: str | Path | None = None, **kwargs) -> nn.Module:
     """Build an upstream by hub name; ``ckpt`` is for ``local`` (a path) and ``url`` (a URL), and their aliases."""
     if name in BUILTIN:
-        kind, build = ENTRIES[name]
+        kind, build = kind_of(name), BUILTIN[name]
         if kind in ("local", "url"):
             if ckpt is None:
                 what = "path to an s3prl-format checkpoint" if kind == "local" else "URL of an s3prl-format checkpoint"
