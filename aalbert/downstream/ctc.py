@@ -1,11 +1,10 @@
 """A reusable CTC head over any sequence label (phone sequences by default): greedy decoding,
-error rate by edit distance. Another sequence label is a subclass overriding ``sequence_label``
-and ``targets``."""
+error rate by edit distance. Another sequence label is a subclass declaring it first in ``labels``
+and overriding ``targets``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import editdistance
 import torch
@@ -43,17 +42,17 @@ def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[i
 
 class PhoneCTCExpert(Expert):
     Config = CTCConfig
-    sequence_label: ClassVar[str] = PHONE_SEQUENCE
-    labels = (PHONE_SEQUENCE,)  # CTC needs the phones in order, not their timing
+    labels = (PHONE_SEQUENCE,)  # the first is the sequence predicted; CTC needs the phones in order, not their timing
     split_policy = "disjoint_speakers"
     main_metric = "per"
     higher_is_better = False
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
-        self.class_names = context.label_names(self.sequence_label)
+        self.label = self.labels[0]
+        self.class_names = context.label_names(self.label)
         if not self.class_names:
-            raise BadInputError(f"{self.sequence_label} recognition needs a label list (data.phone_list)")
+            raise BadInputError(f"{self.label} recognition needs a label list (data.phone_list)")
         self.output_classes = len(self.class_names) + 1  # + the CTC blank
         self.classifier = self.config.mlp(context.input_dim, self.output_classes)
 
@@ -62,7 +61,7 @@ class PhoneCTCExpert(Expert):
         sequences = batch.phone_sequences or [None] * len(batch.phones)
         silence = self.context.corpus.silence_ids
         return [
-            seq if seq is not None else phone_sequence(present_labels(self.sequence_label, frames, uttid), silence)
+            seq if seq is not None else phone_sequence(present_labels(self.label, frames, uttid), silence)
             for seq, frames, uttid in zip(sequences, batch.phones, batch.uttids)
         ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -22,7 +22,8 @@ from aalbert.padding import valid_mask  # noqa: F401 - a helper task authors imp
 
 from .data import Batch, Corpus, TaskData
 from .data.splits import SplitPolicy
-from .task_labels import FRAME_PHONES, PHONE_SEQUENCE, SPEAKER, is_metadata, label_names
+from .previous_spellings import read_previous_spellings
+from .task_labels import label_names, task_data
 
 
 @dataclass
@@ -86,17 +87,21 @@ class Expert(nn.Module):
     ``forward`` and ``metrics``; the runner checks the declarations before training starts."""
 
     Config: ClassVar[type[Any]]  # dataclass of the ``model`` section
-    # the labels the task reads: frame_phones, phone_sequence, speaker, speaker.FIELD, utterance.FIELD
+    # What the task reads, said once: everything the corpus loader provides and the checks before
+    # training follow from these two (task_labels.task_data).
+    # The labels: frame_phones, phone_sequence, speaker (the classes are speakers), speaker.FIELD,
+    # utterance.FIELD; a reusable head predicts the first.
     labels: ClassVar[tuple[str, ...]] = ()
-    needs_phones: ClassVar[bool] = False  # older spelling of labels = ("frame_phones",)
-    phone_labels: ClassVar[str] = "frames"  # with needs_phones: "frames" or "sequence"
     # the default split when the corpus has no split lists: "per_speaker" (each speaker's
-    # utterances 8:1:1) or "disjoint_speakers" (speakers 8:1:1: test voices are unseen). A task
-    # reading speaker.FIELD with "disjoint_speakers" *requires* it: overlapping lists are refused.
+    # utterances 8:1:1; needed by "speaker") or "disjoint_speakers" (speakers 8:1:1: test voices are
+    # unseen). A task reading speaker.FIELD with "disjoint_speakers" *requires* it: overlapping lists are refused.
     split_policy: ClassVar[SplitPolicy] = "per_speaker"
-    speaker_classes: ClassVar[bool] = False  # predicts speakers: dev/test speakers must be in train
     main_metric: ClassVar[str] = "accuracy"  # a key of metrics(); picks the best checkpoint on dev
     higher_is_better: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        read_previous_spellings(cls)
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__()
@@ -106,27 +111,9 @@ class Expert(nn.Module):
         self.output_classes: int | None = None
 
     @classmethod
-    def consumed_labels(cls) -> tuple[str, ...]:
-        """``labels``, or what the older ``needs_phones`` / ``speaker_classes`` flags say."""
-        if cls.labels:
-            return tuple(cls.labels)
-        out = []
-        if cls.needs_phones:
-            out.append(PHONE_SEQUENCE if cls.phone_labels == "sequence" else FRAME_PHONES)
-        if cls.speaker_classes:
-            out.append(SPEAKER)
-        return tuple(out)
-
-    @classmethod
     def task_data(cls, task: str = "") -> TaskData:
-        """What this task needs from the corpus (labels, split)."""
-        labels = cls.consumed_labels()
-        phones: Literal["frames", "sequence", "none"] = (
-            "frames" if FRAME_PHONES in labels else "sequence" if PHONE_SEQUENCE in labels else "none"
-        )
-        metadata = tuple(label for label in labels if is_metadata(label))
-        required = cls.split_policy == "disjoint_speakers" and any(m.startswith("speaker.") for m in metadata)
-        return TaskData(phones, cls.split_policy, cls.speaker_classes, metadata, required, task)
+        """What this task needs from the corpus: derived from ``labels`` and ``split_policy``."""
+        return task_data(cls.labels, cls.split_policy, task)
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         raise NotImplementedError

@@ -1,14 +1,14 @@
 """A reusable frame-level classification head, over any frame label (10 ms frame phones by default).
 
 phone_linear / phone_1hidden / phone_2hidden are this head and differ only in ``hidden_layers``
-(0, 1, 2), set in their config.yaml. Another frame label is a subclass overriding ``frame_label``
-(its classes: ``context.label_names``) and ``frame_targets`` (a label id per 10 ms frame).
+(0, 1, 2), set in their config.yaml. Another frame label is a subclass declaring it first in
+``labels`` (its classes: ``context.label_names``) and overriding ``frame_targets`` (a label id per
+10 ms frame).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -28,16 +28,16 @@ class FrameClassifierConfig(MLPHeadConfig):
 
 class FrameClassifierExpert(Expert):
     Config = FrameClassifierConfig
-    frame_label: ClassVar[str] = FRAME_PHONES
-    labels = (FRAME_PHONES,)
+    labels = (FRAME_PHONES,)  # the first is the frame label predicted
     split_policy = "disjoint_speakers"  # phones are tested on voices not heard in training
     main_metric = "accuracy"
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
-        self.class_names = context.label_names(self.frame_label)
+        self.label = self.labels[0]
+        self.class_names = context.label_names(self.label)
         if not self.class_names:
-            raise BadInputError(f"{self.frame_label} classification needs a label list (data.phone_list)")
+            raise BadInputError(f"{self.label} classification needs a label list (data.phone_list)")
         self.num_classes = self.output_classes = len(self.class_names)
         self.classifier = self.config.mlp(context.input_dim, self.num_classes)
 

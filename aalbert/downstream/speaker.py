@@ -16,8 +16,7 @@ from .utterance_classifier import UtteranceClassifierExpert
 class SpeakerUtteranceExpert(UtteranceClassifierExpert):
     """Mean of the valid frames (or attentive statistics) -> classifier over the corpus' speakers."""
 
-    label = SPEAKER
-    speaker_classes = True
+    labels = (SPEAKER,)
 
 
 class SpeakerFrameExpert(Expert):
@@ -25,7 +24,6 @@ class SpeakerFrameExpert(Expert):
 
     Config = MLPHeadConfig
     labels = (SPEAKER,)
-    speaker_classes = True
     main_metric = "frame_accuracy"
 
     def __init__(self, context: TaskContext, config: dict):

@@ -2,8 +2,9 @@
 
 What is checked, each failure a ``TaskRequirementError`` naming the task:
 
-* declarations (:func:`check_declarations`, before the corpus is read): a known split policy,
-  known label names, a main metric name, speaker classes with a per-speaker split;
+* declarations (:func:`check_declarations`, before the corpus is read): the ``labels`` and
+  ``split_policy`` the task declares, read as the corpus loader will read them (``task_data``):
+  known label names and split policy, speaker classes with a per-speaker split; a main metric name;
 * the corpus (in ``load_corpus``): the labels and metadata the task reads, a split it can make;
 * one dev batch through the model (:func:`check_first_batch`): ``metrics`` gives the main metric,
   and the head's output size (``StepOutput.logits``) matches the label set.
@@ -18,7 +19,7 @@ import torch
 
 from aalbert.errors import TaskRequirementError
 
-from .task_labels import parse_label
+from .task_labels import task_data
 
 if TYPE_CHECKING:
     from .expert import Expert
@@ -33,22 +34,24 @@ def check_declarations(task: str, expert_class: type[Expert]) -> None:
     config = getattr(expert_class, "Config", None)
     if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
         fail("Expert.Config must be a dataclass (the fields of the model: section)")
-    if expert_class.split_policy not in SPLIT_POLICIES:
-        fail(f"split_policy {expert_class.split_policy!r} is not one of {', '.join(SPLIT_POLICIES)}")
-    if expert_class.speaker_classes and expert_class.split_policy != "per_speaker":
-        fail(
-            "predicts speakers (speaker_classes) but its split policy puts test speakers outside train; use "
-            "split_policy = 'per_speaker'"
-        )
     if not isinstance(expert_class.main_metric, str) or not expert_class.main_metric:
         fail(f"main_metric must name a key of metrics(), got {expert_class.main_metric!r}")
     if not isinstance(expert_class.higher_is_better, bool):
         fail(f"higher_is_better must be True or False, got {expert_class.higher_is_better!r}")
-    for label in expert_class.consumed_labels():
-        try:
-            parse_label(label)
-        except TaskRequirementError as err:
-            fail(str(err))
+    labels = expert_class.labels
+    if not isinstance(labels, (tuple, list)) or not all(isinstance(label, str) for label in labels):
+        fail(f"labels must be a tuple of label names, e.g. ('speaker',), got {labels!r}")
+    if expert_class.split_policy not in SPLIT_POLICIES:
+        fail(f"split_policy {expert_class.split_policy!r} is not one of {', '.join(SPLIT_POLICIES)}")
+    try:
+        needs = task_data(labels, expert_class.split_policy, task)
+    except TaskRequirementError as err:
+        fail(str(err))
+    if needs.speaker_classes and needs.split_policy != "per_speaker":
+        fail(
+            "predicts speakers (reads the label 'speaker') but its split policy puts test speakers outside "
+            "train; use split_policy = 'per_speaker'"
+        )
 
 
 @torch.no_grad()

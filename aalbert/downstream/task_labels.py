@@ -1,10 +1,15 @@
 """The labels a task can consume, by name, and where each comes from in a loaded corpus.
 
-A task declares the labels it reads in ``Expert.labels``:
+A task declares what it reads once, on its expert: ``Expert.labels`` (names below) and
+``Expert.split_policy``. :func:`task_data` turns that declaration into what the corpus loader
+must provide (:class:`~.data.TaskData`), and the checks before training read the same result.
+A label name is one of:
 
 * ``"frame_phones"``: a phone per 10 ms frame (alignments; ``batch.phones``);
 * ``"phone_sequence"``: the phones in order (CTC targets; ``batch.phone_sequences``);
-* ``"speaker"``: the speaker id (``batch.speakers``, an index into ``corpus.speakers``);
+* ``"speaker"``: the classes are the speakers (``batch.speakers``, an index into ``corpus.speakers``):
+  every dev/test speaker must be in train, so the split is per speaker (``batch.speakers`` is
+  filled for every task: a task that only groups by speaker does not declare it);
 * ``"speaker.FIELD"``: a field of the per-speaker metadata the reader found (``speaker.gender``
   from LibriSpeech ``SPEAKERS.TXT``, Kaldi ``spk2gender``, Lhotse supervisions);
 * ``"utterance.FIELD"``: a field of the per-utterance metadata (``Utterance.info``).
@@ -17,9 +22,13 @@ over any of them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
 from aalbert.errors import TaskRequirementError
 
-from .data import Batch, Corpus
+from .data import Batch, Corpus, TaskData
+from .data.splits import SplitPolicy
 
 FRAME_PHONES = "frame_phones"
 PHONE_SEQUENCE = "phone_sequence"
@@ -51,8 +60,22 @@ def parse_label(label: str) -> tuple[str, str | None]:
     )
 
 
-def is_metadata(label: str) -> bool:
-    return parse_label(label)[1] is not None
+def task_data(labels: Sequence[str], split_policy: SplitPolicy, task: str = "") -> TaskData:
+    """What the corpus loader must provide to a task that reads ``labels`` with ``split_policy``:
+    the one place a declaration becomes the loader's needs (a new kind of label starts here)."""
+    kinds = [parse_label(label)[0] for label in labels]
+    if FRAME_PHONES in kinds and PHONE_SEQUENCE in kinds:
+        raise TaskRequirementError(
+            f"reads both {FRAME_PHONES} and {PHONE_SEQUENCE}, but the corpus gives a task one of them "
+            f"(a {PHONE_SEQUENCE} task gets sequences from the alignments when there are no transcripts)"
+        )
+    phones: Literal["none", "frames", "sequence"] = (
+        "frames" if FRAME_PHONES in kinds else "sequence" if PHONE_SEQUENCE in kinds else "none"
+    )
+    metadata = tuple(label for label, kind in zip(labels, kinds) if kind in (SPEAKER_METADATA, UTTERANCE_METADATA))
+    # a speaker attribute tested on a voice heard in training measures memory: disjoint is required
+    required = split_policy == "disjoint_speakers" and SPEAKER_METADATA in kinds
+    return TaskData(phones, split_policy, SPEAKER in kinds, metadata, required, task)
 
 
 def metadata_value(corpus: Corpus, label: str, uttid: str, speaker: str) -> str | None:

@@ -1,18 +1,17 @@
 """A reusable utterance-level classification head over any utterance label.
 
-Pooling (mean, or attentive statistics) -> MLP -> cross-entropy over the classes of ``label``
-(the speaker, or a metadata field such as ``speaker.gender``). A new task is a subclass that
-says where its label comes from, plus a config.yaml::
+Pooling (mean, or attentive statistics) -> MLP -> cross-entropy over the classes of its label
+(the first of ``labels``: the speaker, or a metadata field such as ``speaker.gender``). A new task
+is a subclass that says what it reads, plus a config.yaml::
 
     class Expert(UtteranceClassifierExpert):
-        label = "speaker.gender"
+        labels = ("speaker.gender",)
         split_policy = "disjoint_speakers"
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -30,16 +29,12 @@ class UtteranceClassifierConfig(MLPHeadConfig):
 
 class UtteranceClassifierExpert(Expert):
     Config = UtteranceClassifierConfig
-    label: ClassVar[str] = SPEAKER  # the utterance label predicted: speaker, speaker.FIELD, utterance.FIELD
+    labels = (SPEAKER,)  # the first is the utterance label predicted: speaker, speaker.FIELD, utterance.FIELD
     main_metric = "accuracy"
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "labels" not in cls.__dict__:
-            cls.labels = (cls.label,)  # the one label this head reads, declared for the up-front checks
 
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
+        self.label = self.labels[0]
         self.class_names = context.label_names(self.label)
         self.class_index = {name: i for i, name in enumerate(self.class_names)}
         self.output_classes = len(self.class_names)

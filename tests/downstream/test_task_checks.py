@@ -17,7 +17,7 @@ class MisnamedMetric(UtteranceClassifierExpert):
 
 
 class TooManyOutputs(UtteranceClassifierExpert):
-    label = "speaker.gender"
+    labels = ("speaker.gender",)
     split_policy = "disjoint_speakers"
 
     def __init__(self, context, config):
@@ -27,8 +27,7 @@ class TooManyOutputs(UtteranceClassifierExpert):
         )
 
 
-class SpeakersOnUnseenVoices(UtteranceClassifierExpert):
-    speaker_classes = True
+class SpeakersOnUnseenVoices(UtteranceClassifierExpert):  # reads "speaker": its classes are speakers
     split_policy = "disjoint_speakers"
 
 

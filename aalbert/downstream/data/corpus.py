@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TaskData:
-    """What a task needs from a corpus."""
+    """What a task needs from a corpus; for a task, ``task_labels.task_data`` derives it from the
+    expert's ``labels`` and ``split_policy`` (the one place)."""
 
     phones: Literal["none", "frames", "sequence"] = "none"
     split_policy: SplitPolicy = "per_speaker"

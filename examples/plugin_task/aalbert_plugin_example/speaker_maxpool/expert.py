@@ -18,9 +18,9 @@ class Config:  # the task's `model:` section; an unknown key is an error
 
 class Expert(BaseExpert):
     Config = Config
-    labels = ("speaker",)  # reads batch.speakers (indices into context.corpus.speakers)
-    split_policy = "per_speaker"  # each speaker's utterances 8:1:1: test voices were heard in training
-    speaker_classes = True  # the classes are speakers: every dev/test speaker must be in train
+    # what the task reads, said once: the corpus loader and the checks before training follow from it
+    labels = ("speaker",)  # the classes are the speakers (batch.speakers: indices into context.corpus.speakers)
+    split_policy = "per_speaker"  # each speaker's utterances 8:1:1: every dev/test speaker is in train
     main_metric = "accuracy"  # a key of metrics(): picks the best checkpoint on dev
     higher_is_better = True
 
