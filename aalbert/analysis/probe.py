@@ -26,9 +26,9 @@ from aalbert.downstream.featurizer import Featurizer
 from aalbert.downstream.model import DownstreamModel
 from aalbert.downstream.training import MemoryCheckpoints, TrainState, epoch_loader, train_loop
 
-from .probe_config import PROBES, ProbeTrainConfig, probe_depth
+from .probe_config import ProbeTrainConfig
 
-__all__ = ["PROBES", "ProbeTrainConfig", "probe_depth", "ProbeResult", "train_probe"]
+__all__ = ["ProbeResult", "ProbeTrainConfig", "train_probe"]  # ProbeTrainConfig: the settings train_probe takes
 
 
 @dataclass
