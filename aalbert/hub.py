@@ -16,30 +16,28 @@ Names mean what they mean in s3prl:
 
 Plugins add factories under the entry-point group ``aalbert.upstream``.
 ``aalbert hub list`` prints every entry, and whether a
-pretrained one is in the cache.
+pretrained one is in the cache. The names and their kinds are the torch-free table of
+aalbert.hub_table (what the listing reads); this module makes each an entry.
 """
 
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from aalbert.checkpoint_file import CheckpointError, check_checkpoint_file
 from aalbert.config import ConfigError
 from aalbert.download import cached_download, cached_file_error, sha256_of
 from aalbert.errors import CheckpointNeededError
+from aalbert.hub_table import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP  # the names, kinds and plugins: torch-free
+from aalbert.hub_table import KINDS, available_upstreams, kind_of, plugin_entries
+from aalbert.torch_hub_dir import torch_hub_dir
 from aalbert.upstream import factory, pretrained
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
 from aalbert.upstream.fbank import FbankUpstream
-
-ENTRY_POINT_GROUP = "aalbert.upstream"
-FAMILIES = ("aalbert", "audio_albert", "mockingjay")
 
 
 def _pretrained_entry(name: str) -> Callable[..., nn.Module]:
@@ -116,7 +114,7 @@ def url_cache_path(ckpt: str) -> Path:
     """Where the ``url`` entry caches the file at ``ckpt``: one folder per URL (its hash)."""
     folder = hashlib.sha256(ckpt.encode()).hexdigest()[:16]
     name = Path(ckpt.split("?")[0]).name or "checkpoint.ckpt"
-    return Path(torch.hub.get_dir()) / "aalbert" / "url" / folder / name
+    return torch_hub_dir() / "aalbert" / "url" / folder / name
 
 
 def fbank(**kwargs) -> nn.Module:
@@ -124,51 +122,17 @@ def fbank(**kwargs) -> nn.Module:
     return FbankUpstream(**kwargs)
 
 
-KIND = "hub_kind"  # the attribute by which a built-in entry says what it is (kind_of)
+def _entry(name: str, kind: str) -> Callable[..., nn.Module]:
+    if kind == "pretrained":
+        return _pretrained_entry(name)
+    if kind == "random":
+        return _random_entry(getattr(factory, name.removesuffix("_random")), name)
+    functions: dict[str, Callable[..., nn.Module]] = {"local": local, "url": url, "baseline": fbank}
+    return functions[kind]  # s3prl's *_local / *_url names: these same functions
 
 
-def _of_kind(kind: str, build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-    setattr(build, KIND, kind)  # noqa: B010 - the kind travels with the entry: one table, no parallel dict
-    return build
-
-
-def _builtin() -> dict[str, Callable[..., nn.Module]]:
-    """Every built-in entry by name (hubconf.py offers them to torch.hub as they are); kinds:
-    pretrained, random, local, url, baseline."""
-    entries = {name: _of_kind("pretrained", _pretrained_entry(name)) for name in pretrained.pretrained_names()}
-    for layers in (3, 6, 12):
-        for family in ("mockingjay", "aalbert"):
-            name = f"{family}_{layers}l_random"
-            entries[name] = _of_kind("random", _random_entry(getattr(factory, f"{family}_{layers}l"), name))
-    entries["local"], entries["url"] = _of_kind("local", local), _of_kind("url", url)
-    for family in FAMILIES:  # s3prl's per-family names: aliases of the same two functions
-        entries[f"{family}_local"], entries[f"{family}_url"] = local, url
-    entries["fbank"] = _of_kind("baseline", fbank)
-    return entries
-
-
-BUILTIN = _builtin()
-
-
-def kind_of(name: str) -> str:
-    """What the entry ``name`` is: pretrained, random, local, url, baseline, or plugin (not built in)."""
-    return getattr(BUILTIN[name], KIND) if name in BUILTIN else "plugin"
-
-
-def plugin_entries() -> dict:
-    found = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in BUILTIN:
-            warnings.warn(
-                f"plugin upstream {ep.name!r} ({ep.value}) is shadowed by the built-in of that name", stacklevel=3
-            )
-            continue
-        found[ep.name] = ep
-    return found
-
-
-def available_upstreams() -> list[str]:
-    return sorted(BUILTIN) + sorted(plugin_entries())
+# every built-in entry by name, one per name of hub_table.KINDS (hubconf.py offers them to torch.hub as they are)
+BUILTIN: dict[str, Callable[..., nn.Module]] = {name: _entry(name, kind) for name, kind in KINDS.items()}
 
 
 def unknown_upstream_error(name: str) -> ConfigError:

@@ -1,10 +1,15 @@
-"""``aalbert hub``: list, describe and download the upstreams ``torch.hub.load`` knows."""
+"""``aalbert hub``: list, describe and download the upstreams ``torch.hub.load`` knows.
+
+``aalbert hub list`` imports no torch: the names and kinds (aalbert.hub_table), the pretrained
+table (aalbert.upstream.pretrained_table), the random models' configs and their parameter counts
+(aalbert.upstream.model_config, param_count) and the cache folder (aalbert.torch_hub_dir) are all
+torch-free. Only a plugin's row loads the plugin (only its own code knows its size).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from aalbert.command_flags import add_debug_flag, command_parser
 from aalbert.errors import report_error
@@ -13,24 +18,27 @@ PROG = "aalbert hub"
 
 
 def _row(name: str) -> tuple[str, ...]:
-    from aalbert import hub
-    from aalbert.upstream import factory, pretrained
+    from aalbert.hub_table import kind_of
+    from aalbert.upstream.model_config import paper_encoder_config
     from aalbert.upstream.param_count import encoder_params
+    from aalbert.upstream.pretrained_table import find_pretrained
 
-    kind = hub.kind_of(name)
+    kind = kind_of(name)
     if kind == "pretrained":
-        model = pretrained.find_pretrained(name)
+        model = find_pretrained(name)
         cached = "yes" if model.cache_path().is_file() else "no"
         same = "" if name == model.name else f"= {model.name}"
         return (name, kind, str(model.layers), "all" if model.shared else "none", f"{model.params:,}", cached, same)
     if kind in ("local", "url"):
         return (name, kind, "from ckpt", "from ckpt", "-", "-", "")
     if kind == "random":  # counted from the config: a paper-size model takes seconds and hundreds of MB to build
-        config = factory.paper_encoder_config(name.removesuffix("_random"))
+        config = paper_encoder_config(name.removesuffix("_random"))
         shared = "all" if config.groups == 1 and config.num_hidden_layers > 1 else "none"
         return (name, kind, str(config.num_hidden_layers), shared, f"{encoder_params(config):,}", "-", "")
     if kind == "baseline":  # fbank: parameter-free, no encoder
         return (name, kind, "0", "-", "0", "-", "")
+    from aalbert import hub  # torch and every upstream family: only for a plugin's row
+
     upstream = hub.load_upstream(name)  # a plugin: only its own code knows its size
     info = hub.describe(upstream)
     groups = getattr(getattr(upstream, "encoder_config", None), "groups", None)
@@ -39,7 +47,7 @@ def _row(name: str) -> tuple[str, ...]:
 
 
 def _table(names: list[str]) -> str:
-    import torch
+    from aalbert.torch_hub_dir import torch_hub_dir
 
     rows: list[tuple[str, ...]] = [("name", "kind", "layers", "shared", "encoder params", "cached", "same as")]
     rows += [_row(name) for name in names]
@@ -48,7 +56,7 @@ def _table(names: list[str]) -> str:
         "  ".join(c.ljust(w) if i in (0, 1, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + f"\n\ncache: {Path(torch.hub.get_dir()) / 'aalbert'}"
+    return "\n".join(lines) + f"\n\ncache: {torch_hub_dir() / 'aalbert'}"
 
 
 def _info(name: str) -> str:
@@ -106,13 +114,16 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = build_parser(prog).parse_args(argv)
     try:
+        if args.command == "list":  # torch-free (see the module's doc)
+            from aalbert.hub_table import available_upstreams
+
+            print(_table(available_upstreams()))
+            return 0
         # the work: the hub imports torch and every upstream family (once the flags are parsed)
         from aalbert import hub
         from aalbert.upstream import pretrained
 
-        if args.command == "list":
-            print(_table(hub.available_upstreams()))
-        elif args.command == "info":
+        if args.command == "info":
             if args.name not in hub.BUILTIN and args.name not in hub.plugin_entries():
                 raise hub.unknown_upstream_error(args.name)
             print(_info(args.name))

@@ -26,7 +26,8 @@ from aalbert.pretrain.masking import mask_batch
 from aalbert.pretrain.model import MaskedAcousticModel
 from aalbert.pretrain.schedule import build_optimizer
 from aalbert.upstream.components import sinusoid_positions
-from aalbert.upstream.model import TransformerConfig, TransformerEncoder, build_spec_head
+from aalbert.upstream.model import TransformerEncoder, build_spec_head
+from aalbert.upstream.model_config import TransformerConfig
 
 
 def make_batch(batch: int, frames: int, seed: int = 0):

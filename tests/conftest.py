@@ -24,7 +24,7 @@ def speech_like() -> Callable[..., torch.Tensor]:
 
 
 def small_encoder_config(**overrides):
-    from aalbert.upstream.model import TransformerConfig
+    from aalbert.upstream.model_config import TransformerConfig
 
     base = dict(input_dim=80, hidden_size=64, num_hidden_layers=3, num_attention_heads=4, intermediate_size=128)
     base.update(overrides)

@@ -104,9 +104,13 @@ def run_aalbert(*argv: str, script: str | None = None) -> subprocess.CompletedPr
 NEVER_IMPORTED = ("torch", "torchaudio", "matplotlib", "lhotse", "scipy", "aalbert.hub")
 
 
-@pytest.mark.parametrize("argv", [(name, "--help") for name in sorted(cli.COMMANDS)] + [("downstream", "--list-tasks")])
+@pytest.mark.parametrize(
+    "argv", [(name, "--help") for name in sorted(cli.COMMANDS)] + [("downstream", "--list-tasks"), ("hub", "list")]
+)
 def test_parsing_never_imports_torch(argv):
-    """--help (and --list-tasks) answer before any heavy import: a command's parser is torch-free."""
+    """--help (and --list-tasks) answer before any heavy import: a command's parser is torch-free.
+    So is `aalbert hub list` (issue 20: under 2 s): the hub's names and kinds, the pretrained table,
+    the random models' configs, their parameter counts and torch's hub folder are read torch-free."""
     probe = (
         "import sys\n"
         "from aalbert.cli import main\n"
@@ -121,6 +125,8 @@ def test_parsing_never_imports_torch(argv):
     assert "exit 0 heavy []" in proc.stderr, proc.stderr[-2000:]
     if argv[-1] == "--list-tasks":
         assert "phone_linear" in proc.stdout.split()
+    if argv == ("hub", "list"):
+        assert "aalbert_3l_random" in proc.stdout and "cache:" in proc.stdout
 
 
 def test_errors_are_reported_under_the_name_invoked():

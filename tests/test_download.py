@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from aalbert.download import DownloadError, cached_download, record_path
-from aalbert.upstream import pretrained
+from aalbert.upstream import pretrained, pretrained_table
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
@@ -185,9 +185,9 @@ def test_a_file_of_another_shape_is_refused(monkeypatch, tmp_path, make_s3prl_ch
     source = make_s3prl_checkpoint(num_hidden_layers=2)  # the table says 3 shared layers
     table = tuple(
         dataclasses.replace(m, url=source.as_uri()) if m.name.startswith("audio_albert") else m
-        for m in pretrained.PRETRAINED
+        for m in pretrained_table.PRETRAINED
     )
-    monkeypatch.setattr(pretrained, "PRETRAINED", table)
+    monkeypatch.setattr(pretrained_table, "PRETRAINED", table)
     with pytest.raises(DownloadError, match="2-layer model with 2 weight group"):
         pretrained.load_pretrained("audio_albert", progress=False)
 
@@ -213,9 +213,9 @@ def test_hub_download_command(monkeypatch, tmp_path, make_s3prl_checkpoint, caps
     source = make_s3prl_checkpoint(num_hidden_groups=1)
     table = tuple(
         dataclasses.replace(m, url=source.as_uri()) if m.name.startswith("audio_albert") else m
-        for m in pretrained.PRETRAINED
+        for m in pretrained_table.PRETRAINED
     )
-    monkeypatch.setattr(pretrained, "PRETRAINED", table)
+    monkeypatch.setattr(pretrained_table, "PRETRAINED", table)
     assert hub.main(["download", "aalbert"]) == 0
     path = Path(capsys.readouterr().out.strip())
     assert path == pretrained.find_pretrained("aalbert").cache_path() and path.is_file()
@@ -344,9 +344,9 @@ def test_a_broken_connection_mid_transfer_is_a_download_error(checkpoint_server,
 
 def use_server_for_aalbert(monkeypatch, url: str) -> None:
     table = tuple(
-        dataclasses.replace(m, url=url) if m.name.startswith("audio_albert") else m for m in pretrained.PRETRAINED
+        dataclasses.replace(m, url=url) if m.name.startswith("audio_albert") else m for m in pretrained_table.PRETRAINED
     )
-    monkeypatch.setattr(pretrained, "PRETRAINED", table)
+    monkeypatch.setattr(pretrained_table, "PRETRAINED", table)
 
 
 def encoder_weights(model) -> dict:

@@ -9,7 +9,8 @@ import pytest
 import torch
 from loaded_weights import assert_holds_checkpoint_weights
 
-from aalbert import hub, hub_command
+from aalbert import hub, hub_command, hub_table
+from aalbert.torch_hub_dir import default_torch_hub_dir, torch_hub_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -107,7 +108,7 @@ def test_fbank_contract(speech_like):
 def test_plugins_are_discovered(monkeypatch):
     ep = EntryPoint(name="my_plugin", value="aalbert.hub:fbank", group=hub.ENTRY_POINT_GROUP)
     shadow = EntryPoint(name="fbank", value="aalbert.hub:aalbert", group=hub.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(hub, "entry_points", lambda group: [ep, shadow] if group == hub.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(hub_table, "entry_points", lambda group: [ep, shadow] if group == hub.ENTRY_POINT_GROUP else [])
     with pytest.warns(UserWarning, match="shadowed"):
         assert "my_plugin" in hub.available_upstreams()
     with pytest.warns(UserWarning):
@@ -183,6 +184,28 @@ def test_list_builds_no_model(capsys, monkeypatch, tmp_path):
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if "random" in line}
     assert rows["mockingjay_6l_random"][1:5] == ["random", "6", "none", "42,590,976"]
     assert rows["aalbert_3l_random"][1:5] == ["random", "3", "all", "7,151,616"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"TORCH_HOME": "{tmp}/th"}, {"TORCH_HOME": "~/th"}, {"XDG_CACHE_HOME": "{tmp}/xdg"}, {"HOME": "{tmp}/home"}, {}],
+)
+def test_the_cache_folder_is_torchs_without_importing_torch(env, monkeypatch, tmp_path):
+    """`aalbert hub list` names torch.hub.get_dir() without importing torch: the same folder."""
+    for name in ("TORCH_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    assert default_torch_hub_dir() == Path(torch.hub.get_dir()) == torch_hub_dir()
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "set_dir"))  # torch.hub.set_dir's effect
+    assert torch_hub_dir() == tmp_path / "set_dir"  # torch is loaded: its answer
+
+
+def test_every_kind_of_the_table_has_its_entries():
+    """hub.BUILTIN is made from hub_table.KINDS (what `aalbert hub list` reads), one entry per name."""
+    assert list(hub.BUILTIN) == list(hub_table.KINDS)
+    assert {hub.kind_of(name) for name in hub.BUILTIN} == {"pretrained", "random", "local", "url", "baseline"}
+    assert hub.kind_of("my_plugin") == "plugin"
 
 
 def test_python_m_aalbert_hub_list_prints_the_table(tmp_path):

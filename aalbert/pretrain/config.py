@@ -19,7 +19,7 @@ from aalbert.corpus.spec import CorpusConfig, CorpusSpec
 from aalbert.pretrain import UPSTREAMS
 from aalbert.upstream.feature_config import FeatureConfig, FeatureSpec
 from aalbert.upstream.features import FeatureExtractor
-from aalbert.upstream.model import TransformerConfig
+from aalbert.upstream.model_config import TransformerConfig
 
 
 @dataclass

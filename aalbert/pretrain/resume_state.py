@@ -23,7 +23,7 @@ from aalbert.pretrain.model import MaskedAcousticModel
 from aalbert.pretrain.schedule import WarmupLinear
 from aalbert.upstream.checkpoint import import_encoder_state, import_head_state, save_s3prl_checkpoint
 from aalbert.upstream.feature_config import FeatureConfig
-from aalbert.upstream.model import TransformerConfig
+from aalbert.upstream.model_config import TransformerConfig
 
 
 class TrainerState(Protocol):

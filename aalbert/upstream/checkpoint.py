@@ -20,7 +20,8 @@ from torch import Tensor
 from aalbert.atomic import torch_save_atomic
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
 from aalbert.upstream.feature_config import FeatureConfig
-from aalbert.upstream.model import SpecPredictionHead, TransformerConfig, TransformerEncoder, Upstream, build_spec_head
+from aalbert.upstream.model import SpecPredictionHead, TransformerEncoder, Upstream, build_spec_head
+from aalbert.upstream.model_config import TransformerConfig
 from aalbert.upstream.s3prl_state import (  # noqa: F401 - re-exported: importers use them from here
     export_encoder_state,
     export_head_state,

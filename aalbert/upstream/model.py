@@ -8,8 +8,7 @@ group is one module, so its parameters appear once in ``parameters()`` and ``sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -17,18 +16,13 @@ from torch import Tensor, nn
 from aalbert.audio import SAMPLE_RATE, check_waves
 from aalbert.padding import valid_mask
 from aalbert.upstream import chunking
-from aalbert.upstream.components import (
-    ACTIVATIONS,
-    InputRepresentation,
-    SpecPredictionHead,
-    TransformerLayer,
-    init_bert_weights,
-)
+from aalbert.upstream.components import InputRepresentation, SpecPredictionHead, TransformerLayer, init_bert_weights
 from aalbert.upstream.feature_config import FeatureConfig
 from aalbert.upstream.features import FeatureExtractor
+from aalbert.upstream.model_config import TransformerConfig  # torch-free (aalbert hub list reads it)
 
 __all__ = [
-    "TransformerConfig",
+    "TransformerConfig",  # defined in model_config.py (torch-free), re-exported
     "TransformerEncoder",
     "EncoderOutput",
     "SpecPredictionHead",
@@ -36,58 +30,6 @@ __all__ = [
     "stack_frames",
     "build_spec_head",
 ]
-
-
-@dataclass
-class TransformerConfig:
-    # keys our older configs and checkpoints used (aalbert.config maps them when reading those back,
-    # and refuses them in new YAML files and overrides); s3prl's checkpoints keep ``downsample_rate``
-    RENAMED_KEYS: ClassVar[dict[str, str]] = {"downsample_rate": "stacking"}
-
-    input_dim: int = 80
-    hidden_size: int = 768
-    num_hidden_layers: int = 3
-    num_hidden_groups: int | None = None  # None or num_hidden_layers = Mockingjay; 1 = AALBERT
-    num_attention_heads: int = 12
-    intermediate_size: int = 3072
-    hidden_act: str = "gelu"
-    hidden_dropout_prob: float = 0.1
-    attention_probs_dropout_prob: float = 0.1
-    initializer_range: float = 0.02
-    layer_norm_eps: float = 1e-12
-    stacking: int = 1  # input frames concatenated into one encoder frame: 1 or 3 (s3prl: downsample_rate)
-
-    def __post_init__(self) -> None:
-        for name in (
-            "input_dim",
-            "hidden_size",
-            "num_hidden_layers",
-            "num_attention_heads",
-            "intermediate_size",
-            "stacking",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.hidden_size % self.num_attention_heads:
-            raise ValueError(
-                f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads "
-                f"({self.num_attention_heads})"
-            )
-        groups = self.groups
-        if not 1 <= groups <= self.num_hidden_layers:
-            raise ValueError(
-                f"num_hidden_groups must be between 1 and num_hidden_layers "
-                f"({self.num_hidden_layers}), got {self.num_hidden_groups}"
-            )
-        if self.hidden_act not in ACTIVATIONS:
-            raise ValueError(f"hidden_act must be one of {', '.join(ACTIVATIONS)}, got {self.hidden_act!r}")
-
-    @property
-    def groups(self) -> int:
-        return self.num_hidden_layers if self.num_hidden_groups is None else self.num_hidden_groups
-
-    def group_of(self, layer: int) -> int:
-        return layer * self.groups // self.num_hidden_layers
 
 
 class EncoderOutput(NamedTuple):

@@ -1,14 +1,11 @@
 """Parameter counts from configs, in closed form: what ``aalbert hub list`` prints without
 building a model (a paper-size one takes seconds and hundreds of MB). The formulas follow the
 modules of components.py one for one; tests/upstream/test_param_count.py checks them against
-``sum(p.numel())`` of built models."""
+``sum(p.numel())`` of built models. Torch-free, as the configs (model_config.py) are."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from aalbert.upstream.model import TransformerConfig
+from aalbert.upstream.model_config import TransformerConfig
 
 
 def _linear(inputs: int, outputs: int) -> int:

@@ -13,7 +13,8 @@ import torch
 from torch import Tensor
 
 from aalbert.checkpoint_file import CheckpointError
-from aalbert.upstream.model import SpecPredictionHead, TransformerConfig, TransformerEncoder
+from aalbert.upstream.model import SpecPredictionHead, TransformerEncoder
+from aalbert.upstream.model_config import TransformerConfig
 
 # our module name -> s3prl's, within one layer (QKV handled separately: fused here, split there)
 _LAYER_KEYS = {

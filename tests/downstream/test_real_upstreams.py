@@ -8,7 +8,7 @@ from aalbert.downstream.runner import Runner, build_config
 
 def _tiny_aalbert(stacking):
     from aalbert.upstream.factory import build_upstream
-    from aalbert.upstream.model import TransformerConfig
+    from aalbert.upstream.model_config import TransformerConfig
 
     config = TransformerConfig(
         input_dim=80,

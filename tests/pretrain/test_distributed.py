@@ -13,7 +13,7 @@ from aalbert.config import load_config
 from aalbert.pretrain.config import PretrainConfig, set_upstream
 from aalbert.pretrain.trainer import Trainer
 from aalbert.upstream.checkpoint import import_encoder_state
-from aalbert.upstream.model import TransformerConfig
+from aalbert.upstream.model_config import TransformerConfig
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from aalbert.upstream import factory
-from aalbert.upstream.components import gelu, sinusoid_positions
+from aalbert.upstream.components import ACTIVATIONS, gelu, sinusoid_positions
 from aalbert.upstream.feature_config import FeatureConfig
-from aalbert.upstream.model import TransformerConfig, TransformerEncoder, Upstream, build_spec_head, stack_frames
+from aalbert.upstream.model import TransformerEncoder, Upstream, build_spec_head, stack_frames
+from aalbert.upstream.model_config import ACTIVATION_NAMES, TransformerConfig
 
 SMALL = dict(hidden_size=32, num_attention_heads=4, intermediate_size=64, num_hidden_layers=3)
 
@@ -80,6 +81,12 @@ def test_config_rejects_bad_values():
         TransformerConfig(hidden_size=100, num_attention_heads=12)
     with pytest.raises(ValueError, match="hidden_act"):
         TransformerConfig(hidden_act="tanh")
+
+
+def test_the_torch_free_config_accepts_the_activations_the_encoder_has():
+    assert ACTIVATION_NAMES == tuple(ACTIVATIONS)
+    for name in ACTIVATION_NAMES:
+        TransformerEncoder(TransformerConfig(**{**SMALL, "hidden_act": name}))
 
 
 def test_bert_init():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aalbert.upstream import factory, pretrained
-from aalbert.upstream.model import TransformerConfig, TransformerEncoder, build_spec_head
+from aalbert.upstream import factory, pretrained_table
+from aalbert.upstream.model import TransformerEncoder, build_spec_head
+from aalbert.upstream.model_config import TransformerConfig, paper_encoder_config
 from aalbert.upstream.param_count import encoder_params, spec_head_params
 
 
@@ -32,11 +33,12 @@ def test_closed_form_counts_equal_built_models(sizes):
 
 def test_paper_configs_are_the_models_the_factories_build_and_the_published_sizes():
     built = factory.aalbert_3l()  # the smallest paper-size model: one shared group
-    assert factory.paper_encoder_config("aalbert_3l") == built.encoder_config
+    assert paper_encoder_config("aalbert_3l") == built.encoder_config
+    assert paper_encoder_config("mockingjay_3l") == factory.mockingjay_3l().encoder_config
     assert encoder_params(built.encoder_config) == numel(built)
     for name in ("mockingjay_3l", "mockingjay_12l", "aalbert_12l"):
-        config = factory.paper_encoder_config(name)
+        config = paper_encoder_config(name)
         assert config.num_hidden_layers == int(name.split("_")[1][:-1])
         assert config.groups == (1 if name.startswith("aalbert") else config.num_hidden_layers)
-    for model in pretrained.pretrained_names().values():  # the published models' stated encoder sizes
-        assert model.params == encoder_params(factory.paper_encoder_config(f"{model.family}_{model.layers}l"))
+    for model in pretrained_table.pretrained_names().values():  # the published models' stated encoder sizes
+        assert model.params == encoder_params(paper_encoder_config(f"{model.family}_{model.layers}l"))

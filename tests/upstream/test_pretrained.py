@@ -17,7 +17,7 @@ from s3prl_pretrain_checkpoints import SHAPES, write_checkpoint
 from speech_waves import make_speech_like
 
 from aalbert.checkpoint_file import SkippedPickleWarning
-from aalbert.upstream import pretrained
+from aalbert.upstream import pretrained, pretrained_table
 
 pytestmark = pytest.mark.s3prl
 REPO = Path(__file__).resolve().parents[2]
@@ -35,10 +35,10 @@ def serve_from_files(monkeypatch, tmp_path: Path, files: dict[str, Path]) -> Non
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.delenv("AALBERT_OFFLINE", raising=False)
     table = []
-    for model in pretrained.PRETRAINED:
+    for model in pretrained_table.PRETRAINED:
         source = files.get(model.name)
         table.append(dataclasses.replace(model, url=source.as_uri()) if source else model)
-    monkeypatch.setattr(pretrained, "PRETRAINED", tuple(table))
+    monkeypatch.setattr(pretrained_table, "PRETRAINED", tuple(table))  # the table's one home (torch-free)
 
 
 def frames_to_wave(frames: int, seed: int) -> torch.Tensor:
@@ -140,5 +140,5 @@ def test_every_s3prl_name_is_in_the_table():
     assert names["mockingjay"].name == "mockingjay_logMelLinearLarge_T_AdamW_b32_500k_360hr_drop1"
     # the URLs are s3prl's own
     source = Path(mockingjay_hub.__file__).read_text() + Path(albert_hub.__file__).read_text()
-    for model in pretrained.PRETRAINED:
+    for model in pretrained_table.PRETRAINED:
         assert model.url in source, model.name
