@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from aalbert.progress_bars import progress_bars, set_progress_bars  # noqa: F401 - commands read it from here
@@ -75,11 +77,28 @@ def add_override_flag(p: argparse.ArgumentParser, example: str) -> None:
     )
 
 
-def from_flags(cls: type[T], args: argparse.Namespace, **more: Any) -> T:
+def from_flags(cls: type[T], args: argparse.Namespace, spelled: Mapping[str, str] | None = None, **more: Any) -> T:
     """The dataclass ``cls`` from the flags named as its fields (``--max-steps`` -> ``max_steps``);
-    ``more`` gives the fields whose flags need converting or are spelled otherwise."""
+    ``more`` gives the fields whose flags need converting or are spelled otherwise, ``spelled``
+    those flags (``{"roots": "--data"}``). A value the dataclass's checks refuse is an error naming
+    its flag, as given: ``--epochs 0: epochs must be >= 1, got 0``."""
+    from aalbert.config import ConfigError, blamed_fields
+    from aalbert.errors import AalbertError
+
     fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # cls is a dataclass
-    return cls(**{**{k: v for k, v in vars(args).items() if k in fields}, **more})
+    values = {**{k: v for k, v in vars(args).items() if k in fields}, **more}
+    try:
+        return cls(**values)
+    except (TypeError, ValueError, AalbertError) as err:
+        named = blamed_fields(cls, values, err)
+        if not named:
+            raise
+        flags = [(spelled or {}).get(name, f"--{name.replace('_', '-')}") for name in named]
+        given = [
+            f"{flag} {shlex.quote(str(getattr(args, flag.lstrip('-').replace('-', '_'), values[name])))}"
+            for flag, name in zip(flags, named)
+        ]
+        raise ConfigError(f"{', '.join(given)}: {err}") from err
 
 
 def apply_runtime_flags(args: argparse.Namespace) -> None:

@@ -20,6 +20,19 @@ EXAMPLES = [
     "aalbert probe -u aalbert --task phone --format timit --data /data/TIMIT --cache-dir /scratch/probe_cache",
 ]
 
+# the data settings that flags of this command set (the rest keep the downstream defaults): what
+# the data code's messages name instead of the key (aalbert.config.setting_name)
+DATA_FLAGS = {
+    "data.roots": "--data",
+    "data.format": "--format",
+    "data.split_policy": "--split-policy",
+    "data.subsets": "--subsets",
+    "data.alignment": "--alignment",
+    "data.phone_list": "--phone-list",
+    "data.splits": "--splits",
+    "data.split_seed": "--split-seed",
+}
+
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p = command_parser(prog, DESCRIPTION, EXAMPLES)

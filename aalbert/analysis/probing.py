@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from aalbert.command_flags import from_flags, progress_bars
+from aalbert.config import settings_spelled
 from aalbert.distributed import resolve_device
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
@@ -35,7 +36,7 @@ from aalbert.upstream.sizes import UpstreamSizes
 
 from .command import checkpoint_words, output_dir, owned_folder
 from .probe import train_probe
-from .probe_command import build_parser, main
+from .probe_command import DATA_FLAGS, build_parser, main
 from .probe_config import PROBING_TASKS, ProbeTrainConfig, ProbingConfig, probe_depth
 from .probe_results import (
     CSV_NAME,
@@ -151,10 +152,11 @@ def config_from_args(args: argparse.Namespace) -> ProbingConfig:
         layer_ids = None if layers is None else [int(v) for v in layers]
     except ValueError as err:
         raise BadInputError(f"--layers must be comma-separated integers, got {args.layers!r}") from err
-    data = from_flags(DataConfig, args, root=args.data, subsets=_csv(args.subsets) or [])
+    data = from_flags(DataConfig, args, {"root": "--data"}, root=args.data, subsets=_csv(args.subsets) or [])
     return from_flags(
         ProbingConfig,
         args,
+        {"ckpt": "-k"},
         ckpt=args.upstream_ckpt,
         probes=_csv(args.probes) or [],
         layers=layer_ids,
@@ -173,5 +175,6 @@ def run_args(args: argparse.Namespace) -> str:
     out = output_dir(args, "result/probe", config.upstream, checkpoint_words(config.ckpt), config.task)
     settings = {k: v for k, v in asdict(config).items() if k not in RUNTIME_SETTINGS}
     with owned_folder(out, "probe", settings, upstream_fingerprint(config), args.overwrite):
-        run(config, out, progress=progress_bars())
+        with settings_spelled(DATA_FLAGS):  # a message about data.alignment names --alignment
+            run(config, out, progress=progress_bars())
     return f"wrote {out / CSV_NAME}, {JSON_NAME} and {PNG_NAME}"

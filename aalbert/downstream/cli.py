@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from aalbert import distributed as dist
 from aalbert.command_flags import apply_runtime_flags
-from aalbert.config import to_dict
+from aalbert.config import Flags, to_dict
 from aalbert.errors import UsageError
 from aalbert.experiment import experiment_dir, make_record, open_experiment
 
@@ -33,23 +35,36 @@ RESUME_MAY_CHANGE = (
 )
 
 
-def _cli_overrides(args) -> list[str]:
-    """Flags that map onto config keys, as overrides applied before -o (so -o wins)."""
-    out = []
+def flag_settings(args: argparse.Namespace) -> Flags:
+    """The flags that set config fields (-s, -l, --data, --label-fraction, --seed), each as given
+    -> the typed values it sets; set after -c and -o (a flag and an -o that set one key are an error)."""
+    flags: dict[str, dict[str, Any]] = {}
     if args.feature_selection:
         mode = FEATURE_SELECTIONS[args.feature_selection]
-        out.append(f"featurizer.mode={'hidden_states' if args.layer is not None and mode == 'weighted_sum' else mode}")
+        if args.layer is not None and mode == "weighted_sum":
+            mode = "hidden_states"  # s3prl: -s hidden_states -l N is that one hidden state
+        flags[f"-s {args.feature_selection}"] = {"featurizer.mode": mode}
     if args.layer is not None:
-        out.append(f"featurizer.layer={args.layer}")
+        flags[f"-l {args.layer}"] = {"featurizer.layer": args.layer}
         if not args.feature_selection:
-            out.append("featurizer.mode=hidden_states")
+            flags[f"-l {args.layer}"]["featurizer.mode"] = "hidden_states"
     if args.data:
-        out.append(f"data.root={json.dumps(args.data)}")
+        flags[f"--data {shlex.quote(args.data)}"] = {"data.root": args.data}
     if args.label_fraction is not None:
-        out.append(f"data.label_fraction={args.label_fraction}")
+        flags[f"--label-fraction {args.label_fraction:g}"] = {"data.label_fraction": args.label_fraction}
     if args.seed is not None:
-        out.append(f"seed={args.seed}")
-    return out
+        flags[f"--seed {args.seed}"] = {"seed": args.seed}
+    return flags
+
+
+def upstream_settings(args: argparse.Namespace) -> Flags:
+    """-u, -k and -f: the upstream of a new experiment (a resumed one keeps its own)."""
+    flags: dict[str, dict[str, Any]] = {f"-u {shlex.quote(args.upstream)}": {"upstream": args.upstream}}
+    if args.upstream_ckpt:
+        flags[f"-k {shlex.quote(args.upstream_ckpt)}"] = {"upstream_ckpt": args.upstream_ckpt}
+    if args.finetune:
+        flags["-f"] = {"finetune": True}
+    return flags
 
 
 def run(argv: list[str] | None = None) -> dict:
@@ -66,13 +81,12 @@ def run_parsed(args: argparse.Namespace) -> dict:
             "-m inference (s3prl's prediction dump) is not offered: -m evaluate -e EXPDIR scores "
             "the test split and writes EXPDIR/results.json"
         )
-    overrides = _cli_overrides(args) + args.override
     checkpoint = None  # -e FILE: s3prl's way of naming the experiment (and, to evaluate, that file)
     if args.past_exp:
         expdir = Path(args.past_exp)
         if expdir.is_file():  # s3prl's -e takes a checkpoint file; its folder is the experiment
             checkpoint, expdir = expdir, expdir.parent
-        config = load_experiment_config(expdir, overrides)
+        config = load_experiment_config(expdir, args.override, flag_settings(args))
     else:
         if args.mode == "evaluate":
             raise UsageError("evaluate needs the experiment folder: -e EXPDIR")
@@ -82,12 +96,7 @@ def run_parsed(args: argparse.Namespace) -> dict:
             raise UsageError("name the experiment with -n NAME (or --expdir DIR)")
         expdir = experiment_dir(DEFAULT_RESULT_DIR, args.expname, args.expdir)
         config = build_config(
-            args.downstream,
-            args.config,
-            overrides,
-            upstream=args.upstream,
-            upstream_ckpt=args.upstream_ckpt,
-            finetune=args.finetune or None,
+            args.downstream, args.config, args.override, flags={**upstream_settings(args), **flag_settings(args)}
         )
     record = experiment_record(config) if args.mode == "train" else None
     dist.init_distributed(args.device)

@@ -25,7 +25,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aalbert.config import ConfigError, load_yaml, merge_dicts
+from aalbert.config import ConfigError, ConfigLayers, load_yaml
 from aalbert.errors import AalbertError, MissingFileError
 
 if TYPE_CHECKING:
@@ -51,21 +51,26 @@ class TaskNameClashWarning(UserWarning):
 class MergedTaskConfig:
     """A task config with its bases merged in."""
 
-    values: dict  # the sections (runner, optimizer, featurizer, data, model)
+    layers: ConfigLayers  # the sections (runner, optimizer, featurizer, data, model), and which file set each key
     expert: object = None  # module:Class, when the config (or a base) names the expert
     expert_file: Path | None = None  # the file that names it (None: no file does)
     files: list[Path] = field(default_factory=list)  # the config, then its bases
+
+    @property
+    def values(self) -> dict:
+        return self.layers.data
 
 
 def load_task_config(path: str | Path) -> MergedTaskConfig:
     """Read a task config and the chain of configs it extends; a missing or looping base is a
     ConfigError naming the file that asks for it."""
-    config = MergedTaskConfig({})
-    config.values = _read_config(Path(path), config)
+    config = MergedTaskConfig(ConfigLayers(str(path)))
+    _read_config(Path(path), config)
     return config
 
 
-def _read_config(path: Path, into: MergedTaskConfig) -> dict:
+def _read_config(path: Path, into: MergedTaskConfig) -> None:
+    """Merge ``path`` into ``into.layers`` over the bases it extends (read first)."""
     resolved = path.resolve()
     if resolved in [f.resolve() for f in into.files]:
         chain = " -> ".join(str(f) for f in [*into.files, path])
@@ -78,7 +83,8 @@ def _read_config(path: Path, into: MergedTaskConfig) -> dict:
         if into.expert_file is None:  # the config's own choice wins over a base's
             into.expert, into.expert_file = expert, path
     if base is None:
-        return data
+        into.layers.add(data, str(path))
+        return
     if not isinstance(base, str) or not base.strip():
         raise ConfigError(
             f"{path}: {EXTENDS_KEY} must be the path of a base config relative to this file, got {base!r}"
@@ -86,7 +92,8 @@ def _read_config(path: Path, into: MergedTaskConfig) -> dict:
     base_path = Path(os.path.normpath(path.parent / base))
     if not base_path.is_file():
         raise ConfigError(f"{path}: {EXTENDS_KEY}: {base}: no such file ({base_path})")
-    return merge_dicts(_read_config(base_path, into), data)
+    _read_config(base_path, into)
+    into.layers.add(data, str(path))
 
 
 @dataclass
@@ -101,6 +108,10 @@ class Task:
     def defaults(self) -> dict:
         """The task's default settings: its config.yaml with its bases, without the expert's name."""
         return load_task_config(self.default_config).values
+
+    def default_layers(self) -> ConfigLayers:
+        """The same, remembering which file (config.yaml or a base) set each key: what a config starts from."""
+        return load_task_config(self.default_config).layers
 
     @property
     def config_files(self) -> list[Path]:

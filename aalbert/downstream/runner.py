@@ -19,7 +19,7 @@ from aalbert import distributed as dist
 from aalbert import rng
 from aalbert.atomic import remove_stale_temp_files
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
-from aalbert.config import ConfigError, from_dict, load_yaml, merge_dicts, parse_overrides, save_config
+from aalbert.config import ConfigError, ConfigLayers, Flags, from_dict, save_config
 from aalbert.errors import MissingFileError
 from aalbert.experiment import write_record
 from aalbert.progress_bars import progress_bars
@@ -45,25 +45,38 @@ SPLITS_DIR = "splits"  # the utterance lists a run used (train/dev/test.txt)
 
 
 def build_config(
-    task: str, config_file: str | Path | None = None, overrides: list[str] | None = None, **settings
+    task: str,
+    config_file: str | Path | None = None,
+    overrides: list[str] | None = None,
+    flags: Flags | None = None,
+    **settings,
 ) -> ExperimentConfig:
-    """Task defaults <- ``config_file`` <- CLI settings (task, upstream, ...) <- ``-o`` overrides."""
+    """The task's defaults (its config.yaml and the bases it extends) <- ``config_file`` (-c) <- each
+    of ``overrides`` (-o); then the task (-d), ``flags`` (-u, -s, --seed...: aalbert.config.Flags)
+    and ``settings`` (the same from Python: ``upstream="fake"``) set typed fields. An error names
+    the file, the ``-o KEY=VALUE`` or the flag that gave the bad value; the ``model`` section is
+    checked against the task's expert here too, before anything is loaded."""
     spec = load_task(task)
-    data = spec.defaults()
+    layers = spec.default_layers()
     if config_file is not None:
-        data = merge_dicts(data, load_yaml(config_file))
-    data = merge_dicts(data, {k: v for k, v in settings.items() if v is not None})
-    data["task"] = task
-    data = merge_dicts(data, parse_overrides(overrides))
-    return from_dict(ExperimentConfig, data, where=str(config_file or spec.default_config))
+        layers.add_file(config_file)
+    layers.add_overrides(overrides)
+    keywords = {f"{name}={value!r}": {name: value} for name, value in settings.items() if value is not None}
+    config = layers.build(ExperimentConfig, {f"-d {task}": {"task": task}, **keywords, **(flags or {})})
+    model_config = getattr(spec.expert_class, "Config", None)
+    if isinstance(model_config, type) and dataclasses.is_dataclass(model_config):
+        from_dict(model_config, config.model, key="model", origins=layers)  # as the expert will read it
+    return config
 
 
-def load_experiment_config(expdir: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
-    """The config an experiment folder was trained with, plus ``-o`` overrides (e.g. more steps)."""
+def load_experiment_config(
+    expdir: str | Path, overrides: list[str] | None = None, flags: Flags | None = None
+) -> ExperimentConfig:
+    """The config an experiment folder was trained with, plus ``-o`` overrides (e.g. more steps) and flags."""
     path = Path(expdir) / CONFIG_FILE
     if not path.is_file():
         raise MissingFileError(f"{expdir} is not a downstream experiment folder (no {CONFIG_FILE})")
-    return from_dict(ExperimentConfig, merge_dicts(load_yaml(path), parse_overrides(overrides)), where=str(path))
+    return ConfigLayers(str(path)).add_file(path).add_overrides(overrides).build(ExperimentConfig, flags)
 
 
 def load_upstream_by_name(name: str, ckpt: str | None) -> nn.Module:

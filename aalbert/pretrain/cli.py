@@ -92,29 +92,28 @@ def open_folder(
 
 def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
     from aalbert.checkpoint_file import load_checkpoint_file
-    from aalbert.config import ConfigError, from_dict, load_config, merge_dicts, parse_overrides, upgrade_renamed_keys
+    from aalbert.config import ConfigError, ConfigLayers, load_config, upgrade_renamed_keys
     from aalbert.experiment import experiment_dir
     from aalbert.pretrain.checkpoints import resolve_resume
     from aalbert.pretrain.config import PretrainConfig, set_upstream
 
     resume = resolve_resume(args.past_exp) if args.past_exp else None
+    flags = {f"--seed {args.seed}": {"seed": args.seed}} if args.seed is not None else {}
     if args.config:
-        cfg = load_config(PretrainConfig, args.config, args.override)
+        cfg = load_config(PretrainConfig, args.config, args.override, flags=flags)
     elif resume is not None:
         # s3prl resumes with the experiment's own config; -o still applies (e.g. more steps)
         saved = load_checkpoint_file(resume).get("Config")
         if not isinstance(saved, dict) or "optim" not in saved:
             raise ConfigError(f"checkpoint {resume} holds no pretraining config; pass -c")
         saved = upgrade_renamed_keys(PretrainConfig, saved, where=str(resume))  # written before a key was renamed
-        cfg = from_dict(PretrainConfig, merge_dicts(saved, parse_overrides(args.override)), where=str(resume))
+        cfg = load_config(PretrainConfig, None, args.override, ConfigLayers(str(resume)).add(saved, str(resume)), flags)
     else:
         raise UsageError("give a recipe with -c (or resume an experiment with -e)")
     if args.upstream:
         cfg = set_upstream(cfg, args.upstream)
     elif resume is None:
         raise UsageError("give the upstream with -u aalbert or -u mockingjay")
-    if args.seed is not None:
-        cfg.seed = args.seed
     if not args.expdir and not args.expname and resume is not None:
         expdir = resume.parent
     else:

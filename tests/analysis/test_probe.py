@@ -218,6 +218,31 @@ def test_bad_settings_are_clear_errors(probe_corpus, tmp_path, capsys):
     assert rc == 1 and "needs phone alignments" in capsys.readouterr().err
 
 
+def test_a_missing_alignment_names_the_probes_flag(probe_corpus, tmp_path, capsys):
+    # the probe has flags, not a config: the message names its flag, not the downstream key
+    no_alignment = tmp_path / "noalign"
+    shutil.copytree(probe_corpus / "train-tiny", no_alignment / "train-tiny")
+    rc = main(["-u", "aalbert_3l_random", "--task", "phone", "--data", str(no_alignment), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "needs phone alignments: set --alignment (an s3prl" in err and "data.alignment" not in err
+
+
+def test_a_bad_flag_value_names_the_flag():
+    from aalbert.analysis.probing import build_parser, config_from_args
+    from aalbert.config import ConfigError
+
+    for flags, message in (
+        (["--epochs", "0"], "--epochs 0: epochs must be >= 1, got 0"),
+        (["--dropout", "1.5"], "--dropout 1.5: dropout must be in [0, 1)"),
+        (["--probes", "linear,deep"], "--probes linear,deep: unknown probe 'deep'"),
+        (["--extract-batch-size", "0"], "--extract-batch-size 0: extract_batch_size must be >= 1"),
+    ):
+        args = build_parser().parse_args(["--task", "phone", "--data", "corpus", *flags])
+        with pytest.raises(ConfigError) as err:
+            config_from_args(args)
+        assert str(err.value).startswith(message)
+
+
 def test_probing_reads_a_timit_layout(probe_corpus, tmp_path):
     from corpus_layouts import write_timit
 

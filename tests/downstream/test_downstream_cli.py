@@ -110,10 +110,8 @@ def test_evaluate_needs_an_expdir():
 )
 def test_feature_selection_follows_s3prl(flags, mode, layer):
     args = cli.parse_args(["-u", "fake", "-d", "phone_linear", "-n", "x", *flags])
-    from aalbert.config import parse_overrides
-
-    featurizer = parse_overrides(cli._cli_overrides(args))["featurizer"]
-    assert featurizer["mode"] == mode and featurizer.get("layer") == layer
+    featurizer = runner_module.build_config("phone_linear", flags=cli.flag_settings(args)).featurizer
+    assert featurizer.mode == mode and featurizer.layer == layer
 
 
 def test_s3prl_flags_e_with_a_checkpoint_file_p_and_inference(tone_corpus, tmp_path, fake_hub, capsys, monkeypatch):

@@ -131,3 +131,27 @@ def test_usage_and_config_errors_are_clear(argv, message, code, capsys):
     # flags that do not go together exit 2 (as argparse's own); a bad config or data exits 1
     assert main(argv) == code
     assert message in capsys.readouterr().err
+
+
+def test_a_config_error_names_the_recipe_the_override_or_the_flag(tmp_path, capsys):
+    recipe = tmp_path / "mine.yaml"
+    recipe.write_text(yaml.safe_dump({"seed": 3, "model": {"hidden_size": 48}, "data": {"roots": ["/d"]}}))
+
+    def error(*flags: str) -> str:
+        assert main(["-u", "aalbert", "-c", str(recipe), "-n", "x", *flags]) == 1
+        return capsys.readouterr().err.strip().splitlines()[-1]
+
+    # given with -o (s3prl's config. prefix too): the override is named, never the recipe
+    err = error("-o", "config.model.hidden_sise=5")
+    assert "-o model.hidden_sise=5: model: unknown key(s) hidden_sise for TransformerConfig" in err
+    assert str(recipe) not in err
+    assert "-o data.max_frames=0: data: " in error("-o", "data.max_frames=0")
+    # the recipe's own bad value names the recipe, whatever -o also gives
+    recipe.write_text(yaml.safe_dump({"model": {"hidden_size": 50}, "data": {"roots": ["/d"]}}))
+    err = error("-o", "seed=4")
+    assert f"{recipe}: model: hidden_size (50) must be a multiple of num_attention_heads" in err
+    # --seed sets the field itself; given with -o seed too, which one counts is not guessed
+    recipe.write_text(yaml.safe_dump({"seed": 3, "data": {"roots": ["/d"]}}))
+    cfg, _, _ = resolve(build_parser().parse_args(["-u", "aalbert", "-c", str(recipe), "-n", "x", "--seed", "9"]))
+    assert cfg.seed == 9
+    assert "--seed 9 and -o seed=4 both set seed" in error("--seed", "9", "-o", "seed=4")

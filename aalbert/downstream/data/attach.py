@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import overload
 
 from aalbert.audio_rate import HOP_SAMPLES, SAMPLE_RATE
+from aalbert.config import setting_name
 from aalbert.corpus.frames import num_frames, segment_frame_labels, tiling_problems
 from aalbert.corpus.problems import Problems, report_unmatched_lines
 from aalbert.corpus.utterance import CorpusListing, Utterance
@@ -59,7 +60,7 @@ def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -
     if align_path is None and (root / "alignment").exists():
         align_path = root / "alignment"
     if align_path is not None and not align_path.exists():
-        raise MissingFileError(f"data.alignment not found: {align_path}")
+        raise MissingFileError(f"{setting_name('data.alignment')} not found: {align_path}")
     if align_path is not None:
         textgrids = find_textgrids(align_path)
         if textgrids:
@@ -75,7 +76,7 @@ def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -
     if any(u.phone_segments for u in listing.utterances):
         return _segments_to_frames(cfg, listing, problems)
     raise MissingFileError(
-        f"this task needs phone alignments: set data.alignment (an s3prl alignment file or a "
+        f"this task needs phone alignments: set {setting_name('data.alignment')} (an s3prl alignment file or a "
         f"folder of MFA TextGrids; there is no {root / 'alignment'})"
     )
 
