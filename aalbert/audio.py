@@ -24,7 +24,7 @@ _EDGE = 64 * 1024  # bytes hashed at each end of an audio file (audio_file_key)
 Channel = Literal["mean"] | int | None
 
 
-class AudioError(AalbertError, ValueError):
+class AudioError(AalbertError):
     """An audio file that cannot be used; the message names the file and the problem."""
 
     def __init__(self, path: str | Path, problem: str):

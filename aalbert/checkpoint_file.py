@@ -43,7 +43,7 @@ _UNSUPPORTED_GLOBAL = re.compile(r"GLOBAL (\S+) was not an allowed global")
 _BLOCKED_GLOBAL = re.compile(r"GLOBAL (\S+) whose module (\S+) is blocked")
 
 
-class CheckpointError(AalbertError, ValueError):
+class CheckpointError(AalbertError):
     """A checkpoint that cannot be used; the message names the file and the problem."""
 
     def __init__(self, path: str | Path, problem: str):

@@ -178,8 +178,6 @@ def _stream(url: str, out: IO[bytes], what: str, path: Path, progress: bool) -> 
                     digest.update(block)
                     size += len(block)
                     bar.update(len(block))
-    except DownloadError:
-        raise
     except urllib.error.HTTPError as err:
         raise DownloadError(what, url, path, f"download failed: HTTP {err.code} {err.reason}") from err
     except http.client.IncompleteRead as err:  # a chunked stream cut short (or a length not met)

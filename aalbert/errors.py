@@ -7,8 +7,9 @@ it as one line. Any other exception (a shape bug in a task's forward, a bug in a
 the toolkit) is a bug: the command line prints its traceback, so the contributor sees the file
 and line. ``--debug`` prints the traceback of every error.
 
-The concrete classes also derive from the builtin type they used to be (``ValueError``,
-``FileNotFoundError``, ``KeyError``), so ``except ValueError`` callers keep working.
+The classes derive from :class:`AalbertError` only, never from a builtin type as well: code that
+handles one catches that class (``except ConfigError``), so an ``except ValueError`` written for
+numpy's or torch's errors does not also swallow the toolkit's.
 """
 
 from __future__ import annotations
@@ -34,15 +35,15 @@ class AalbertError(Exception):
         return str(self)
 
 
-class UsageError(AalbertError, ValueError):
+class UsageError(AalbertError):
     """Command-line flags that do not go together or are missing (exit 2, as argparse's own)."""
 
 
-class BadInputError(AalbertError, ValueError):
+class BadInputError(AalbertError):
     """A value given by the user (option, file content) that cannot be used."""
 
 
-class MissingFileError(AalbertError, FileNotFoundError):
+class MissingFileError(AalbertError):
     """A file or folder the user pointed at (or that a task needs) does not exist."""
 
 
@@ -60,7 +61,7 @@ class CheckpointNeededError(BadInputError):
         return f"-u {self.entry} loads a checkpoint: give the {self.what} with -k CKPT"
 
 
-class TaskRequirementError(AalbertError, ValueError):
+class TaskRequirementError(AalbertError):
     """A task whose declarations (main metric, split policy, labels, output size) do not fit its
     own code or the corpus; raised before training starts, and the message names the task."""
 

@@ -23,7 +23,7 @@ from aalbert.errors import AalbertError
 LOCK_NAME = ".aalbert.lock"
 
 
-class FolderBusyError(AalbertError, RuntimeError):
+class FolderBusyError(AalbertError):
     """Another live process holds the folder's lock."""
 
 

@@ -56,7 +56,9 @@ def test_random_models_follow_s3prl_sizes():
 
 
 def test_old_random_names_point_to_the_new_ones():
-    with pytest.raises(ValueError, match="aalbert_3l_random.*pretrained ones are.*audio_albert"):
+    from aalbert.config import ConfigError
+
+    with pytest.raises(ConfigError, match="aalbert_3l_random.*pretrained ones are.*audio_albert"):
         hub.load_upstream("aalbert_3l")
 
 
@@ -69,18 +71,21 @@ def test_local_is_one_loader_under_s3prls_names_too():
 
 
 def test_local_entries_load_checkpoints(make_s3prl_checkpoint):
+    from aalbert.config import ConfigError
+    from aalbert.errors import CheckpointNeededError
+
     path = make_s3prl_checkpoint(num_hidden_groups=1)
     for name in ("local", "aalbert_local", "mockingjay_local", "audio_albert_local"):
         model = hub.load_upstream(name, ckpt=path)
         assert len(model.encoder.groups) == 1 and model.hidden_size == 64
         assert_holds_checkpoint_weights(model, path)
-    with pytest.raises(ValueError, match="needs ckpt"):
+    with pytest.raises(CheckpointNeededError, match="needs ckpt"):
         hub.load_upstream("aalbert_local")
-    with pytest.raises(ValueError, match="takes no checkpoint"):
+    with pytest.raises(ConfigError, match="takes no checkpoint"):
         hub.load_upstream("aalbert_3l_random", ckpt=path)
-    with pytest.raises(ValueError, match="takes no checkpoint"):
+    with pytest.raises(ConfigError, match="takes no checkpoint"):
         hub.load_upstream("aalbert", ckpt=path)
-    with pytest.raises(ValueError, match="unknown upstream 'nope'.*fbank"):
+    with pytest.raises(ConfigError, match="unknown upstream 'nope'.*fbank"):
         hub.load_upstream("nope")
 
 

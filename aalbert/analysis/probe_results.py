@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aalbert.atomic import write_text_atomic
 from aalbert.downstream.data import Corpus
+from aalbert.errors import BadInputError
 
 from .probe_config import ProbingConfig
 
@@ -28,7 +29,7 @@ def upstream_fingerprint(config: ProbingConfig) -> dict:
 
     try:
         return upstream_identity(config.upstream, config.ckpt)
-    except (OSError, ValueError):
+    except (OSError, ValueError, BadInputError):
         return {"name": config.upstream, "ckpt": config.ckpt}
 
 

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 SHOWN = 40  # problems printed in full; the rest are counted
 
 
-class CorpusValidationError(AalbertError, ValueError):
+class CorpusValidationError(AalbertError):
     """One or more bad entries in a corpus; ``problems`` holds them all as ``file:line: message``."""
 
     def __init__(self, what: str, problems: list[str]):

@@ -33,7 +33,7 @@ BUILTIN_READERS = {
 }
 
 
-class UnknownFormatError(AalbertError, ValueError):
+class UnknownFormatError(AalbertError):
     pass
 
 

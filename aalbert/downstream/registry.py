@@ -38,9 +38,8 @@ EXPERT_KEY = "expert"  # in a task config: the shared expert it uses, as module:
 EXTENDS_KEY = "extends"  # in a task config: the base config it extends, relative to the file
 
 
-class UnknownTaskError(AalbertError, KeyError):
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0])
+class UnknownTaskError(AalbertError):
+    """A task name that no built-in task, plugin or task folder provides."""
 
 
 class TaskNameClashWarning(UserWarning):

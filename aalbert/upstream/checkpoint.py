@@ -19,6 +19,7 @@ from torch import Tensor
 
 from aalbert.atomic import torch_save_atomic
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
+from aalbert.config import ConfigError
 from aalbert.upstream.feature_config import FeatureConfig
 from aalbert.upstream.model import SpecPredictionHead, TransformerEncoder, Upstream, build_spec_head
 from aalbert.upstream.model_config import TransformerConfig
@@ -148,7 +149,7 @@ def configs_from_checkpoint(ckpt: dict, path: str | Path = "<checkpoint>") -> tu
         )
     try:
         feature_config = FeatureConfig.from_s3prl(section["audio"])
-    except ValueError as err:
+    except (ValueError, ConfigError) as err:  # from_s3prl's own checks, and from_dict's
         raise CheckpointError(path, f"unsupported audio config: {err}") from err
     # s3prl sizes the input layer from the features, not from transformer.input_dim
     feat_dim = feature_config.output_dim

@@ -8,6 +8,7 @@ import torch
 
 from aalbert.analysis.attention import JSON_NAME, PNG_NAME, AttentionConfig, attention_jsd, main, select_files
 from aalbert.analysis.jsd import LN2
+from aalbert.errors import BadInputError, UsageError
 from aalbert.hub import load_upstream
 
 REPO = Path(__file__).resolve().parents[2]
@@ -16,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_files_are_taken_in_sorted_order(audio_dir):
     files = select_files([str(audio_dir)], 3)
     assert [f.path.name for f in files] == ["utt0.flac", "utt2.flac", "utt1.flac"]  # spk0/utt0, spk0/utt2, spk1/utt1
-    with pytest.raises(ValueError, match="no data"):
+    with pytest.raises(UsageError, match="no data"):
         select_files([], 3)
 
 
@@ -51,7 +52,7 @@ def test_cropping_bounds_the_frames(audio_dir, tiny_aalbert_ckpt):
 
 
 def test_upstream_without_layers_is_refused(audio_dir):
-    with pytest.raises(ValueError, match="no attention layers"):
+    with pytest.raises(BadInputError, match="no attention layers"):
         attention_jsd(load_upstream("fbank"), select_files([str(audio_dir)], 1), progress=False)
 
 
@@ -135,7 +136,7 @@ def test_entry_point_script_runs(audio_dir, tiny_aalbert_ckpt, tmp_path):
     ],
 )
 def test_config_checks_its_values(bad, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(BadInputError, match=message):
         AttentionConfig(**bad)
 
 

@@ -208,9 +208,11 @@ def test_early_stopping_keeps_the_best_dev_epoch():
 
 
 def test_bad_settings_are_clear_errors(probe_corpus, tmp_path, capsys):
+    from aalbert.errors import BadInputError
+
     with pytest.raises(ValueError, match="unknown probe 'deep'"):
         ProbingConfig(probes=["linear", "deep"])
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(BadInputError, match="out of range"):
         run(config(probe_corpus, "speaker", layers=[5]), tmp_path, ToyUpstream(), progress=False)
     no_alignment = tmp_path / "noalign"
     shutil.copytree(probe_corpus / "train-tiny", no_alignment / "train-tiny")

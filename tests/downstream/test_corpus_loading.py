@@ -12,6 +12,7 @@ from aalbert.downstream import cli
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import TaskData, load_corpus
 from aalbert.downstream.data.splits import SplitError
+from aalbert.errors import MissingFileError
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_split_files_are_used_and_checked(small):
 
 def test_phone_task_without_alignment_says_what_to_set(small):
     shutil.rmtree(small / "alignment")
-    with pytest.raises(FileNotFoundError, match="data.alignment"):
+    with pytest.raises(MissingFileError, match="data.alignment"):
         load_corpus(DataConfig(root=str(small)), TaskData("frames"))
 
 
@@ -58,7 +59,7 @@ def test_label_fraction_only_shrinks_train(small):
 
 
 def test_subsets_must_exist(small):
-    with pytest.raises(FileNotFoundError, match="subset dev-clean not found.*train-tiny"):
+    with pytest.raises(MissingFileError, match="subset dev-clean not found.*train-tiny"):
         load_corpus(DataConfig(root=str(small), subsets=["dev-clean"]), TaskData())
 
 

@@ -95,7 +95,9 @@ def test_cached_batches_are_zero_padded_valid_frames(tone_corpus, tmp_path):
 
 
 def test_cache_refuses_a_finetuned_upstream(tone_corpus, tmp_path):
-    with pytest.raises(ValueError, match="needs a frozen upstream"):
+    from aalbert.config import ConfigError
+
+    with pytest.raises(ConfigError, match="needs a frozen upstream"):
         _runner("phone_linear", tone_corpus, tmp_path / "exp", cache="memory", extra=["finetune=true"])
 
 
@@ -382,7 +384,7 @@ def test_feature_cache_check_is_a_runner_option(tone_corpus, tmp_path):
     runner.cache_features(("dev",))
     entry = next((runner.model.feature_cache.directory / "audio").glob("*.json"))
     assert len(json.loads(entry.read_text())["sha256"]) == 64
-    with pytest.raises((ValueError, ConfigError), match="feature_cache_check"):
+    with pytest.raises(ConfigError, match="feature_cache_check"):
         _runner("speaker_utterance", tone_corpus, tmp_path / "bad", extra=["runner.feature_cache_check=sometimes"])
 
 

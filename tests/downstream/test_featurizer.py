@@ -3,6 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from aalbert.downstream.featurizer import Featurizer
+from aalbert.errors import BadInputError
 
 
 def _states(n=4, shape=(2, 5, 8)):
@@ -52,13 +53,13 @@ def test_single_hidden_state_upstream_always_selects_it():
 
 
 def test_bad_selection_errors():
-    with pytest.raises(ValueError, match="out of range.*4 hidden states"):
+    with pytest.raises(BadInputError, match="out of range.*4 hidden states"):
         Featurizer(4, "hidden_states", layer=4)
-    with pytest.raises(ValueError, match="needs a layer"):
+    with pytest.raises(BadInputError, match="needs a layer"):
         Featurizer(4, "hidden_states")
-    with pytest.raises(ValueError, match="weighted_sum, last, hidden_states"):
+    with pytest.raises(BadInputError, match="weighted_sum, last, hidden_states"):
         Featurizer(4, "mean")
-    with pytest.raises(ValueError, match="expected 4 hidden states, got 3"):
+    with pytest.raises(BadInputError, match="expected 4 hidden states, got 3"):
         Featurizer(4)(_states(3))
 
 

@@ -4,6 +4,7 @@ import soundfile
 from pretrain_fixtures import write_corpus
 
 from aalbert.corpus.sources import source_specs
+from aalbert.errors import BadInputError
 from aalbert.pretrain.data import BatchDataset, crop_offset, epoch_batches, scan_corpus
 
 
@@ -29,7 +30,7 @@ def test_scan_skips_corrupt_and_empty_files_with_warnings(tmp_path):
 
 def test_scan_with_no_usable_file_is_an_error(tmp_path):
     (tmp_path / "bad.flac").write_bytes(b"junk")
-    with pytest.warns(UserWarning), pytest.raises(ValueError, match="no usable audio"):
+    with pytest.warns(UserWarning), pytest.raises(BadInputError, match="no usable audio"):
         scan(tmp_path)
 
 

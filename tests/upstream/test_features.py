@@ -170,7 +170,7 @@ def test_single_tensor_wrong_rate_and_missing_target_raise():
 def test_bad_config_raises(kwargs, match):
     from aalbert.config import from_dict
 
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ConfigError, match=match):
         from_dict(FeatureConfig, kwargs)
 
 

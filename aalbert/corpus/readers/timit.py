@@ -33,7 +33,7 @@ from .timit_phones import SILENCE, fold_phone, phone_set
 PARTS = ("train", "test")
 
 
-class TimitError(AalbertError, ValueError):
+class TimitError(AalbertError):
     """A malformed ``.PHN`` file; the message names the file and line."""
 
 

@@ -3,5 +3,5 @@
 from aalbert.errors import AalbertError
 
 
-class CorpusError(AalbertError, RuntimeError):
+class CorpusError(AalbertError):
     """Synthesis or corpus-layout problem; the message names the utterance/file and the problem."""

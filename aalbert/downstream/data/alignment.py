@@ -15,7 +15,7 @@ ALIGNMENT_NAMES = ("converted_aligned_phones.txt", "alignments.txt", "alignment.
 PHONE_LIST_NAMES = ("phones.txt", "phone_list.txt", "phone_set.txt", "phones.list")
 
 
-class AlignmentError(AalbertError, ValueError):
+class AlignmentError(AalbertError):
     """A malformed alignment or phone list; the message names the file and line."""
 
 

@@ -20,7 +20,7 @@ MAX_MISMATCH = 2  # frames; beyond this the labels and audio disagree, not just 
 IGNORE_INDEX = -100  # padding label for F.cross_entropy
 
 
-class LabelLengthError(AalbertError, ValueError):
+class LabelLengthError(AalbertError):
     """Labels and features of one utterance differ by more than ``MAX_MISMATCH`` frames."""
 
 

@@ -24,7 +24,7 @@ SPLITS = ("train", "dev", "test")
 SplitPolicy = Literal["per_speaker", "disjoint_speakers"]
 
 
-class SplitError(AalbertError, ValueError):
+class SplitError(AalbertError):
     """A split file that is missing or names unknown utterances."""
 
 
