@@ -10,7 +10,7 @@ setup(
     python_requires=">=3.10",
     # The YAML recipes live in config/ at the repository root (where users look for them);
     # mapping config/ onto the package `aalbert.recipes` ships them inside the package too,
-    # so a non-editable install finds them (see aalbert.config.find_recipe).
+    # so a non-editable install finds them (see aalbert.config_layers.find_recipe).
     packages=find_packages(include=["aalbert", "aalbert.*"]) + ["aalbert.recipes"],
     package_dir={"aalbert.recipes": "config"},
     # a downstream task folder is not a package (aalbert.downstream.registry): its config.yaml

@@ -12,8 +12,6 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from aalbert.progress_bars import progress_bars, set_progress_bars  # noqa: F401 - commands read it from here
-
 T = TypeVar("T")
 
 
@@ -102,7 +100,8 @@ def from_flags(cls: type[T], args: argparse.Namespace, spelled: Mapping[str, str
 
 
 def apply_runtime_flags(args: argparse.Namespace) -> None:
-    """Settings that hold for the whole process: CPU threads and progress bars."""
+    """Settings that hold for the whole process: CPU threads. (``--no-progress`` is passed down
+    by each command as ``progress=not args.no_progress``: no process-wide switch.)"""
     if args.threads is not None:
         if args.threads < 1:
             from aalbert.errors import UsageError
@@ -111,4 +110,3 @@ def apply_runtime_flags(args: argparse.Namespace) -> None:
         import torch  # late: parsing a command line never imports torch
 
         torch.set_num_threads(args.threads)
-    set_progress_bars(not args.no_progress)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aalbert.command_flags import command_parser, from_flags
-from aalbert.config import find_recipe
+from aalbert.config_layers import find_recipe
 from aalbert.demo_report import Row, main_test_metric, write_table
 from aalbert.downstream.registry import load_task
 from aalbert.folder_lock import FolderLock
@@ -131,9 +131,9 @@ def pretrain(s: DemoSettings, upstream: str, train_list: Path) -> tuple[Path, fl
             "-o",
             f"data.roots=[{train_list}]",
             "-o",
-            f"optim.total_steps={s.pretrain_steps}",
+            f"runner.total_steps={s.pretrain_steps}",
             "-o",
-            f"log.save_every={min(PRETRAIN_SAVE_EVERY, s.pretrain_steps)}",
+            f"runner.save_step={min(PRETRAIN_SAVE_EVERY, s.pretrain_steps)}",
         ],
         expdir,
         s.corpus,

@@ -1,15 +1,14 @@
 """torchrun / DDP plumbing shared by pretraining and downstream training.
 
-``init_distributed`` joins the process group torchrun describes and says which device this
-process uses; everything else asks the process group itself, so it works the same whether a
-caller holds the returned :class:`DistInfo` or not, and does nothing in a single process.
+``init_distributed`` joins the process group torchrun describes and returns the device this
+process uses; everything else (:func:`rank`, :func:`world_size`, :func:`is_main`, the collectives)
+asks the process group itself, and does nothing in a single process. One API for both loops.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import torch
@@ -24,22 +23,6 @@ class MainRankFailed(AalbertError, RuntimeError):
     """Rank 0 failed at a step only it takes (it reports the error itself)."""
 
 
-@dataclass
-class DistInfo:
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-    device: torch.device = torch.device("cpu")
-
-    @property
-    def enabled(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-
 def resolve_device(name: str | None) -> torch.device:
     """The device ``--device`` names: "cpu", "cuda", or "auto" / None (CUDA when available)."""
     if name in (None, "auto"):
@@ -49,7 +32,7 @@ def resolve_device(name: str | None) -> torch.device:
     return torch.device(name)
 
 
-def init_distributed(device: str | None = None) -> DistInfo:
+def init_distributed(device: str | None = None) -> torch.device:
     """Join the process group torchrun describes (``WORLD_SIZE`` > 1), else run single-process.
 
     NCCL when each process has a GPU, gloo on CPU (tests, CPU machines). ``device`` forces
@@ -65,7 +48,7 @@ def init_distributed(device: str | None = None) -> DistInfo:
         dev = torch.device("cpu")
     if world > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if use_cuda else "gloo")
-    return DistInfo(int(os.environ.get("RANK", "0")), world, local_rank, dev)
+    return dev
 
 
 def rank() -> int:

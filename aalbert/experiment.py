@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from aalbert import previous_release
 from aalbert.atomic import remove_stale_temp_files, write_text_atomic
-from aalbert.config import ConfigError, merge_dicts, to_dict, upgrade_renamed_keys
+from aalbert.config import ConfigError, merge_dicts, to_dict
 from aalbert.folder_lock import LOCK_NAME, FolderLock
 
 RECORD = "experiment.json"
@@ -90,6 +91,17 @@ def read_record(expdir: Path) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
+def _comparable(record: dict) -> dict:
+    """What two records of one experiment must agree on: not when or by what command line they were
+    written, and not where an upstream checkpoint lay when its content (sha256) is the same (a moved
+    or copied experiment)."""
+    out = {k: v for k, v in record.items() if k not in ("command", "created", "aalbert_version")}
+    upstream = out.get("upstream")
+    if isinstance(upstream, dict) and "sha256" in upstream:
+        out["upstream"] = {k: v for k, v in upstream.items() if k != "ckpt"}
+    return out
+
+
 def differences(old: Any, new: Any, prefix: str = "") -> list[str]:
     """Dotted keys whose values differ, as ``key: old -> new``."""
     if isinstance(old, dict) and isinstance(new, dict):
@@ -117,8 +129,8 @@ def claim(
     """Decide how a run may use ``expdir`` (read-only: see move_aside / write_record).
 
     ``record`` is what this run would write; ``may_change``: dotted key prefixes that a resume
-    may change (e.g. ``optim.total_steps``); ``config_class``: the dataclass of the record's
-    config, whose renamed keys an older record is read under (aalbert.config.upgrade_renamed_keys).
+    may change (e.g. ``runner.total_steps``); ``config_class``: the dataclass of the record's
+    config (an older record is read with today's names: aalbert.previous_release).
     """
     expdir = Path(expdir)
     contents = [p for p in expdir.iterdir() if p.name != LOCK_NAME] if expdir.is_dir() else []
@@ -134,14 +146,15 @@ def claim(
             f"{expdir} already holds {len(contents)} file(s) not made by an aalbert run (no {RECORD}); "
             "choose another experiment name, or pass --overwrite to move them aside and start over"
         )
-    if config_class is not None and "config" in old:
-        upgraded = upgrade_renamed_keys(config_class, old["config"], where=str(expdir / RECORD))
-        # keys added since the record was written count as their defaults, which is what that run used
-        old = {**old, "config": merge_dicts(to_dict(config_class()), upgraded)}
-    skip = ("command", "created", "aalbert_version")
-    diff = differences(
-        {k: v for k, v in old.items() if k not in skip}, {k: v for k, v in record.items() if k not in skip}
-    )
+    if isinstance(old.get("config"), dict):
+        upgraded = old["config"]
+        if old.get("kind") in ("pretrain", "downstream"):
+            upgraded = previous_release.upgrade(old["kind"], upgraded, where=str(expdir / RECORD))
+        if config_class is not None:
+            # keys added since the record was written count as their defaults, which is what that run used
+            upgraded = merge_dicts(to_dict(config_class()), upgraded)
+        old = {**old, "config": upgraded}
+    diff = differences(_comparable(old), _comparable(record))
     if not diff:
         return Claim("continue", [])
     allowed = [d for d in diff if d.startswith(tuple(f"config.{p}" for p in may_change))]

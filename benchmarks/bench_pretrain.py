@@ -20,7 +20,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from aalbert.pretrain.config import OptimConfig
+from aalbert.pretrain.config import PretrainOptimizerConfig
 from aalbert.pretrain.loss import l1_loss
 from aalbert.pretrain.masking import mask_batch
 from aalbert.pretrain.model import MaskedAcousticModel
@@ -45,7 +45,7 @@ class Ours:
     def __init__(self, layers: int, attention_dropout: float):
         cfg = TransformerConfig(num_hidden_layers=layers, attention_probs_dropout_prob=attention_dropout)
         self.model = MaskedAcousticModel(TransformerEncoder(cfg), build_spec_head(cfg, 201)).train()
-        self.opt = build_optimizer(self.model, OptimConfig(lr=2e-4, weight_decay=0.01))
+        self.opt = build_optimizer(self.model, PretrainOptimizerConfig(lr=2e-4, weight_decay=0.01))
 
     def step(self, inputs, mask, targets, lengths) -> float:
         pred, _ = self.model(inputs, lengths, mask)

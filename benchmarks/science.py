@@ -140,11 +140,11 @@ def pretrain(s: Settings, work: Path, upstream: str, seed: int, roots: list[str]
         "-o",
         f"data.roots=[{','.join(roots)}]",
         "-o",
-        f"optim.total_steps={total}",
+        f"runner.total_steps={total}",
         "-o",
-        f"log.save_every={every}",
+        f"runner.save_step={every}",
         "-o",
-        f"log.keep_last={total // every}",
+        f"runner.max_keep={total // every}",
     ]
     for override in s.overrides:
         cmd += ["-o", override]
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         "splits/train.txt utterances",
     )
     p.add_argument("--recipe", default=Settings.recipe, help="pretraining recipe")
-    p.add_argument("-o", "--override", action="append", default=[], help="recipe override, e.g. optim.lr=1e-4")
+    p.add_argument("-o", "--override", action="append", default=[], help="recipe override, e.g. optimizer.lr=1e-4")
     p.add_argument("--tag", default="", help="folder name of this configuration under --out (default: recipe + digest)")
     p.add_argument("--upstreams", default="aalbert,mockingjay")
     p.add_argument("--steps", type=int, default=1000, help="pretraining steps")

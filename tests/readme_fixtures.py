@@ -25,7 +25,7 @@ TRAIN_SPEAKERS, HELD_OUT_SPEAKERS = ["100", "101", "102"], ["103"]
 SYNTH_TOY = {"speakers": 4, "utterances": 3, "seed": 0, "min_words": 2, "max_words": 4}
 # the 2-step pretraining that makes the toy checkpoint: the tiny recipe, shrunk
 PRETRAIN_TOY = (
-    "optim.total_steps=2,log.save_every=2,log.image_every=0,data.batch_size=2,data.num_workers=0,"
+    "runner.total_steps=2,runner.save_step=2,runner.image_step=0,runner.batch_size=2,runner.num_workers=0,"
     "model.hidden_size=32,model.intermediate_size=64,model.num_attention_heads=2"
 )
 

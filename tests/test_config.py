@@ -1,19 +1,15 @@
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import pytest
 
-from aalbert.config import (
-    ConfigError,
+from aalbert.config import ConfigError, set_fields, to_dict
+from aalbert.config_layers import (
     ConfigLayers,
     find_recipe,
     load_config,
     parse_overrides,
-    set_fields,
     setting_name,
     settings_spelled,
-    to_dict,
-    upgrade_renamed_keys,
 )
 
 
@@ -99,39 +95,6 @@ def test_malformed_yaml_file_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match=r"bad\.yaml is not valid YAML: .*line \d+") as err:
         load_config(Recipe, path)
     assert "\n" not in str(err.value)
-
-
-@dataclass
-class Model:
-    RENAMED_KEYS: ClassVar[dict[str, str]] = {"old_width": "width"}
-    width: int = 1
-
-
-@dataclass
-class Renamed:
-    model: Model = field(default_factory=Model)
-    maybe: Model | None = None
-
-
-def test_a_renamed_key_in_yaml_or_override_names_the_new_dotted_key(tmp_path):
-    path = tmp_path / "old.yaml"
-    path.write_text("model:\n  old_width: 3\n")
-    with pytest.raises(ConfigError, match=r"old.yaml: model: model.old_width was renamed to model.width"):
-        load_config(Renamed, path)
-    with pytest.raises(ConfigError, match=r"model.old_width was renamed to model.width"):
-        load_config(Renamed, None, ["model.old_width=3"])
-    assert load_config(Renamed, None, ["model.width=3"]).model.width == 3
-
-
-def test_configs_written_before_a_rename_are_read_under_the_new_names():
-    saved = {"model": {"old_width": 3}, "maybe": {"old_width": 4}, "other": {"old_width": 5}}
-    upgraded = upgrade_renamed_keys(Renamed, saved)
-    # nested dataclasses (optional ones too) are mapped; keys outside the dataclass are left alone
-    assert upgraded == {"model": {"width": 3}, "maybe": {"width": 4}, "other": {"old_width": 5}}
-    assert saved["model"] == {"old_width": 3}  # the input is not changed
-    assert upgrade_renamed_keys(Renamed, {"maybe": None}) == {"maybe": None}
-    with pytest.raises(ConfigError, match=r"ckpt: model: both model.old_width and its new name model.width"):
-        upgrade_renamed_keys(Renamed, {"model": {"old_width": 3, "width": 4}}, where="ckpt")
 
 
 def test_wrong_types_name_what_was_expected():

@@ -104,7 +104,7 @@ def test_wheel_from_any_folder(installed, tmp_path):
         "-o",
         f"data.roots=[{corpus}]",
         "-o",
-        "optim.total_steps=2,log.save_every=2,data.batch_size=2",
+        "runner.total_steps=2,runner.save_step=2,runner.batch_size=2",
     )
     ckpt = installed["work"] / "result" / "pretrain" / "p" / "states-2.ckpt"
     assert ckpt.is_file()

@@ -201,7 +201,7 @@ def run_args(args: argparse.Namespace) -> str:
     inputs = load_inputs(config)
     settings = {k: v for k, v in asdict(config).items() if k != "device"}
     with owned_folder(out, "attention", settings, upstream_identity(config.upstream, config.ckpt), args.overwrite):
-        json_path, png_path = run(config, out, progress=flags.progress_bars(), inputs=inputs)
+        json_path, png_path = run(config, out, progress=not args.no_progress, inputs=inputs)
     return f"wrote {json_path} and {png_path}"
 
 

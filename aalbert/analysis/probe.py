@@ -24,7 +24,8 @@ from aalbert.downstream.expert import Expert, TaskContext
 from aalbert.downstream.feature_cache import FeatureCache
 from aalbert.downstream.featurizer import Featurizer
 from aalbert.downstream.model import DownstreamModel
-from aalbert.downstream.training import MemoryCheckpoints, TrainState, epoch_loader, train_loop
+from aalbert.downstream.training import MemoryCheckpoints, epoch_loader, train_loop
+from aalbert.training_loop import TrainingState
 
 from .probe_config import ProbeTrainConfig
 
@@ -72,16 +73,16 @@ def train_probe(
         optimizer,
         lambda epoch, position: epoch_loader(data["train"], cfg.batch_size, cfg.seed, epoch, position),
         cfg.runner_config(batches_per_epoch),
-        TrainState(),
+        TrainingState(),
         best,
-        lambda: evaluate(model, dev, "dev", show_progress=False),
+        lambda: evaluate(model, dev, "dev", progress=False),
         desc=desc,
-        show_progress=progress,
+        progress=progress,
     )
     # train_loop evaluates dev at its last step at least, and a probe's accuracy is never NaN: a best exists
     assert best.best is not None and state.best_dev is not None
     model.load_trainable_state(best.best)
-    test = evaluate(model, split_loader(data["test"], cfg.batch_size, cfg.seed), "test", show_progress=False)
+    test = evaluate(model, split_loader(data["test"], cfg.batch_size, cfg.seed), "test", progress=False)
     return ProbeResult(
         state.best_dev,
         test,

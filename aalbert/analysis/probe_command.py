@@ -21,7 +21,7 @@ EXAMPLES = [
 ]
 
 # the data settings that flags of this command set (the rest keep the downstream defaults): what
-# the data code's messages name instead of the key (aalbert.config.setting_name)
+# the data code's messages name instead of the key (aalbert.config_layers.setting_name)
 DATA_FLAGS = {
     "data.roots": "--data",
     "data.format": "--format",

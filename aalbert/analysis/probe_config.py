@@ -5,11 +5,10 @@ training (probe.py) and by what the run writes (probe_results.py)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aalbert.downstream.config import DataConfig, RunnerConfig
+from aalbert.downstream.config import DataConfig, DownstreamRunnerConfig
 from aalbert.errors import BadInputError
 
 # each probing task -> the downstream expert that trains its probes, as module:Class (as a task's
@@ -42,16 +41,16 @@ class ProbeTrainConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
-    def runner_config(self, batches_per_epoch: int) -> RunnerConfig:
+    def runner_config(self, batches_per_epoch: int) -> DownstreamRunnerConfig:
         """These settings as the downstream loop's: an epoch is ``batches_per_epoch`` steps."""
         total = self.epochs * batches_per_epoch
-        return RunnerConfig(
+        return DownstreamRunnerConfig(
             total_steps=min(total, self.max_steps or total),
             eval_step=batches_per_epoch,
             log_step=batches_per_epoch,
             batch_size=self.batch_size,
             eval_batch_size=self.batch_size,
-            gradient_clipping=math.inf,
+            gradient_clipping=0.0,  # no clipping
             patience=self.patience,
             save_minutes=0,
         )

@@ -23,8 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from aalbert.command_flags import from_flags, progress_bars
-from aalbert.config import settings_spelled
+from aalbert.command_flags import from_flags
+from aalbert.config_layers import settings_spelled
 from aalbert.distributed import resolve_device
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
@@ -152,7 +152,7 @@ def config_from_args(args: argparse.Namespace) -> ProbingConfig:
         layer_ids = None if layers is None else [int(v) for v in layers]
     except ValueError as err:
         raise BadInputError(f"--layers must be comma-separated integers, got {args.layers!r}") from err
-    data = from_flags(DataConfig, args, {"root": "--data"}, root=args.data, subsets=_csv(args.subsets) or [])
+    data = from_flags(DataConfig, args, {"roots": "--data"}, roots=[args.data], subsets=_csv(args.subsets) or [])
     return from_flags(
         ProbingConfig,
         args,
@@ -176,5 +176,5 @@ def run_args(args: argparse.Namespace) -> str:
     settings = {k: v for k, v in asdict(config).items() if k not in RUNTIME_SETTINGS}
     with owned_folder(out, "probe", settings, upstream_fingerprint(config), args.overwrite):
         with settings_spelled(DATA_FLAGS):  # a message about data.alignment names --alignment
-            run(config, out, progress=progress_bars())
+            run(config, out, progress=not args.no_progress)
     return f"wrote {out / CSV_NAME}, {JSON_NAME} and {PNG_NAME}"

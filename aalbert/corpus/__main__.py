@@ -146,7 +146,7 @@ def _check_labels(args: argparse.Namespace, listing) -> None:
 
     from .problems import Problems
 
-    cfg = DataConfig(format=args.format, root=args.roots[0], more_roots=args.roots[1:], alignment=args.alignment)
+    cfg = DataConfig(format=args.format, roots=list(args.roots), alignment=args.alignment)
     problems = Problems(f"the phone labels of {', '.join(args.roots)}")
     listing.phone_names = attach_frames(cfg, listing, problems)
     problems.raise_if_any()

@@ -13,26 +13,18 @@ from typing import Any
 
 from aalbert import distributed as dist
 from aalbert.command_flags import apply_runtime_flags
-from aalbert.config import Flags, to_dict
+from aalbert.config import to_dict
+from aalbert.config_layers import Flags
 from aalbert.errors import UsageError
 from aalbert.experiment import experiment_dir, make_record, open_experiment
+from aalbert.training_loop import TrainingInterrupted
 
 from .command import DEFAULT_RESULT_DIR, FEATURE_SELECTIONS, list_tasks, main, parse_args
-from .runner import Runner, build_config, load_experiment_config
-from .training import TrainingInterrupted
+from .config import DownstreamRunnerConfig, ExperimentConfig
+from .experiment_config import build_config, load_experiment_config
+from .runner import Runner
 
 __all__ = ["main", "parse_args", "run", "run_parsed", "Runner", "TrainingInterrupted"]
-
-# what a resume (-e) may change without making it another experiment
-RESUME_MAY_CHANGE = (
-    "runner.total_steps",
-    "runner.eval_step",
-    "runner.log_step",
-    "runner.num_workers",
-    "runner.eval_batch_size",
-    "runner.save_minutes",
-    "runner.feature_cache",
-)
 
 
 def flag_settings(args: argparse.Namespace) -> Flags:
@@ -49,7 +41,7 @@ def flag_settings(args: argparse.Namespace) -> Flags:
         if not args.feature_selection:
             flags[f"-l {args.layer}"]["featurizer.mode"] = "hidden_states"
     if args.data:
-        flags[f"--data {shlex.quote(args.data)}"] = {"data.root": args.data}
+        flags[f"--data {shlex.quote(args.data)}"] = {"data.roots": [args.data]}
     if args.label_fraction is not None:
         flags[f"--label-fraction {args.label_fraction:g}"] = {"data.label_fraction": args.label_fraction}
     if args.seed is not None:
@@ -105,12 +97,17 @@ def run_parsed(args: argparse.Namespace) -> dict:
         # rank 0 holds the folder while the run lasts (evaluating writes results.json: it holds it too)
         opened = dist.on_main_rank(
             lambda: open_experiment(
-                expdir, record, resuming=bool(args.past_exp), overwrite=args.overwrite, may_change=RESUME_MAY_CHANGE
+                expdir,
+                record,
+                resuming=bool(args.past_exp),
+                overwrite=args.overwrite,
+                may_change=DownstreamRunnerConfig.resume_may_change(),
+                config_class=ExperimentConfig,
             )
         )
         if opened is not None and opened.moved_to is not None:
             print(f"--overwrite: moved the old contents of {expdir} to {opened.moved_to}", file=sys.stderr)
-        runner = Runner(config, expdir, record=record, device=args.device)
+        runner = Runner(config, expdir, record=record, device=args.device, progress=not args.no_progress)
         if args.mode == "train":
             results = runner.train(continuing=bool(args.past_exp))
         else:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -85,10 +84,6 @@ def list_tasks() -> None:
     print("\n".join(available_tasks()))
 
 
-def _stop_on_sigterm(signum, frame):
-    raise KeyboardInterrupt  # the training loop saves a resumable state, then stops
-
-
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv, prog)
@@ -99,19 +94,16 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
         except Exception as err:  # noqa: BLE001 - the toolkit's user errors are one line, anything else a traceback
             return report_error(err, prog, args.debug)
         return 0
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         from . import cli  # the work: torch, the task, the upstream
 
         try:
             cli.run_parsed(args)
-        except cli.TrainingInterrupted as stop:
+        except cli.TrainingInterrupted as stop:  # SIGINT/SIGTERM in the loop: saved first (aalbert.training_loop)
             print(f"\n{prog}: {stop}: resume with {prog} -m train -e {stop.expdir}", file=sys.stderr)
             return 130
     except Exception as err:  # noqa: BLE001 - the toolkit's user errors are one line, anything else a traceback
         return report_error(err, prog, args.debug)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

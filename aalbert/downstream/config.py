@@ -9,21 +9,22 @@ it against its own dataclass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from aalbert.corpus.spec import CorpusConfig, CorpusSpec
+from aalbert.runner_config import OptimizerConfig, RunnerConfig
 
 
 @dataclass
-class RunnerConfig:
-    total_steps: int = 1000
+class DownstreamRunnerConfig(RunnerConfig):
+    """The ``runner`` section: the shared loop settings (aalbert.runner_config) plus the dev
+    evaluations, early stopping and the feature cache. ``last.ckpt`` is written at every dev
+    evaluation and every ``save_minutes``; ``best.ckpt`` at every better one."""
+
+    log_step: int = 100
     eval_step: int = 200  # evaluate on dev every N steps (and at the end)
-    log_step: int = 50
-    batch_size: int = 8
     eval_batch_size: int = 16
-    gradient_clipping: float = 1.0
     patience: int | None = None  # stop after this many dev evaluations without a better main metric (None: never)
-    num_workers: int = 0
     # a frozen upstream's hidden states, computed once per utterance instead of every epoch:
     # "none", "memory" (all of them in RAM: small corpora) or a folder (on disk, shared by the
     # tasks that use the same upstream and corpus; one file per utterance and hidden state)
@@ -33,16 +34,21 @@ class RunnerConfig:
     # edit in the middle of a file that keeps its size and modification time); "full" = also a
     # sha256 of the whole file (every audio file is read at every start: for audio edited in place)
     feature_cache_check: Literal["quick", "full"] = "quick"
-    save_minutes: float = 5.0  # also write last.ckpt every this many minutes of wall time (0: only at evals)
+
+    MAY_CHANGE_ON_RESUME: ClassVar[tuple[str, ...]] = (
+        *RunnerConfig.MAY_CHANGE_ON_RESUME,
+        "eval_step",
+        "eval_batch_size",
+        "feature_cache",
+    )
 
     def __post_init__(self):
-        for name in ("total_steps", "eval_step", "log_step", "batch_size", "eval_batch_size"):
+        super().__post_init__()
+        for name in ("eval_step", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"runner.{name} must be >= 1, got {getattr(self, name)}")
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"runner.patience must be >= 1 (or null: no early stopping), got {self.patience}")
-        if self.save_minutes < 0:
-            raise ValueError(f"runner.save_minutes must be >= 0, got {self.save_minutes}")
         if not self.feature_cache:
             raise ValueError('runner.feature_cache must be "none", "memory" or a folder, got an empty string')
         if self.feature_cache_check not in ("quick", "full"):
@@ -50,10 +56,10 @@ class RunnerConfig:
 
 
 @dataclass
-class OptimizerConfig:
-    lr: float = 1e-3
+class DownstreamOptimizerConfig(OptimizerConfig):
+    """The ``optimizer`` section: AdamW over the featurizer and the task's head (and the upstream with -f)."""
+
     upstream_lr: float = 1e-5  # used only when fine-tuning (-f)
-    weight_decay: float = 0.01
 
 
 @dataclass
@@ -69,8 +75,9 @@ class DataConfig(CorpusConfig):
     timit_phone_set, label_tolerance_s, scan_cache: aalbert.corpus.spec.CorpusConfig), where the
     corpus lies, its labels and its split (see docs/adding_a_corpus.md)."""
 
-    root: str = "data/LibriSpeech"  # corpus folder, Kaldi data dir, or Lhotse manifest (file or folder)
-    more_roots: list[str] = field(default_factory=list)  # pooled with root, same format (Kaldi train + test)
+    # corpus folders, Kaldi data dirs or Lhotse manifests (files or folders), pooled, read with one
+    # format (e.g. a Kaldi train and test dir); pretraining's data.roots, spelled the same
+    roots: list[str] = field(default_factory=lambda: ["data/LibriSpeech"])
     # labels
     alignment: str | None = None  # s3prl alignment file/folder or MFA TextGrid folder; None = ROOT/alignment
     phone_list: str | None = None  # None = found beside an s3prl alignment, or collected from the labels
@@ -88,12 +95,14 @@ class DataConfig(CorpusConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        if not self.roots:
+            raise ValueError("data.roots is empty: name the corpus (--data PATH or -o data.roots=[PATH])")
         if not 0.001 <= self.label_fraction <= 1.0:
             raise ValueError(f"data.label_fraction must be in [0.001, 1.0], got {self.label_fraction}")
 
     def corpus_spec(self) -> CorpusSpec:
-        """The corpus to read: ``root`` and ``more_roots`` with this section's reader and options."""
-        return self.spec([self.root, *self.more_roots])
+        """The corpus to read: ``roots`` with this section's reader and options."""
+        return self.spec(list(self.roots))
 
 
 @dataclass
@@ -103,8 +112,8 @@ class ExperimentConfig:
     upstream_ckpt: str | None = None
     finetune: bool = False
     seed: int = 1337
-    runner: RunnerConfig = field(default_factory=RunnerConfig)
-    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    runner: DownstreamRunnerConfig = field(default_factory=DownstreamRunnerConfig)
+    optimizer: DownstreamOptimizerConfig = field(default_factory=DownstreamOptimizerConfig)
     featurizer: FeaturizerConfig = field(default_factory=FeaturizerConfig)
     data: DataConfig = field(default_factory=DataConfig)
     model: dict[str, Any] = field(default_factory=dict)

@@ -6,8 +6,6 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from aalbert.progress_bars import progress_bars
-
 from .data import collate
 from .model import DownstreamModel
 
@@ -25,12 +23,12 @@ def split_loader(dataset: Dataset, batch_size: int, seed: int, num_workers: int 
 
 
 @torch.no_grad()
-def evaluate(model: DownstreamModel, loader: DataLoader, desc: str = "eval", show_progress: bool = True) -> dict:
+def evaluate(model: DownstreamModel, loader: DataLoader, desc: str = "eval", progress: bool = True) -> dict:
     was_training = model.training
     model.eval()
     totals: dict[str, float] = {}
     loss_sum, batches = 0.0, 0
-    for batch in tqdm(loader, desc=desc, leave=False, disable=not (show_progress and progress_bars())):
+    for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
         out = model(batch)
         loss_sum += float(out.loss)
         batches += 1

@@ -25,7 +25,8 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aalbert.config import ConfigError, ConfigLayers, load_yaml
+from aalbert.config import ConfigError
+from aalbert.config_layers import ConfigLayers, load_yaml
 from aalbert.errors import AalbertError, MissingFileError
 
 if TYPE_CHECKING:

@@ -14,11 +14,12 @@ from aalbert.config import to_dict
 from aalbert.upstream.sizes import UpstreamSizes
 
 if TYPE_CHECKING:
+    from aalbert.training_loop import TrainingState
+
     from .config import ExperimentConfig
     from .data.corpus import Corpus
     from .model import DownstreamModel
     from .registry import Task
-    from .training import TrainState
 
 RESULTS = "results.json"
 LAYER_WEIGHTS_PNG = "layer_weights.png"
@@ -64,7 +65,7 @@ def results_record(
     upstream: nn.Module,
     model: DownstreamModel,
     corpus: Corpus,
-    state: TrainState,
+    state: TrainingState,
     test: dict,
     previous: dict,
 ) -> dict:

@@ -1,7 +1,7 @@
 """Setting up and running one downstream experiment: train (or resume) and evaluate.
 
 The heavy lifting lives elsewhere: ``training`` (the loop), ``evaluation`` (metrics on a
-split), ``results`` (results.json, the layer-weight chart), ``checkpointing``.
+split), ``results`` (results.json, the layer-weight chart).
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ from aalbert import distributed as dist
 from aalbert import rng
 from aalbert.atomic import remove_stale_temp_files
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
-from aalbert.config import ConfigError, ConfigLayers, Flags, from_dict, save_config
-from aalbert.errors import MissingFileError
+from aalbert.config import ConfigError, save_config
 from aalbert.experiment import write_record
-from aalbert.progress_bars import progress_bars
+from aalbert.training_loop import TrainingState
 from aalbert.upstream.sizes import UpstreamSizes
 
-from .checkpointing import BEST, LAST
 from .config import DataConfig, ExperimentConfig
 from .data import UtteranceDataset, load_corpus
 from .data.splits import SplitError, write_split_files
 from .evaluation import evaluate, split_loader
+from .experiment_config import CONFIG_FILE
 from .expert import TaskContext
 from .feature_cache import FeatureCache, cache_manifest, fill_cache
 from .featurizer import Featurizer
@@ -37,46 +36,10 @@ from .model import DownstreamModel
 from .registry import Task, UnknownTaskError, load_task
 from .results import LAYER_WEIGHTS_PNG, plot_layer_weights, read_results, results_record, write_results
 from .task_checks import check_declarations, check_first_batch
-from .training import TrainState, epoch_loader, train_loop
+from .training import BEST, LAST, epoch_loader, train_loop
 
 log = logging.getLogger(__name__)
-CONFIG_FILE = "config.yaml"
 SPLITS_DIR = "splits"  # the utterance lists a run used (train/dev/test.txt)
-
-
-def build_config(
-    task: str,
-    config_file: str | Path | None = None,
-    overrides: list[str] | None = None,
-    flags: Flags | None = None,
-    **settings,
-) -> ExperimentConfig:
-    """The task's defaults (its config.yaml and the bases it extends) <- ``config_file`` (-c) <- each
-    of ``overrides`` (-o); then the task (-d), ``flags`` (-u, -s, --seed...: aalbert.config.Flags)
-    and ``settings`` (the same from Python: ``upstream="fake"``) set typed fields. An error names
-    the file, the ``-o KEY=VALUE`` or the flag that gave the bad value; the ``model`` section is
-    checked against the task's expert here too, before anything is loaded."""
-    spec = load_task(task)
-    layers = spec.default_layers()
-    if config_file is not None:
-        layers.add_file(config_file)
-    layers.add_overrides(overrides)
-    keywords = {f"{name}={value!r}": {name: value} for name, value in settings.items() if value is not None}
-    config = layers.build(ExperimentConfig, {f"-d {task}": {"task": task}, **keywords, **(flags or {})})
-    model_config = getattr(spec.expert_class, "Config", None)
-    if isinstance(model_config, type) and dataclasses.is_dataclass(model_config):
-        from_dict(model_config, config.model, key="model", origins=layers)  # as the expert will read it
-    return config
-
-
-def load_experiment_config(
-    expdir: str | Path, overrides: list[str] | None = None, flags: Flags | None = None
-) -> ExperimentConfig:
-    """The config an experiment folder was trained with, plus ``-o`` overrides (e.g. more steps) and flags."""
-    path = Path(expdir) / CONFIG_FILE
-    if not path.is_file():
-        raise MissingFileError(f"{expdir} is not a downstream experiment folder (no {CONFIG_FILE})")
-    return ConfigLayers(str(path)).add_file(path).add_overrides(overrides).build(ExperimentConfig, flags)
 
 
 def load_upstream_by_name(name: str, ckpt: str | None) -> nn.Module:
@@ -108,11 +71,13 @@ class Runner:
         upstream: nn.Module | None = None,
         record: dict | None = None,
         device: str | None = None,
+        progress: bool = True,
     ):
         """``upstream`` may be passed in (tests, notebooks); otherwise it comes from the hub by name.
         ``record``: written to the experiment folder when training starts (see aalbert.experiment).
-        ``device``: cpu, cuda or auto (None: cuda when available)."""
+        ``device``: cpu, cuda or auto (None: cuda when available). ``progress``: draw progress bars (rank 0)."""
         self.config = config
+        self.progress = progress and dist.is_main()
         self.expdir = Path(expdir)
         self.record = record
         self.task: Task = load_task_of_experiment(config.task, self.expdir)
@@ -167,7 +132,7 @@ class Runner:
                 manifest,
                 batch_size=self.config.runner.eval_batch_size,
                 device=self.device,
-                progress=dist.is_main() and progress_bars(),
+                progress=self.progress,
                 check=self.config.runner.feature_cache_check,
             )
 
@@ -223,13 +188,13 @@ class Runner:
         ``last.ckpt`` reached is an error rather than a silent re-evaluation."""
         self.expdir.mkdir(parents=True, exist_ok=True)
         optimizer = self.optimizer()
-        state, rng_state = TrainState(), None
+        state, rng_state = TrainingState(), None
         if (self.expdir / LAST).is_file():
             ckpt = load_checkpoint_file(self.expdir / LAST)
             try:
                 self.model.load_trainable_state(ckpt["model"])
                 optimizer.load_state_dict(ckpt["optimizer"])
-                state = TrainState(**ckpt["state"])
+                state = TrainingState(**ckpt["state"])
             except (KeyError, RuntimeError, TypeError, ValueError) as err:
                 raise CheckpointError(self.expdir / LAST, f"does not fit this experiment's model ({err})") from err
             rng_state = ckpt.get("rng")
@@ -270,15 +235,16 @@ class Runner:
                 self.config.runner,
                 state,
                 self.expdir,
-                lambda: evaluate(self.model, dev_loader, "dev"),
+                lambda: evaluate(self.model, dev_loader, "dev", self.progress),
                 writer,
+                progress=self.progress,
             )
         finally:
             if writer is not None:
                 writer.close()
         return self.evaluate(state)
 
-    def evaluate(self, state: TrainState | None = None, checkpoint: Path | None = None) -> dict:
+    def evaluate(self, state: TrainingState | None = None, checkpoint: Path | None = None) -> dict:
         """Load the best checkpoint (or ``checkpoint``, a file of this experiment: s3prl's ``-e FILE``),
         report test metrics, write results.json (rank 0)."""
         path = Path(checkpoint) if checkpoint is not None else self.expdir / BEST
@@ -289,11 +255,11 @@ class Runner:
             raise CheckpointError(path, f"does not fit this experiment's model ({err})") from err
         if path.name != BEST:
             log.info("evaluating %s (not the best dev checkpoint %s)", path, BEST)
-        state = state or TrainState(**ckpt["state"])
+        state = state or TrainingState(**ckpt["state"])
         results: dict = {}
         self.cache_features(("test",))  # every rank: a shared folder is filled behind a barrier
         if dist.is_main():
-            test = evaluate(self.model, self.loader("test"), "test")
+            test = evaluate(self.model, self.loader("test"), "test", self.progress)
             results = results_record(
                 self.config, self.task, self.upstream, self.model, self.corpus, state, test, read_results(self.expdir)
             )

@@ -1,5 +1,6 @@
 """The training loop of downstream tasks and probes: steps, logging, periodic dev evaluation, best/last
-checkpoints, early stopping, exact resume."""
+checkpoints, early stopping, exact resume. Its conventions are pretraining's (aalbert.training_loop):
+the ``runner`` settings, the non-finite policy, SIGINT/SIGTERM, the TrainingState."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -17,36 +17,17 @@ from tqdm import tqdm
 
 from aalbert import distributed as dist
 from aalbert import rng
+from aalbert.atomic import torch_save_atomic
 from aalbert.errors import TaskRequirementError
-from aalbert.progress_bars import progress_bars
+from aalbert.training_loop import NonFiniteSteps, TrainingInterrupted, TrainingState, clip_gradients, stop_on_signals
 
-from .checkpointing import BEST, LAST, save_checkpoint
-from .config import RunnerConfig
+from .config import DownstreamRunnerConfig
 from .data import UtteranceDataset, collate
 from .model import DownstreamModel
 from .sampling import EpochBatchSampler, epoch_generator
 
-
-@dataclass
-class TrainState:
-    step: int = 0
-    epoch: int = 0
-    position: int = 0  # training batches of the current epoch already consumed
-    best_metric: float | None = None
-    best_step: int = -1
-    best_dev: dict[str, float] | None = None
-    evals_since_best: int = 0  # dev evaluations since the best one (early stopping: runner.patience)
-
-    def as_dict(self) -> dict:
-        return {
-            "step": self.step,
-            "epoch": self.epoch,
-            "position": self.position,
-            "best_metric": self.best_metric,
-            "best_step": self.best_step,
-            "best_dev": self.best_dev,
-            "evals_since_best": self.evals_since_best,
-        }
+BEST = "best.ckpt"  # best dev metric: what evaluation uses
+LAST = "last.ckpt"  # latest state: what resuming uses (plain tensors and numbers: read back weights-only)
 
 
 class MemoryCheckpoints:
@@ -55,15 +36,6 @@ class MemoryCheckpoints:
 
     def __init__(self) -> None:
         self.best: dict[str, dict] | None = None  # DownstreamModel.trainable_state() of the best dev evaluation
-
-
-class TrainingInterrupted(Exception):
-    """SIGINT / SIGTERM during training: the state was saved to ``last.ckpt`` first."""
-
-    def __init__(self, step: int, expdir: Path):
-        self.step, self.expdir = step, expdir
-        # the command adds how to resume, in the name it was invoked by (aalbert downstream, run_downstream.py)
-        super().__init__(f"interrupted at step {step}; the state is saved in {expdir / LAST}")
 
 
 def is_better(value: float, best: float | None, higher_is_better: bool) -> bool:
@@ -88,7 +60,7 @@ def epoch_loader(
     )
 
 
-def patience_spent(cfg: RunnerConfig, state: TrainState) -> bool:
+def patience_spent(cfg: DownstreamRunnerConfig, state: TrainingState) -> bool:
     return cfg.patience is not None and state.evals_since_best >= cfg.patience
 
 
@@ -97,14 +69,14 @@ def train_loop(
     train_model: nn.Module,
     optimizer: torch.optim.Optimizer,
     make_loader: Callable[[int, int], DataLoader],
-    cfg: RunnerConfig,
-    state: TrainState,
+    cfg: DownstreamRunnerConfig,
+    state: TrainingState,
     checkpoints: Path | MemoryCheckpoints,
     evaluate_dev: Callable[[], dict],
     writer=None,
     desc: str = "train",
-    show_progress: bool = True,
-) -> TrainState:
+    progress: bool = True,
+) -> TrainingState:
     """Train ``train_model`` (``model`` or its DDP wrapper) until ``cfg.total_steps``, or until
     ``cfg.patience`` dev evaluations in a row bring no better main metric.
 
@@ -113,60 +85,56 @@ def train_loop(
     dev evaluation, every ``cfg.save_minutes`` of wall time, and on SIGINT/SIGTERM (then
     TrainingInterrupted is raised), ``best.ckpt`` at every better one; a MemoryCheckpoints keeps
     the best weights only. Dev evaluation runs on rank 0 only and its decision is broadcast, so
-    every rank agrees on the best step. ``show_progress`` False: no bar, no dev lines.
+    every rank agrees on the best step. ``progress`` False: no bar, no dev lines (a probe's many heads).
     """
     params = [p for p in train_model.parameters() if p.requires_grad]
-    progress = tqdm(
-        total=cfg.total_steps,
-        initial=state.step,
-        desc=desc,
-        disable=not (show_progress and dist.is_main() and progress_bars()),
-    )
+    bar = tqdm(total=cfg.total_steps, initial=state.step, desc=desc, disable=not (progress and dist.is_main()))
     train_model.train()
+    non_finite = NonFiniteSteps()
     last_save = time.monotonic()
     try:
-        while state.step < cfg.total_steps and not patience_spent(cfg, state):
-            for batch in make_loader(state.epoch, state.position):
-                out = train_model(batch)
-                optimizer.zero_grad(set_to_none=True)
-                out.loss.backward()
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.gradient_clipping)
-                if torch.isfinite(grad_norm):
-                    optimizer.step()
+        with stop_on_signals():
+            while state.step < cfg.total_steps and not patience_spent(cfg, state):
+                for batch in make_loader(state.epoch, state.position):
+                    out = train_model(batch)
+                    optimizer.zero_grad(set_to_none=True)
+                    out.loss.backward()
+                    grad_norm = clip_gradients(params, cfg.gradient_clipping)
+                    last = checkpoints / LAST if isinstance(checkpoints, Path) else None
+                    if non_finite.apply(state.step + 1, float(out.loss.detach()), grad_norm, last):
+                        optimizer.step()
+                    state.step += 1
+                    state.position += 1
+                    bar.update(1)
+                    if writer is not None and state.step % cfg.log_step == 0:
+                        writer.add_scalar("train/loss", out.loss.item(), state.step)
+                        writer.add_scalar("train/grad_norm", grad_norm, state.step)
+                        for key, value in type(model.expert).metrics(out.counts).items():
+                            writer.add_scalar(f"train/{key}", value, state.step)
+                        bar.set_postfix(loss=f"{out.loss.item():.3f}")
+                    if state.step % cfg.eval_step == 0 or state.step == cfg.total_steps:
+                        _evaluate_and_save(model, optimizer, state, checkpoints, evaluate_dev, writer, progress)
+                        train_model.train()
+                        last_save = time.monotonic()
+                    elif cfg.save_minutes and time.monotonic() - last_save >= 60 * cfg.save_minutes:
+                        _save_last(model, optimizer, state, checkpoints)
+                        last_save = time.monotonic()
+                    if state.step >= cfg.total_steps or patience_spent(cfg, state):
+                        break
                 else:
-                    # skipping keeps one bad batch from wiping the weights; say so, it should be rare
-                    tqdm.write(f"step {state.step}: non-finite gradient norm, update skipped")
-                state.step += 1
-                state.position += 1
-                progress.update(1)
-                if writer is not None and state.step % cfg.log_step == 0:
-                    writer.add_scalar("train/loss", out.loss.item(), state.step)
-                    for key, value in type(model.expert).metrics(out.counts).items():
-                        writer.add_scalar(f"train/{key}", value, state.step)
-                    progress.set_postfix(loss=f"{out.loss.item():.3f}")
-                if state.step % cfg.eval_step == 0 or state.step == cfg.total_steps:
-                    _evaluate_and_save(model, optimizer, state, checkpoints, evaluate_dev, writer, show_progress)
-                    train_model.train()
-                    last_save = time.monotonic()
-                elif cfg.save_minutes and time.monotonic() - last_save >= 60 * cfg.save_minutes:
-                    _save_last(model, optimizer, state, checkpoints)
-                    last_save = time.monotonic()
-                if state.step >= cfg.total_steps or patience_spent(cfg, state):
-                    break
-            else:
-                state.epoch, state.position = state.epoch + 1, 0
+                    state.epoch, state.position = state.epoch + 1, 0
     except KeyboardInterrupt:
-        progress.close()
+        bar.close()
         if isinstance(checkpoints, MemoryCheckpoints):
             raise
         _save_last(model, optimizer, state, checkpoints)
-        raise TrainingInterrupted(state.step, checkpoints) from None
+        raise TrainingInterrupted(state.step, checkpoints / LAST) from None
     finally:
-        progress.close()  # an error's message must not land on the bar's line
+        bar.close()  # an error's message must not land on the bar's line
     return state
 
 
-def _checkpoint(model: DownstreamModel, optimizer, state: TrainState) -> dict:
+def _checkpoint(model: DownstreamModel, optimizer, state: TrainingState) -> dict:
     # the RNG too: dropout in the heads continues exactly where it stopped
     return {
         "model": model.trainable_state(),
@@ -176,15 +144,15 @@ def _checkpoint(model: DownstreamModel, optimizer, state: TrainState) -> dict:
     }
 
 
-def _save_last(model: DownstreamModel, optimizer, state: TrainState, checkpoints: Path | MemoryCheckpoints) -> None:
+def _save_last(model: DownstreamModel, optimizer, state: TrainingState, checkpoints: Path | MemoryCheckpoints) -> None:
     if dist.is_main() and not isinstance(checkpoints, MemoryCheckpoints):
-        save_checkpoint(_checkpoint(model, optimizer, state), checkpoints / LAST)
+        torch_save_atomic(_checkpoint(model, optimizer, state), checkpoints / LAST)
 
 
 def _evaluate_and_save(
     model: DownstreamModel,
     optimizer,
-    state: TrainState,
+    state: TrainingState,
     checkpoints: Path | MemoryCheckpoints,
     evaluate_dev,
     writer,
@@ -217,6 +185,6 @@ def _evaluate_and_save(
     elif dist.is_main():
         ckpt = _checkpoint(model, optimizer, state)
         if update:
-            save_checkpoint(ckpt, checkpoints / BEST)
-        save_checkpoint(ckpt, checkpoints / LAST)
+            torch_save_atomic(ckpt, checkpoints / BEST)
+        torch_save_atomic(ckpt, checkpoints / LAST)
     dist.barrier()

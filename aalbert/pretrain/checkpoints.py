@@ -1,9 +1,17 @@
-"""Where pretraining checkpoints live: naming, finding the latest, pruning old ones."""
+"""A pretraining experiment folder: made ready for a run; its checkpoints named, found, pruned."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from aalbert.atomic import remove_stale_temp_files
+from aalbert.config import save_config
+from aalbert.corpus.utterance import CorpusListing
+from aalbert.experiment import write_record
 
 PATTERN = re.compile(r"^states-(\d+)\.ckpt$")
 
@@ -50,3 +58,17 @@ def prune(expdir: str | Path, keep_last: int, newest: Path) -> list[Path]:
     for p in doomed:
         p.unlink(missing_ok=True)
     return doomed
+
+
+def prepare_folder(expdir: Path, record: dict | None, cfg: Any, corpus: CorpusListing) -> None:
+    """Before the first step (rank 0): the folder exists, an interrupted write's temp files are gone,
+    the record and ``config.yaml`` say what this run is; the unusable audio files are counted."""
+    expdir.mkdir(parents=True, exist_ok=True)
+    for stale in remove_stale_temp_files(expdir):
+        tqdm.write(f"[pretrain] removed {stale.name}, left by an interrupted checkpoint write")
+    if record is not None:
+        write_record(expdir, record)
+    save_config(cfg, expdir / "config.yaml")
+    if corpus.unusable:
+        total = len(corpus.unusable) + len(corpus.utterances)
+        tqdm.write(f"[pretrain] skipped {len(corpus.unusable)} unusable audio file(s) out of {total}")

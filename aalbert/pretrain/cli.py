@@ -2,7 +2,7 @@
 process or under torchrun). The parser is torch-free (``--help`` answers at once); the work's
 imports come once the flags are parsed.
 
-aalbert pretrain -u aalbert -c config/pretrain/tiny.yaml -n tiny_run [-o optim.lr=1e-4]
+aalbert pretrain -u aalbert -c config/pretrain/tiny.yaml -n tiny_run [-o optimizer.lr=1e-4]
 aalbert pretrain -e result/pretrain/tiny_run            # resume from the latest checkpoint
 torchrun --nproc_per_node 2 run_pretrain.py -u mockingjay -c pretrain/paper_3l -n mj3
 """
@@ -20,7 +20,6 @@ from aalbert.command_flags import (
     add_runtime_flags,
     apply_runtime_flags,
     command_parser,
-    progress_bars,
 )
 from aalbert.errors import UsageError, report_error
 from aalbert.pretrain import UPSTREAMS
@@ -33,7 +32,7 @@ PROG = "run_pretrain.py"  # the checkout's alias; `aalbert pretrain` passes its 
 EXAMPLES = [
     "aalbert pretrain -u aalbert -c pretrain/tiny -n tiny -o data.roots=[data/synth40]",
     "aalbert pretrain -u mockingjay -c pretrain/paper_3l -n mj3 -o data.roots=[librispeech:/data/LibriSpeech]",
-    "aalbert pretrain -e result/pretrain/tiny -o optim.total_steps=2000     # resume, train longer",
+    "aalbert pretrain -e result/pretrain/tiny -o runner.total_steps=2000    # resume, train longer",
     "torchrun --nproc_per_node 2 -m aalbert pretrain -u aalbert -c pretrain/paper_3l -n al3 -o data.roots=[...]",
 ]
 
@@ -50,15 +49,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     add_experiment_flags(
         p, "result/pretrain", resume="resume from a checkpoint file or an experiment folder (its latest checkpoint)"
     )
-    add_override_flag(p, "optim.lr=1e-4,data.batch_size=4")
+    add_override_flag(p, "optimizer.lr=1e-4,runner.batch_size=4")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
     add_runtime_flags(p)
     p.add_argument("--dump-weights", help=argparse.SUPPRESS)  # debugging/tests: each rank saves its final weights here
     return p
-
-
-# what a resume (-e) may change without making it another experiment
-RESUME_MAY_CHANGE = ("optim.total_steps", "log", "data.num_workers")
 
 
 def resolve(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
@@ -73,14 +68,14 @@ def open_folder(
     from aalbert.config import to_dict
     from aalbert.experiment import make_record, open_experiment
     from aalbert.pretrain.checkpoints import list_checkpoints
-    from aalbert.pretrain.config import PretrainConfig
+    from aalbert.pretrain.config import PretrainConfig, PretrainRunnerConfig
 
     opened = open_experiment(
         expdir,
         make_record("pretrain", to_dict(cfg)),
         resuming=resume is not None,
         overwrite=args.overwrite,
-        may_change=RESUME_MAY_CHANGE,
+        may_change=PretrainRunnerConfig.resume_may_change(),
         config_class=PretrainConfig,
     )
     if opened.action == "continue" and resume is None:
@@ -91,8 +86,10 @@ def open_folder(
 
 
 def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path | None]:
+    from aalbert import previous_release
     from aalbert.checkpoint_file import load_checkpoint_file
-    from aalbert.config import ConfigError, ConfigLayers, load_config, upgrade_renamed_keys
+    from aalbert.config import ConfigError
+    from aalbert.config_layers import ConfigLayers, load_config
     from aalbert.experiment import experiment_dir
     from aalbert.pretrain.checkpoints import resolve_resume
     from aalbert.pretrain.config import PretrainConfig, set_upstream
@@ -104,9 +101,9 @@ def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path
     elif resume is not None:
         # s3prl resumes with the experiment's own config; -o still applies (e.g. more steps)
         saved = load_checkpoint_file(resume).get("Config")
-        if not isinstance(saved, dict) or "optim" not in saved:
+        if not isinstance(saved, dict) or not ({"runner", "optim"} & saved.keys()):
             raise ConfigError(f"checkpoint {resume} holds no pretraining config; pass -c")
-        saved = upgrade_renamed_keys(PretrainConfig, saved, where=str(resume))  # written before a key was renamed
+        saved = previous_release.upgrade("pretrain", saved, where=str(resume))
         cfg = load_config(PretrainConfig, None, args.override, ConfigLayers(str(resume)).add(saved, str(resume)), flags)
     else:
         raise UsageError("give a recipe with -c (or resume an experiment with -e)")
@@ -134,8 +131,9 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     from aalbert.config import ConfigError
     from aalbert.distributed import broadcast_object, cleanup, init_distributed, on_main_rank
     from aalbert.pretrain.trainer import Trainer
+    from aalbert.training_loop import TrainingInterrupted
 
-    info = init_distributed(None if args.device == "auto" else args.device)
+    device = init_distributed(None if args.device == "auto" else args.device)
     opened = None
     try:
         try:
@@ -148,28 +146,32 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
         resume = broadcast_object(resume)
         if opened is not None and opened.moved_to is not None:
             print(f"[pretrain] --overwrite: moved the old contents of {expdir} to {opened.moved_to}")
-        elif info.is_main and resume is not None and not args.past_exp:
+        elif opened is not None and resume is not None and not args.past_exp:
             print(f"[pretrain] {expdir} holds this run already: resuming from {resume.name}")
         saved_args = {k: v for k, v in vars(args).items() if k != "dump_weights"}
         try:
             trainer = Trainer(
                 cfg,
                 expdir,
-                info,
+                device,
                 resume=resume,
                 args=saved_args,
                 dump_weights_dir=args.dump_weights,
-                progress=progress_bars(),
+                progress=not args.no_progress,
             )
-            if args.past_exp and trainer.step >= cfg.optim.total_steps:
+            if args.past_exp and trainer.step >= cfg.runner.total_steps:
                 raise ConfigError(
-                    f"{resume} is at step {trainer.step} and optim.total_steps is {cfg.optim.total_steps}: nothing "
-                    f"to train. To continue, give a larger total, e.g. -o optim.total_steps={2 * trainer.step}"
+                    f"{resume} is at step {trainer.step} and runner.total_steps is {cfg.runner.total_steps}: nothing "
+                    f"to train. To continue, give a larger total, e.g. -o runner.total_steps={2 * trainer.step}"
                 )
             trainer.train()
+        except TrainingInterrupted as stop:
+            hint = f": resume with {prog} -e {stop.expdir}" if stop.expdir is not None else ""
+            print(f"\n{prog}: {stop}{hint}", file=sys.stderr)
+            return 130
         except Exception as err:  # noqa: BLE001 - one line for the user's errors, a traceback for bugs
             return report_error(err, prog, args.debug)
-        if info.is_main:
+        if trainer.is_main:
             print(f"[pretrain] step {trainer.step}: checkpoint {trainer.last_checkpoint}")
     finally:
         if opened is not None:

@@ -1,7 +1,8 @@
-"""Typed pretraining recipe: model, audio, task, data, optim and log sections.
+"""Typed pretraining recipe: model, audio, task, data, runner and optimizer sections.
 
-A recipe is ``config/pretrain/<name>.yaml`` read with ``aalbert.config.load_config`` (so
-``-o optim.lr=1e-4`` overrides work and typos are errors). ``model`` is the encoder's
+A recipe is ``config/pretrain/<name>.yaml`` read with ``aalbert.config_layers.load_config`` (so
+``-o optimizer.lr=1e-4`` overrides work and typos are errors). ``runner`` and ``optimizer`` share
+their names with the downstream tasks' (aalbert.runner_config, s3prl's). ``model`` is the encoder's
 ``TransformerConfig`` and ``audio`` the ``FeatureConfig`` (s3prl's ``audio`` section);
 ``model.input_dim`` is always taken from the features, and ``task.target`` picks the
 reconstruction target's kind (it replaces ``audio.target.feat_type``).
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from aalbert.corpus.readers.audio_files import FORMAT as FILES
 from aalbert.corpus.sources import source_specs
 from aalbert.corpus.spec import CorpusConfig, CorpusSpec
 from aalbert.pretrain import UPSTREAMS
+from aalbert.runner_config import OptimizerConfig, RunnerConfig
 from aalbert.upstream.feature_config import FeatureConfig, FeatureSpec
 from aalbert.upstream.features import FeatureExtractor
 from aalbert.upstream.model_config import TransformerConfig
@@ -51,19 +53,14 @@ class PretrainDataConfig(CorpusConfig):
     format: str = FILES  # the reader of the plain roots (entries without a FORMAT: prefix)
     # audio folders, files, .txt file lists, or corpora as FORMAT:PATH (kaldi:data/train, timit:/data/TIMIT, ...)
     roots: list[str] = field(default_factory=list)
-    # cropping and batching
+    # cropping and batching (the batch size and the loader's workers: runner.batch_size, runner.num_workers)
     max_frames: int = 1500  # longer utterances are randomly cropped (unstacked 10 ms frames)
-    batch_size: int = 8  # utterances per micro-batch (per process under DDP)
     bucketing: bool = True  # batches of similar lengths (sorted by length), shuffled per epoch
-    num_workers: int = 0  # DataLoader worker processes reading audio
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.max_frames < 1 or self.batch_size < 1 or self.num_workers < 0:
-            raise ValueError(
-                f"max_frames ({self.max_frames}) and batch_size ({self.batch_size}) must be positive "
-                f"and num_workers ({self.num_workers}) non-negative"
-            )
+        if self.max_frames < 1:
+            raise ValueError(f"data.max_frames must be positive, got {self.max_frames}")
 
     def corpus_specs(self) -> list[CorpusSpec]:
         """What to read: one spec per FORMAT:PATH root, then one for the plain roots (aalbert.corpus.sources)."""
@@ -71,34 +68,47 @@ class PretrainDataConfig(CorpusConfig):
 
 
 @dataclass
-class OptimConfig:
-    lr: float = 2e-4
-    weight_decay: float = 0.01  # not applied to biases and LayerNorm weights (BERT practice)
-    warmup_proportion: float = 0.07
-    total_steps: int = 200000  # optimizer steps
-    grad_clip: float = 5.0  # max global gradient norm; <= 0 disables clipping
-    grad_accum: int = 1  # micro-batches per optimizer step
+class PretrainRunnerConfig(RunnerConfig):
+    """The ``runner`` section: the shared loop settings (aalbert.runner_config) plus pretraining's own."""
+
+    total_steps: int = 200000
+    gradient_clipping: float = 5.0
+    save_minutes: float = 30.0  # a paper-size checkpoint (with optimizer state) is large: less often than downstream
+    gradient_accumulate_steps: int = 1  # micro-batches per optimizer step
+    save_step: int = 10000  # checkpoint (states-STEP.ckpt) every N steps; one is always written at the end
+    max_keep: int = 3  # checkpoints kept; older ones are deleted
+    image_step: int = 1000  # masked input / prediction / target figure in TensorBoard; 0 = never
     bf16: bool = False  # bfloat16 autocast for the forward pass (CPU or CUDA)
 
+    MAY_CHANGE_ON_RESUME: ClassVar[tuple[str, ...]] = (
+        *RunnerConfig.MAY_CHANGE_ON_RESUME,
+        "save_step",
+        "max_keep",
+        "image_step",
+    )
+
     def __post_init__(self) -> None:
-        if self.total_steps < 1 or self.grad_accum < 1:
-            raise ValueError(f"total_steps ({self.total_steps}) and grad_accum ({self.grad_accum}) must be >= 1")
-        if not 0.0 <= self.warmup_proportion < 1.0:
-            raise ValueError(f"warmup_proportion must be in [0, 1), got {self.warmup_proportion}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+        super().__post_init__()
+        if self.gradient_accumulate_steps < 1 or self.save_step < 1 or self.max_keep < 1:
+            raise ValueError(
+                f"runner.gradient_accumulate_steps ({self.gradient_accumulate_steps}), runner.save_step "
+                f"({self.save_step}) and runner.max_keep ({self.max_keep}) must be >= 1"
+            )
+        if self.image_step < 0:
+            raise ValueError(f"runner.image_step must be >= 0 (0: never), got {self.image_step}")
 
 
 @dataclass
-class LogConfig:
-    log_every: int = 50  # tensorboard scalars (loss, lr, grad norm)
-    image_every: int = 1000  # masked input / prediction / target figure; 0 = never
-    save_every: int = 10000  # checkpoint; one is always written at the end
-    keep_last: int = 3  # checkpoints kept; older ones are deleted
+class PretrainOptimizerConfig(OptimizerConfig):
+    """The ``optimizer`` section: AdamW with linear warm-up and decay to zero at ``runner.total_steps``."""
+
+    lr: float = 2e-4
+    warmup_proportion: float = 0.07
 
     def __post_init__(self) -> None:
-        if self.log_every < 1 or self.save_every < 1 or self.keep_last < 1 or self.image_every < 0:
-            raise ValueError("log_every, save_every and keep_last must be >= 1 and image_every >= 0")
+        super().__post_init__()
+        if not 0.0 <= self.warmup_proportion < 1.0:
+            raise ValueError(f"optimizer.warmup_proportion must be in [0, 1), got {self.warmup_proportion}")
 
 
 @dataclass
@@ -107,8 +117,8 @@ class PretrainConfig:
     audio: FeatureConfig = field(default_factory=FeatureConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     data: PretrainDataConfig = field(default_factory=PretrainDataConfig)
-    optim: OptimConfig = field(default_factory=OptimConfig)
-    log: LogConfig = field(default_factory=LogConfig)
+    runner: PretrainRunnerConfig = field(default_factory=PretrainRunnerConfig)
+    optimizer: PretrainOptimizerConfig = field(default_factory=PretrainOptimizerConfig)
     seed: int = 1337
 
     def feature_config(self) -> FeatureConfig:

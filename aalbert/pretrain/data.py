@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from aalbert.audio import AudioError
 from aalbert.corpus.sources import read_source
@@ -134,3 +134,18 @@ class BatchDataset(Dataset):
 def collate_one(item):
     """DataLoader collate for ``batch_size=None``: the dataset item already is the batch."""
     return item
+
+
+def batch_loader(dataset: BatchDataset, seed: int, epoch: int, num_workers: int, pin_memory: bool) -> DataLoader:
+    """The loader of one epoch's batches (``dataset`` holds them whole). It gets its own generator:
+    making its iterator must not draw from the global RNG (resume-exact)."""
+    return DataLoader(
+        dataset,
+        batch_size=None,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=collate_one,
+        generator=torch.Generator().manual_seed(seed * 7919 + epoch),
+        persistent_workers=False,
+        pin_memory=pin_memory,
+    )

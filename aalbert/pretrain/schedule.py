@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from aalbert.pretrain.config import OptimConfig
+from aalbert.pretrain.config import PretrainOptimizerConfig, PretrainRunnerConfig
 
 
 class WarmupLinear:
@@ -35,7 +35,7 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer:
+def build_optimizer(model: nn.Module, cfg: PretrainOptimizerConfig) -> torch.optim.Optimizer:
     groups = param_groups(model, cfg.weight_decay)
     # fused kernels (one op for all parameters) when this torch and device support them
     try:
@@ -44,6 +44,8 @@ def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer
         return torch.optim.AdamW(groups, lr=cfg.lr, foreach=True)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, cfg: OptimConfig) -> torch.optim.lr_scheduler.LambdaLR:
-    warmup = int(round(cfg.warmup_proportion * cfg.total_steps))
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupLinear(warmup, cfg.total_steps))
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, cfg: PretrainOptimizerConfig, runner: PretrainRunnerConfig
+) -> torch.optim.lr_scheduler.LambdaLR:
+    warmup = int(round(cfg.warmup_proportion * runner.total_steps))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupLinear(warmup, runner.total_steps))

@@ -29,12 +29,13 @@ def train_task(
 ) -> dict:
     """Train ``task`` for ``steps`` on ``corpus`` with a :class:`TinyUpstream` (or ``upstream``), evaluate
     the best checkpoint on test, and return the results (also written to ``expdir/results.json``)."""
-    from aalbert.downstream.runner import Runner, build_config
+    from aalbert.downstream.experiment_config import build_config
+    from aalbert.downstream.runner import Runner
 
     config = build_config(
         task,
         overrides=[
-            f"data.root={corpus}",
+            f"data.roots=[{corpus}]",
             f"runner.total_steps={steps}",
             f"runner.eval_step={max(1, steps // 2)}",
             "runner.log_step=10",

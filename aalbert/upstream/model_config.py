@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
-
-from aalbert.config import refuse_renamed_keys
 
 # the names of components.ACTIVATIONS (tests/upstream/test_model.py checks they agree)
 ACTIVATION_NAMES = ("gelu", "relu", "swish")
@@ -20,9 +17,8 @@ ACTIVATION_NAMES = ("gelu", "relu", "swish")
 
 @dataclass
 class TransformerConfig:
-    # keys our older configs and checkpoints used (aalbert.config maps them when reading those back,
-    # and refuses them in new YAML files and overrides); s3prl's checkpoints keep ``downsample_rate``
-    RENAMED_KEYS: ClassVar[dict[str, str]] = {"downsample_rate": "stacking"}
+    # s3prl's checkpoints call ``stacking`` ``downsample_rate`` (upstream/checkpoint.py maps it); our
+    # own older files did too (aalbert.previous_release reads them)
 
     input_dim: int = 80
     hidden_size: int = 768
@@ -82,7 +78,6 @@ def paper_config(
     """The encoder config of a paper-size model: what ``aalbert hub list`` counts without building it."""
     if stacking not in STACKINGS:
         raise ValueError(f"{name}: frame stacking must be one of {STACKINGS}, got {stacking}")
-    refuse_renamed_keys(TransformerConfig, overrides, where=name)
     fields = {f.name for f in dataclasses.fields(TransformerConfig)}
     unknown = sorted(set(overrides) - fields)
     if unknown:

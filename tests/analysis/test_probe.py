@@ -21,7 +21,7 @@ FAST = dict(lr=1e-2, batch_size=4, dropout=0.0)
 
 def config(corpus_root, task, **kw) -> ProbingConfig:
     train = ProbeTrainConfig(**{"epochs": 8, "patience": 8, **FAST, **kw.pop("train", {})})
-    return ProbingConfig(upstream="toy", task=task, data=DataConfig(root=str(corpus_root)), train=train, **kw)
+    return ProbingConfig(upstream="toy", task=task, data=DataConfig(roots=[str(corpus_root)]), train=train, **kw)
 
 
 def test_cli_writes_layer_by_probe_table_and_plot(probe_corpus, tiny_aalbert_ckpt, tmp_path):
@@ -69,7 +69,7 @@ def test_probes_learn_phones_far_above_the_majority_class(probe_corpus, tmp_path
     cfg = config(probe_corpus, "phone", probes=["1hidden"], layers=[0], train={"epochs": 4})
     cfg.data.split_policy = "per_speaker"  # every voice in training: this test is about the probe, not the split
     rows = run(cfg, tmp_path, ToyUpstream(), progress=False)
-    corpus = load_corpus(DataConfig(root=str(probe_corpus)), TaskData("frames"))
+    corpus = load_corpus(DataConfig(roots=[str(probe_corpus)]), TaskData("frames"))
     counts = Counter(p for u in corpus.splits["test"] for p in u.phones)
     majority = max(counts.values()) / sum(counts.values())
     assert rows[0]["test_accuracy"] > max(0.8, majority + 0.3)
@@ -84,7 +84,7 @@ def test_each_row_is_trained_on_its_own_hidden_state(probe_corpus, tmp_path, inf
     cfg.data.split_policy = "per_speaker"
     rows = run(cfg, tmp_path, OneLayerKnows(informative), progress=False)
     assert [r["layer"] for r in rows] == [0, 1, 2]
-    corpus = load_corpus(DataConfig(root=str(probe_corpus)), TaskData("frames"))
+    corpus = load_corpus(DataConfig(roots=[str(probe_corpus)]), TaskData("frames"))
     counts = Counter(p for u in corpus.splits["test"] for p in u.phones)
     majority = max(counts.values()) / sum(counts.values())
     accuracy = {r["layer"]: r["test_accuracy"] for r in rows}
@@ -153,7 +153,7 @@ def test_finished_probes_are_kept_and_skipped_on_rerun(probe_corpus, tmp_path, m
 
 
 def test_cached_features_exclude_padding_and_pool_valid_frames(probe_corpus):
-    corpus = load_corpus(DataConfig(root=str(probe_corpus)), TaskData())
+    corpus = load_corpus(DataConfig(roots=[str(probe_corpus)]), TaskData())
     utts = corpus.splits["train"][:4]
     upstream = ToyUpstream()
     alone, batched, pooled = FeatureCache(3), FeatureCache(3), FeatureCache(3)

@@ -82,21 +82,21 @@ READERS = ["timit", "lhotse", "kaldi+textgrid", "librispeech+textgrid", "kaldi+s
 def test_every_reader_labels_the_boundary_frame_by_the_convention(reader, s, tmp_path):
     tone = _one_utterance_corpus(tmp_path / "tone", s)
     if reader == "timit":
-        cfg = DataConfig(format="timit", root=str(write_timit(tone, tmp_path / "timit")))
+        cfg = DataConfig(format="timit", roots=[str(write_timit(tone, tmp_path / "timit"))])
     elif reader == "lhotse":
-        cfg = DataConfig(format="lhotse", root=str(write_lhotse(tone, tmp_path / "lhotse")))
+        cfg = DataConfig(format="lhotse", roots=[str(write_lhotse(tone, tmp_path / "lhotse"))])
     elif reader == "kaldi+s3prl":
         align = tmp_path / "align"
         align.mkdir()
         labels = segment_frame_labels([(0, s, 0), (s, N, 1)], N, fill=0)
         (align / "alignments.txt").write_text("100-7-0000 " + " ".join(map(str, labels)) + "\n")
         (align / "phones.txt").write_text("0 sil\n1 aa\n")
-        cfg = DataConfig(format="kaldi", root=str(write_kaldi(tone, tmp_path / "kaldi")), alignment=str(align))
+        cfg = DataConfig(format="kaldi", roots=[str(write_kaldi(tone, tmp_path / "kaldi"))], alignment=str(align))
     else:
         fmt, root = (
             ("kaldi", write_kaldi(tone, tmp_path / "kaldi")) if reader.startswith("kaldi") else ("librispeech", tone)
         )
-        cfg = DataConfig(format=fmt, root=str(root), alignment=str(write_textgrids(tone, tmp_path / "tg")))
+        cfg = DataConfig(format=fmt, roots=[str(root)], alignment=str(write_textgrids(tone, tmp_path / "tg")))
     listing = read_corpus(cfg.corpus_spec())
     problems = Problems("test")
     names = attach_frames(cfg, listing, problems)

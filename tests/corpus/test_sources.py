@@ -39,9 +39,9 @@ def test_pretraining_and_downstream_share_the_corpus_keys():
         "audio_check_workers",
     }
     for section in (PretrainDataConfig, DataConfig):
-        assert issubclass(section, CorpusConfig) and shared <= set(section.__dataclass_fields__)
+        assert issubclass(section, CorpusConfig) and shared | {"roots"} <= set(section.__dataclass_fields__)
     assert PretrainDataConfig(roots=["kaldi:k"], wav_root="/w").corpus_specs()[0].wav_root == "/w"
-    assert DataConfig(format="kaldi", root="k", more_roots=["t"], wav_root="/w").corpus_spec() == CorpusConfig(
+    assert DataConfig(format="kaldi", roots=["k", "t"], wav_root="/w").corpus_spec() == CorpusConfig(
         "kaldi", wav_root="/w"
     ).spec(["k", "t"])
 

@@ -117,7 +117,7 @@ def _frames_of(cfg):
 def test_mfa_textgrid_empty_intervals_are_silence_not_gaps(tmp_path):
     root = _librispeech(tmp_path / "ls")
     _mfa_textgrid(tmp_path / "tg" / "100" / "100-7-0000.TextGrid", MFA_PHONES)
-    cfg = DataConfig(format="librispeech", root=str(root), alignment=str(tmp_path / "tg"))
+    cfg = DataConfig(format="librispeech", roots=[str(root)], alignment=str(tmp_path / "tg"))
     listing, names, problems = _frames_of(cfg)
     assert not problems.items
     (utt,) = listing.utterances
@@ -131,7 +131,7 @@ def test_textgrid_with_a_hole_between_intervals_names_the_file_and_the_gap(tmp_p
     root = _librispeech(tmp_path / "ls")
     holed = _mfa_textgrid(tmp_path / "tg" / "100" / "100-7-0000.TextGrid", [i for i in MFA_PHONES if i[2] != "HH"])
     with pytest.raises(CorpusValidationError) as err:
-        load_corpus(DataConfig(format="librispeech", root=str(root), alignment=str(tmp_path / "tg")), FRAMES)
+        load_corpus(DataConfig(format="librispeech", roots=[str(root)], alignment=str(tmp_path / "tg")), FRAMES)
     text = str(err.value)
     assert f"{holed}: utterance 100-7-0000: gap of 0.660 s (10560 samples, 66 frames)" in text
     assert "ending at 0.600 s (sample 9600)" in text and "starting at 1.260 s (sample 20160)" in text
@@ -143,7 +143,7 @@ def test_textgrid_with_overlapping_intervals_is_reported_like_every_reader(tmp_p
     phones[3] = (0.55, 1.26, "HH")
     path = _mfa_textgrid(tmp_path / "tg" / "100" / "100-7-0000.TextGrid", phones)
     with pytest.raises(CorpusValidationError) as err:
-        load_corpus(DataConfig(format="librispeech", root=str(root), alignment=str(tmp_path / "tg")), FRAMES)
+        load_corpus(DataConfig(format="librispeech", roots=[str(root)], alignment=str(tmp_path / "tg")), FRAMES)
     assert f"{path}: utterance 100-7-0000: overlap of 0.050 s (800 samples)" in str(err.value)
 
 
@@ -153,7 +153,7 @@ def test_every_untiled_label_file_is_in_one_error(tmp_path):
     _mfa_textgrid(tmp_path / "tg" / "100" / "100-7-0001.TextGrid", [(0.3, 0.4, "SH"), *MFA_PHONES[2:]])
     _mfa_textgrid(tmp_path / "tg" / "100" / "100-7-0002.TextGrid", MFA_PHONES)
     with pytest.raises(CorpusValidationError) as err:
-        load_corpus(DataConfig(format="librispeech", root=str(root), alignment=str(tmp_path / "tg")), FRAMES)
+        load_corpus(DataConfig(format="librispeech", roots=[str(root)], alignment=str(tmp_path / "tg")), FRAMES)
     problems = err.value.problems
     assert len(problems) == 2, problems
     assert "100-7-0000.TextGrid" in problems[0] and "gap of 0.660 s" in problems[0]
@@ -167,7 +167,7 @@ def test_s3prl_alignment_is_checked_against_the_frame_count(tmp_path, frames, fi
     align.mkdir()
     (align / "phones.txt").write_text("0 sil\n1 sh\n")
     (align / "converted_aligned_phones.txt").write_text("100-7-0000 " + " ".join(["1"] * frames) + "\n")
-    listing, _, problems = _frames_of(DataConfig(format="librispeech", root=str(root), alignment=str(align)))
+    listing, _, problems = _frames_of(DataConfig(format="librispeech", roots=[str(root)], alignment=str(align)))
     if fits:
         assert not problems.items and listing.utterances[0].phones == [1] * frames
     else:

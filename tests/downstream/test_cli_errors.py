@@ -4,6 +4,7 @@ import importlib.util
 
 import pytest
 
+import aalbert.downstream.experiment_config as experiment_config
 import aalbert.downstream.runner as runner_module
 from aalbert.downstream import cli
 from aalbert.downstream.registry import Task, load_task
@@ -27,7 +28,8 @@ def buggy_task(tmp_path, monkeypatch, fake_hub):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     task = Task("buggy", module.Expert, load_task("speaker_utterance").default_config, "test")
-    monkeypatch.setattr(runner_module, "load_task", lambda n: task if n == "buggy" else load_task(n))
+    for module in (runner_module, experiment_config):
+        monkeypatch.setattr(module, "load_task", lambda n: task if n == "buggy" else load_task(n))
     return path
 
 

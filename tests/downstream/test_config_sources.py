@@ -7,7 +7,7 @@ import pytest
 
 from aalbert.config import ConfigError
 from aalbert.downstream import cli
-from aalbert.downstream.runner import build_config
+from aalbert.downstream.experiment_config import build_config
 
 NEW = ["-u", "fake", "-d", "phone_linear", "-n", "x"]
 FRAMES = "expert: aalbert.downstream.frame_classifier:FrameClassifierExpert\n"
@@ -81,7 +81,7 @@ def test_flags_set_typed_fields_and_a_bad_one_is_named(capsys):
     assert "--label-fraction 5: data: data.label_fraction must be in [0.001, 1.0], got 5.0" in err
     err = _error([*NEW, "-l", "2", "-o", "featurizer.layer=3"], capsys)
     assert "-l 2 and -o featurizer.layer=3 both set featurizer.layer: give one of them" in err
-    args = cli.parse_args([*NEW, "-s", "last_hidden_state", "--seed", "5", "-f", "-k", "c.pt"])
+    args = cli.parse_args([*NEW, "-s", "last_hidden_state", "--seed", "5", "--data", "my corpus", "-f", "-k", "c.pt"])
     config = build_config("phone_linear", flags={**cli.upstream_settings(args), **cli.flag_settings(args)})
-    assert (config.featurizer.mode, config.seed) == ("last", 5)
+    assert (config.featurizer.mode, config.seed, config.data.roots) == ("last", 5, ["my corpus"])
     assert (config.upstream, config.upstream_ckpt, config.finetune) == ("fake", "c.pt", True)

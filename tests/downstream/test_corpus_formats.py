@@ -4,7 +4,8 @@ import torch
 from corpus_layouts import write_kaldi, write_lhotse, write_textgrids
 from downstream_fakes import FakeUpstream
 
-from aalbert.downstream.runner import Runner, build_config
+from aalbert.downstream.experiment_config import build_config
+from aalbert.downstream.runner import Runner
 
 
 def _batches(tmp_path, name, task, data_overrides):
@@ -26,16 +27,16 @@ def test_librispeech_kaldi_and_lhotse_give_identical_batches(tone_corpus, tmp_pa
     lhotse_dir = write_lhotse(tone_corpus, tmp_path / "lhotse")
     textgrids = write_textgrids(tone_corpus, tmp_path / "tg", stress=True)
     (tmp_path / "up.txt").write_text("0 sil\n1 AA\n2 IY\n3 S\n4 M\n")
-    libri, corpus = _batches(tmp_path, "libri", "phone_linear", [f"data.root={tone_corpus}"])
+    libri, corpus = _batches(tmp_path, "libri", "phone_linear", [f"data.roots=[{tone_corpus}]"])
     runs = {
         "kaldi": _batches(
             tmp_path,
             "kaldi",
             "phone_linear",
-            [f"data.root={kaldi}", "data.format=kaldi", f"data.alignment={tone_corpus / 'alignment'}"],
+            [f"data.roots=[{kaldi}]", "data.format=kaldi", f"data.alignment={tone_corpus / 'alignment'}"],
         ),
         "lhotse": _batches(
-            tmp_path, "lhotse", "phone_linear", [f"data.root={lhotse_dir}", "data.format=lhotse", phones]
+            tmp_path, "lhotse", "phone_linear", [f"data.roots=[{lhotse_dir}]", "data.format=lhotse", phones]
         ),
         # MFA-style TextGrids (upper case, stress digits, empty silence) fold to the same phone ids
         "kaldi+textgrid": _batches(
@@ -43,7 +44,7 @@ def test_librispeech_kaldi_and_lhotse_give_identical_batches(tone_corpus, tmp_pa
             "tg",
             "phone_linear",
             [
-                f"data.root={kaldi}",
+                f"data.roots=[{kaldi}]",
                 "data.format=kaldi",
                 f"data.alignment={textgrids}",
                 "data.phone_list=" + str(tmp_path / "up.txt"),

@@ -213,9 +213,9 @@ def test_last_checkpoint_by_wall_time(fake_hub, tone_corpus, tmp_path, monkeypat
     saved = []
     import aalbert.downstream.training as training
 
-    real = training.save_checkpoint
+    real = training.torch_save_atomic
     monkeypatch.setattr(
-        training, "save_checkpoint", lambda ckpt, path: (saved.append(ckpt["state"]["step"]), real(ckpt, path))
+        training, "torch_save_atomic", lambda ckpt, path: (saved.append(ckpt["state"]["step"]), real(ckpt, path))
     )
     assert train(tone_corpus, exp, "-o", "runner.save_minutes=1e-9") == 0
     # every step writes last.ckpt (plus best.ckpt at improving evaluations)

@@ -7,8 +7,9 @@ import torch
 from downstream_fakes import FakeUpstream
 
 from aalbert.audio import load_audio
+from aalbert.downstream.experiment_config import build_config
 from aalbert.downstream.feature_cache import FeatureCache, cache_manifest, fill_cache
-from aalbert.downstream.runner import Runner, build_config
+from aalbert.downstream.runner import Runner
 
 
 class CountingUpstream(FakeUpstream):
@@ -27,7 +28,7 @@ def _runner(task, corpus, expdir, cache="none", upstream=None, extra=()):
     cfg = build_config(
         task,
         overrides=[
-            f"data.root={corpus}",
+            f"data.roots=[{corpus}]",
             "runner.total_steps=40",
             "runner.eval_step=20",
             "runner.log_step=10",

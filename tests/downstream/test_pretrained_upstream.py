@@ -12,7 +12,8 @@ from loaded_weights import assert_holds_checkpoint_weights
 
 from aalbert.checkpoint_file import SkippedPickleWarning
 from aalbert.downstream import cli
-from aalbert.downstream.runner import Runner, build_config
+from aalbert.downstream.experiment_config import build_config
+from aalbert.downstream.runner import Runner
 from aalbert.upstream import pretrained
 from aalbert.upstream.checkpoint import upstream_from_checkpoint
 
@@ -34,7 +35,7 @@ def cached_aalbert(make_s3prl_checkpoint, monkeypatch, tmp_path):
 def test_runner_uses_the_pretrained_weights(cached_aalbert, tone_corpus, tmp_path, speech_like):
     cfg = build_config(
         "phone_linear",
-        overrides=[f"data.root={tone_corpus}", "runner.total_steps=4", "runner.eval_step=4"],
+        overrides=[f"data.roots=[{tone_corpus}]", "runner.total_steps=4", "runner.eval_step=4"],
         upstream="aalbert",
     )
     runner = Runner(cfg, tmp_path / "exp")

@@ -3,7 +3,8 @@
 import pytest
 
 from aalbert import hub
-from aalbert.downstream.runner import Runner, build_config
+from aalbert.downstream.experiment_config import build_config
+from aalbert.downstream.runner import Runner
 
 
 def _tiny_aalbert(stacking):
@@ -26,7 +27,7 @@ def _train(task, corpus, expdir, upstream, steps=40, extra=()):
     cfg = build_config(
         task,
         overrides=[
-            f"data.root={corpus}",
+            f"data.roots=[{corpus}]",
             f"runner.total_steps={steps}",
             f"runner.eval_step={steps}",
             "optimizer.lr=0.01",

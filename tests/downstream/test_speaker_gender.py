@@ -39,11 +39,11 @@ def test_split_lists_that_share_speakers_are_passed_over_or_refused(twenty_voice
         (root / f"{split}.txt").write_text("\n".join(part) + "\n")
     needs = GenderExpert.task_data("speaker_gender")
     with pytest.raises(SplitError, match="task speaker_gender: needs speaker-disjoint splits"):
-        load_corpus(DataConfig(root=str(twenty_voices), splits=str(root)), needs)
+        load_corpus(DataConfig(roots=[str(twenty_voices)], splits=str(root)), needs)
     (twenty_voices / "splits").symlink_to(root)  # found in ROOT/splits rather than given: passed over
     try:
         with caplog.at_level(logging.WARNING):
-            corpus = load_corpus(DataConfig(root=str(twenty_voices)), needs)
+            corpus = load_corpus(DataConfig(roots=[str(twenty_voices)]), needs)
     finally:
         (twenty_voices / "splits").unlink()
     assert "not using the split lists" in caplog.text

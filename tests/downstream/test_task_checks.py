@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+import aalbert.downstream.experiment_config as experiment_config
 import aalbert.downstream.runner as runner_module
 from aalbert.downstream.data.splits import SplitError
 from aalbert.downstream.registry import Task, load_task
@@ -36,7 +37,8 @@ def task_named(monkeypatch):
     def register(name, expert_class):
         default = load_task("speaker_utterance").default_config
         task = Task(name, expert_class, default, "test")
-        monkeypatch.setattr(runner_module, "load_task", lambda n: task if n == name else load_task(n))
+        for module in (runner_module, experiment_config):
+            monkeypatch.setattr(module, "load_task", lambda n: task if n == name else load_task(n))
 
     return register
 

@@ -3,6 +3,7 @@ the checks before the first step are derived from that; the previous release's s
 
 import pytest
 
+import aalbert.downstream.experiment_config as experiment_config
 import aalbert.downstream.runner as runner_module
 from aalbert.downstream.data import TaskData
 from aalbert.downstream.expert import Expert, MLPHeadConfig
@@ -117,7 +118,8 @@ def test_a_task_in_the_previous_spelling_trains(monkeypatch, tmp_path):
             split_policy = "disjoint_speakers"
 
     task = Task("old_gender", OldGender, load_task("speaker_gender").default_config, "test")
-    monkeypatch.setattr(runner_module, "load_task", lambda n: task if n == "old_gender" else load_task(n))
+    for module in (runner_module, experiment_config):
+        monkeypatch.setattr(module, "load_task", lambda n: task if n == "old_gender" else load_task(n))
     corpus = make_tone_corpus(tmp_path / "c", speakers=6, utterances=3)
     results = train_task("old_gender", corpus, tmp_path / "exp", steps=2)
     train, test = (

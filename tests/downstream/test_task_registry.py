@@ -58,7 +58,7 @@ def test_phone_heads_extend_one_base_and_differ_only_in_hidden_layers():
     assert defaults["phone_linear"]["runner"]["total_steps"] == 20000
     assert "expert" not in defaults["phone_linear"] and "extends" not in defaults["phone_linear"]
     files = load_task("phone_1hidden").config_files
-    assert [f.name for f in files] == ["config.yaml", "phone.yaml", "common.yaml"]
+    assert [f.name for f in files] == ["config.yaml", "phone.yaml"]  # one base layer
 
 
 def _write(path: Path, text: str) -> Path:

@@ -6,16 +6,17 @@ import pytest
 import torch
 from downstream_fakes import FakeUpstream
 
-from aalbert.downstream.checkpointing import BEST, LAST
 from aalbert.downstream.data.labels import LabelLengthError
-from aalbert.downstream.runner import Runner, build_config
+from aalbert.downstream.experiment_config import build_config
+from aalbert.downstream.runner import Runner
+from aalbert.downstream.training import BEST, LAST
 
 
 def _run(task, corpus, expdir, steps=60, upstream=None, extra=()):
     cfg = build_config(
         task,
         overrides=[
-            f"data.root={corpus}",
+            f"data.roots=[{corpus}]",
             f"runner.total_steps={steps}",
             f"runner.eval_step={steps // 2}",
             "runner.log_step=10",
@@ -130,7 +131,7 @@ def test_phone_ctc_learns(tmp_path, monkeypatch):
 def test_resume_continues_from_last_checkpoint(tone_corpus, tmp_path):
     _run("phone_linear", tone_corpus, tmp_path / "exp", steps=20)
     assert torch.load(tmp_path / "exp" / LAST, weights_only=True)["state"]["step"] == 20
-    from aalbert.downstream.runner import load_experiment_config
+    from aalbert.downstream.experiment_config import load_experiment_config
 
     at_20 = torch.load(tmp_path / "exp" / LAST, weights_only=True)["model"]
     cfg = load_experiment_config(tmp_path / "exp", ["runner.total_steps=30"])

@@ -11,7 +11,8 @@ from aalbert.corpus.problems import CorpusValidationError
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import TaskData, load_corpus
 from aalbert.downstream.data.phone_names import fold_phone_marks
-from aalbert.downstream.runner import Runner, build_config
+from aalbert.downstream.experiment_config import build_config
+from aalbert.downstream.runner import Runner
 
 CTC = TaskData("sequence", "disjoint_speakers")
 
@@ -41,7 +42,7 @@ def test_phone_ctc_trains_from_phone_transcripts_without_alignments(tmp_path):
     cfg = build_config(
         "phone_ctc",
         overrides=[
-            f"data.root={root}",
+            f"data.roots=[{root}]",
             "data.transcripts=phones.tra",
             "runner.total_steps=150",
             "runner.eval_step=150",
@@ -64,13 +65,13 @@ def test_words_and_lexicon_give_phone_sequences_and_list_every_oov_word(tmp_path
     kaldi = write_kaldi(root, tmp_path / "kaldi", uttids=sorted(words), text=words)
     lexicon = tmp_path / "lexicon.txt"
     lexicon.write_text("WAA AA1_S\nWAA AE1_S\nWIY IY0_S\nWS 1.0 S_S\nWM M_B\n")  # second WAA pron. ignored
-    corpus = load_corpus(DataConfig(format="kaldi", root=str(kaldi), lexicon=str(lexicon)), CTC)
+    corpus = load_corpus(DataConfig(format="kaldi", roots=[str(kaldi)], lexicon=str(lexicon)), CTC)
     assert corpus.phone_names == ["sil", "AA", "IY", "M", "S"]
     for utt in (u for part in corpus.splits.values() for u in part):
         assert [corpus.phone_names[i].lower() for i in utt.phone_sequence] == _sequences(root)[utt.uttid]
     lexicon.write_text("WAA AA\n")
     with pytest.raises(CorpusValidationError) as err:
-        load_corpus(DataConfig(format="kaldi", root=str(kaldi), lexicon=str(lexicon)), CTC)
+        load_corpus(DataConfig(format="kaldi", roots=[str(kaldi)], lexicon=str(lexicon)), CTC)
     assert "1 problem(s)" in str(err.value) and "3 word(s)" in str(err.value)
     assert all(w in str(err.value) for w in ("WIY", "WS", "WM"))
 
@@ -80,7 +81,7 @@ def test_empty_or_unknown_transcripts_are_reported_together(tmp_path):
     (root / "phones.tra").write_text("100-7-0000\n100-7-0001 AA ZZ\n")
     (root / "list.txt").write_text("0 sil\n1 AA\n")
     with pytest.raises(CorpusValidationError) as err:
-        load_corpus(DataConfig(root=str(root), transcripts="phones.tra", phone_list="list.txt"), CTC)
+        load_corpus(DataConfig(roots=[str(root)], transcripts="phones.tra", phone_list="list.txt"), CTC)
     text = str(err.value)
     assert "phones.tra:1: utterance 100-7-0000 has an empty phone transcript" in text
     assert "utterance 100-7-0001: phone(s) ZZ not in the phone list" in text

@@ -39,9 +39,17 @@ def tiny_config(roots, **sections) -> PretrainConfig:
             "hidden_dropout_prob": 0.1,
             "attention_probs_dropout_prob": 0.1,
         },
-        "data": {"roots": [str(r) for r in roots], "max_frames": 120, "batch_size": 2, "num_workers": 0},
-        "optim": {"lr": 1e-3, "total_steps": 20, "warmup_proportion": 0.1},
-        "log": {"log_every": 5, "image_every": 0, "save_every": 10, "keep_last": 2},
+        "data": {"roots": [str(r) for r in roots], "max_frames": 120},
+        "runner": {
+            "total_steps": 20,
+            "batch_size": 2,
+            "num_workers": 0,
+            "log_step": 5,
+            "image_step": 0,
+            "save_step": 10,
+            "max_keep": 2,
+        },
+        "optimizer": {"lr": 1e-3, "warmup_proportion": 0.1},
         "seed": 3,
     }
     for key, value in sections.items():

@@ -15,9 +15,9 @@ from aalbert.pretrain.cli import build_parser, main, resolve
 def write_recipe(path: Path, roots) -> Path:
     recipe = {
         "model": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64},
-        "data": {"roots": [str(r) for r in roots], "max_frames": 100, "batch_size": 2},
-        "optim": {"total_steps": 4, "lr": 1e-3},
-        "log": {"log_every": 2, "image_every": 2, "save_every": 2, "keep_last": 1},
+        "data": {"roots": [str(r) for r in roots], "max_frames": 100},
+        "runner": {"total_steps": 4, "batch_size": 2, "log_step": 2, "image_step": 2, "save_step": 2, "max_keep": 1},
+        "optimizer": {"lr": 1e-3},
     }
     path.write_text(yaml.safe_dump(recipe))
     return path
@@ -26,20 +26,23 @@ def write_recipe(path: Path, roots) -> Path:
 def test_train_then_resume_from_experiment_dir(tmp_path, corpus_dir, monkeypatch):
     recipe = write_recipe(tmp_path / "r.yaml", [corpus_dir])
     monkeypatch.chdir(tmp_path)
-    assert main(["-u", "aalbert", "-c", str(recipe), "-n", "run1", "--no-progress", "-o", "optim.lr=0.002,seed=5"]) == 0
+    assert (
+        main(["-u", "aalbert", "-c", str(recipe), "-n", "run1", "--no-progress", "-o", "optimizer.lr=0.002,seed=5"])
+        == 0
+    )
     exp = tmp_path / "result" / "pretrain" / "run1"
     ckpt = load_checkpoint_file(exp / "states-4.ckpt")
     assert ckpt["Upstream_Config"]["transformer"]["num_hidden_groups"] == 1  # -u aalbert: shared
-    assert ckpt["Config"]["optim"]["lr"] == 0.002 and ckpt["Config"]["seed"] == 5
+    assert ckpt["Config"]["optimizer"]["lr"] == 0.002 and ckpt["Config"]["seed"] == 5
     assert ckpt["Args"].upstream == "aalbert"
     assert list((exp / "log").glob("events.out.tfevents.*"))  # tensorboard scalars and images
     assert (exp / "config.yaml").is_file()
     # resume with the saved config, more steps by override
     at_4 = load_checkpoint_file(exp / "states-4.ckpt")["Transformer"]
-    assert main(["-e", str(exp), "--no-progress", "-o", "optim.total_steps=6"]) == 0
+    assert main(["-e", str(exp), "--no-progress", "-o", "runner.total_steps=6"]) == 0
     assert [p.name for p in checkpoints.list_checkpoints(exp)] == ["states-6.ckpt"]
     at_6 = load_checkpoint_file(exp / "states-6.ckpt")
-    assert at_6["Step"] == 6 and at_6["Config"]["optim"]["total_steps"] == 6
+    assert at_6["Step"] == 6 and at_6["Config"]["runner"]["total_steps"] == 6
     # the two steps trained (the schedule of the 4-step plan had reached a learning rate of 0)
     assert all(not torch.equal(at_4[k], at_6["Transformer"][k]) for k, v in at_4.items() if v.dim() == 2)
 
@@ -58,7 +61,7 @@ def test_an_experiment_written_before_stacking_was_renamed_resumes(tmp_path, cor
                 "old",
                 "--no-progress",
                 "-o",
-                "model.stacking=3,optim.total_steps=2",
+                "model.stacking=3,runner.total_steps=2",
             ]
         )
         == 0
@@ -71,7 +74,7 @@ def test_an_experiment_written_before_stacking_was_renamed_resumes(tmp_path, cor
     record = json.loads((exp / "experiment.json").read_text())
     record["config"]["model"]["downsample_rate"] = record["config"]["model"].pop("stacking")
     (exp / "experiment.json").write_text(json.dumps(record))
-    assert main(["-e", str(exp), "--no-progress", "-o", "optim.total_steps=3"]) == 0
+    assert main(["-e", str(exp), "--no-progress", "-o", "runner.total_steps=3"]) == 0
     assert load_checkpoint_file(exp / "states-3.ckpt")["Config"]["model"]["stacking"] == 3
 
 
@@ -91,7 +94,7 @@ def test_mockingjay_has_no_sharing_and_expdir_wins(tmp_path, corpus_dir):
                 str(exp),
                 "--no-progress",
                 "-o",
-                "optim.total_steps=2",
+                "runner.total_steps=2",
             ]
         )
         == 0
@@ -118,10 +121,16 @@ def test_shipped_recipes_resolve_by_name():
         (["-c", "pretrain/tiny", "-n", "x", "-o", "data.roots=[/d]"], "-u aalbert or -u mockingjay", 2),
         (["-u", "aalbert", "-n", "x"], "give a recipe with -c", 2),
         (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x"], "no training data", 1),
-        (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x", "-o", "optim.lrr=1"], "unknown key", 1),
+        (["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x", "-o", "optimizer.lrr=1"], "unknown key", 1),
         (
             ["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x", "-o", "data.roots=[/d],model.downsample_rate=3"],
-            "model.downsample_rate was renamed to model.stacking",
+            "-o model.downsample_rate=3: model: unknown key(s) downsample_rate",  # s3prl's name: only in its files
+            1,
+        ),
+        (  # the previous release's names are read from its files only (aalbert.previous_release)
+            ["-u", "aalbert", "-c", "pretrain/tiny", "-n", "x", "-o", "data.roots=[/d],optim.total_steps=3"],
+            "-o optim.total_steps=3: unknown key(s) optim for PretrainConfig; known keys: audio, data, model, optimizer, "
+            "runner",
             1,
         ),
         (["-u", "aalbert", "-c", "pretrain/nope", "-n", "x"], "config file not found", 1),

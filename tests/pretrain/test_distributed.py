@@ -9,7 +9,7 @@ import torch
 import yaml
 
 from aalbert.checkpoint_file import load_checkpoint_file
-from aalbert.config import load_config
+from aalbert.config_layers import load_config
 from aalbert.pretrain.config import PretrainConfig, set_upstream
 from aalbert.pretrain.trainer import Trainer
 from aalbert.upstream.checkpoint import import_encoder_state
@@ -34,9 +34,17 @@ def test_two_process_ddp_keeps_ranks_identical(tmp_path, corpus_dir):
         yaml.safe_dump(
             {
                 "model": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64},
-                "data": {"roots": [str(corpus_dir)], "max_frames": 100, "batch_size": 1},
-                "optim": {"total_steps": 4, "lr": 1e-3, "grad_accum": 2},
-                "log": {"log_every": 1, "image_every": 0, "save_every": 4, "keep_last": 1},
+                "data": {"roots": [str(corpus_dir)], "max_frames": 100},
+                "runner": {
+                    "total_steps": 4,
+                    "batch_size": 1,
+                    "gradient_accumulate_steps": 2,
+                    "log_step": 1,
+                    "image_step": 0,
+                    "save_step": 4,
+                    "max_keep": 1,
+                },
+                "optimizer": {"lr": 1e-3},
             }
         )
     )

@@ -16,7 +16,7 @@ from held_process import run as run_process
 from test_cli import write_recipe
 
 from aalbert.checkpoint_file import load_checkpoint_file
-from aalbert.config import load_config
+from aalbert.config_layers import load_config
 from aalbert.pretrain import checkpoints
 from aalbert.pretrain.cli import main
 from aalbert.pretrain.config import PretrainConfig, set_upstream
@@ -51,7 +51,7 @@ def trained(tmp_path, corpus_dir):
     """An experiment of 4 steps with checkpoints at 2 and 4 (keep 2)."""
     recipe = write_recipe(tmp_path / "r.yaml", [corpus_dir])
     exp = tmp_path / "exp"
-    assert run("-u", "aalbert", "-c", str(recipe), "--expdir", str(exp), "-o", "log.keep_last=2") == 0
+    assert run("-u", "aalbert", "-c", str(recipe), "--expdir", str(exp), "-o", "runner.max_keep=2") == 0
     assert [p.name for p in checkpoints.list_checkpoints(exp)] == ["states-2.ckpt", "states-4.ckpt"]
     return recipe, exp
 
@@ -59,7 +59,7 @@ def trained(tmp_path, corpus_dir):
 def test_another_run_into_the_folder_is_refused_and_changes_nothing(trained, capsys):
     recipe, exp = trained
     before = {p.name: p.read_bytes() for p in exp.iterdir() if p.is_file()}
-    assert run("-u", "mockingjay", "-c", str(recipe), "--expdir", str(exp), "-o", "optim.total_steps=1") == 1
+    assert run("-u", "mockingjay", "-c", str(recipe), "--expdir", str(exp), "-o", "runner.total_steps=1") == 1
     err = capsys.readouterr().err
     assert "holds another pretrain run" in err and "num_hidden_groups" in err and "total_steps" in err
     assert "--overwrite" in err and "-e" in err and "Traceback" not in err
@@ -70,7 +70,7 @@ def test_the_same_command_again_continues(trained, capsys):
     recipe, exp = trained
     straight = weights(exp / "states-4.ckpt")
     (exp / "states-4.ckpt").unlink()  # as if interrupted after step 2
-    assert run("-u", "aalbert", "-c", str(recipe), "--expdir", str(exp), "-o", "log.keep_last=2") == 0
+    assert run("-u", "aalbert", "-c", str(recipe), "--expdir", str(exp), "-o", "runner.max_keep=2") == 0
     out = capsys.readouterr().out
     assert "resuming from states-2.ckpt" in out and "step 4: checkpoint" in out
     assert (exp / "states-4.ckpt").is_file()
@@ -80,7 +80,7 @@ def test_the_same_command_again_continues(trained, capsys):
 def test_overwrite_moves_the_old_run_aside(trained, capsys):
     recipe, exp = trained
     assert (
-        run("-u", "mockingjay", "-c", str(recipe), "--expdir", str(exp), "--overwrite", "-o", "optim.total_steps=2")
+        run("-u", "mockingjay", "-c", str(recipe), "--expdir", str(exp), "--overwrite", "-o", "runner.total_steps=2")
         == 0
     )
     old = [p for p in exp.parent.iterdir() if p.name.startswith("exp.old-")]
@@ -93,7 +93,7 @@ def test_overwrite_moves_the_old_run_aside(trained, capsys):
 
 def test_resume_may_add_steps_but_not_change_the_model(trained, tmp_path, capsys):
     recipe, exp = trained
-    assert run("-e", str(exp), "-o", "optim.total_steps=6") == 0
+    assert run("-e", str(exp), "-o", "runner.total_steps=6") == 0
     assert (exp / "states-6.ckpt").is_file()
     assert_trained(weights(exp / "states-4.ckpt"), weights(exp / "states-6.ckpt"))
     assert run("-e", str(exp), "-o", "model.hidden_size=64") == 1
@@ -133,7 +133,7 @@ def test_killed_checkpoint_write_leaves_no_temp_file_after_restart(trained):
     assert done.returncode == -9
     leftovers = list(exp.glob(".states-6.ckpt.*.tmp"))
     assert len(leftovers) == 1 and not (exp / "states-6.ckpt").exists()
-    assert run("-e", str(exp), "-o", "optim.total_steps=6") == 0
+    assert run("-e", str(exp), "-o", "runner.total_steps=6") == 0
     assert not list(exp.glob("*.tmp")) and not list(exp.glob(".*.tmp"))
 
 
@@ -143,7 +143,7 @@ def test_a_flipped_bit_in_the_resumed_checkpoint_is_an_error(trained, capsys):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    assert run("-e", str(exp), "-o", "optim.total_steps=6") == 1
+    assert run("-e", str(exp), "-o", "runner.total_steps=6") == 1
     err = capsys.readouterr().err
     assert "states-4.ckpt" in err and "corrupt" in err
 
@@ -168,7 +168,7 @@ def test_pruning_spares_checkpoints_of_later_steps(tmp_path):
 
 def test_path_in_result_is_the_printed_one(trained, capsys):
     recipe, exp = trained
-    assert run("-e", str(exp), "-o", "optim.total_steps=5,log.keep_last=1") == 0
+    assert run("-e", str(exp), "-o", "runner.total_steps=5,runner.max_keep=1") == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     printed = Path(last.split("checkpoint ", 1)[1])
     assert printed.is_file() and printed.name == "states-5.ckpt"
@@ -178,12 +178,12 @@ def test_continuing_a_finished_run_trains_on_the_replanned_schedule(trained):
     """Case 1 of issue 19: -e with more steps kept the old plan, so the learning rate was 0 and nothing moved."""
     recipe, exp = trained
     finished = weights(exp / "states-4.ckpt")
-    cfg = set_upstream(load_config(PretrainConfig, recipe, ["optim.total_steps=8"]), "aalbert")
+    cfg = set_upstream(load_config(PretrainConfig, recipe, ["runner.total_steps=8"]), "aalbert")
     history = Trainer(cfg, exp, resume=exp / "states-4.ckpt", progress=False).train()
     # documented (aalbert.pretrain.resume_state.replan_schedule): the schedule of a run planned for 8 steps,
     # with the warm-up steps of the original plan
-    warmup = int(round(cfg.optim.warmup_proportion * 4))
-    expected = [cfg.optim.lr * WarmupLinear(warmup, 8)(step) for step in range(4, 8)]
+    warmup = int(round(cfg.optimizer.warmup_proportion * 4))
+    expected = [cfg.optimizer.lr * WarmupLinear(warmup, 8)(step) for step in range(4, 8)]
     assert [h.lr for h in history] == pytest.approx(expected) and min(expected) > 0
     assert_trained(finished, weights(exp / "states-8.ckpt"))
 
@@ -193,8 +193,8 @@ def test_continuing_needs_a_total_beyond_the_steps_taken(trained, capsys):
     before = {p.name: p.read_bytes() for p in exp.iterdir() if p.is_file()}
     assert run("-e", str(exp)) == 1  # at step 4 of 4: nothing to train
     err = capsys.readouterr().err
-    assert "is at step 4 and optim.total_steps is 4: nothing to train" in err and "optim.total_steps=8" in err
-    assert run("-e", str(exp / "states-2.ckpt"), "-o", "optim.total_steps=3") == 1  # shorter than planned
+    assert "is at step 4 and runner.total_steps is 4: nothing to train" in err and "runner.total_steps=8" in err
+    assert run("-e", str(exp / "states-2.ckpt"), "-o", "runner.total_steps=3") == 1  # shorter than planned
     assert "planned for 4 steps" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in exp.iterdir() if p.is_file() and p.suffix == ".ckpt"} == {
         k: v for k, v in before.items() if k.endswith(".ckpt")

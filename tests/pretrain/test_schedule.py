@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from aalbert.pretrain.config import OptimConfig
+from aalbert.pretrain.config import PretrainOptimizerConfig, PretrainRunnerConfig
 from aalbert.pretrain.schedule import WarmupLinear, build_optimizer, build_scheduler, param_groups
 
 
@@ -17,16 +17,16 @@ def test_warmup_then_linear_decay():
 
 def test_scheduler_follows_config_and_round_trips():
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
-    cfg = OptimConfig(lr=1e-3, total_steps=100, warmup_proportion=0.07)
+    cfg, runner = PretrainOptimizerConfig(lr=1e-3, warmup_proportion=0.07), PretrainRunnerConfig(total_steps=100)
     opt = build_optimizer(model, cfg)
-    sched = build_scheduler(opt, cfg)
+    sched = build_scheduler(opt, cfg, runner)
     lrs = []
     for _ in range(100):
         lrs.append(sched.get_last_lr()[0])
         opt.step()
         sched.step()
     assert max(lrs) == pytest.approx(1e-3) and lrs.index(max(lrs)) == 7
-    fresh = build_scheduler(build_optimizer(model, cfg), cfg)
+    fresh = build_scheduler(build_optimizer(model, cfg), cfg, runner)
     fresh.load_state_dict(sched.state_dict())
     assert fresh.get_last_lr() == sched.get_last_lr()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pretrain_fixtures import tiny_config
 
-from aalbert.config import load_config
+from aalbert.config_layers import load_config
 from aalbert.pretrain.config import PretrainConfig
 from aalbert.pretrain.span import ShortMaskSpanWarning, check_mask_span, mask_span_ms
 from aalbert.pretrain.trainer import Trainer

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import overload
 
 from aalbert.audio_rate import HOP_SAMPLES, SAMPLE_RATE
-from aalbert.config import setting_name
+from aalbert.config_layers import setting_name
 from aalbert.corpus.frames import num_frames, segment_frame_labels, tiling_problems
 from aalbert.corpus.problems import Problems, report_unmatched_lines
 from aalbert.corpus.utterance import CorpusListing, Utterance

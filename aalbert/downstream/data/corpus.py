@@ -58,7 +58,7 @@ class Corpus:
     silence_ids: set[int] = field(default_factory=set)  # phone ids that are silence
     split_ids: dict[str, list[str]] = field(default_factory=dict)  # the split before label_fraction and skips
     speaker_info: dict[str, dict[str, str]] = field(default_factory=dict)  # speaker -> metadata ({"gender": "f"})
-    root: Path | None = None  # the corpus folder (the first root; data.root)
+    root: Path | None = None  # the corpus folder (the first of data.roots)
     format: str = ""  # the reader that read it (data.format)
     utterance_info: dict[str, dict[str, str]] = field(default_factory=dict)  # uttid -> metadata
     # "path: problem" of each audio file left out (data.bad_audio: skip); results.json counts them

@@ -73,7 +73,7 @@ def test_phone_alignment_with_a_gap_is_an_error_naming_the_manifest_and_time(tmp
     lhotse.RecordingSet.from_recordings([rec]).to_file(tmp_path / "recordings.jsonl.gz")
     lhotse.SupervisionSet.from_segments([sup]).to_file(tmp_path / "supervisions.jsonl.gz")
     with pytest.raises(CorpusValidationError) as err:
-        load_corpus(DataConfig(format="lhotse", root=str(tmp_path)), TaskData("frames", "per_speaker"))
+        load_corpus(DataConfig(format="lhotse", roots=[str(tmp_path)]), TaskData("frames", "per_speaker"))
     assert "supervisions.jsonl.gz" in str(err.value)
     assert "utterance u1: gap of 0.660 s (10560 samples, 66 frames)" in str(err.value)
     # corpus inspect reads the manifests' phone alignments and checks them the same way

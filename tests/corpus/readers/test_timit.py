@@ -12,7 +12,8 @@ from aalbert.corpus.readers.timit import phn_frame_labels, read_phn
 from aalbert.corpus.readers.timit_phones import FOLD_61_TO_39, PHONES_39, PHONES_48, fold_phone
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import TaskData, load_corpus
-from aalbert.downstream.runner import Runner, build_config
+from aalbert.downstream.experiment_config import build_config
+from aalbert.downstream.runner import Runner
 
 TIMIT_61 = (
     "aa ae ah ao aw ax ax-h axr ay b bcl ch d dcl dh dx eh el em en eng epi er ey f g gcl h# hh hv "
@@ -46,7 +47,7 @@ def test_phn_labels_follow_the_frame_convention_and_q_goes_to_the_phone_before(t
 def test_phn_ending_early_is_completed_with_silence_and_trains(tones, tmp_path):
     # like DR3/MADC0/SI1367.PHN of the public sample: the labels stop 2802 samples before the audio
     root = write_timit(tones, tmp_path / "timit", phn_short_by={"100-7-0001": 2802})
-    corpus = load_corpus(DataConfig(format="timit", root=str(root)), PHONES)
+    corpus = load_corpus(DataConfig(format="timit", roots=[str(root)]), PHONES)
     utt = next(u for part in corpus.splits.values() for u in part if u.uttid == "MSPK100_SX1")
     assert len(utt.phones) == num_frames(utt.num_samples)
     assert set(utt.phones[-(2802 // 160) :]) == {PHONES_39.index("sil")}
@@ -54,7 +55,7 @@ def test_phn_ending_early_is_completed_with_silence_and_trains(tones, tmp_path):
     cfg = build_config(
         "phone_linear",
         overrides=[
-            f"data.root={root}",
+            f"data.roots=[{root}]",
             "data.format=timit",
             "data.split_policy=per_speaker",
             "runner.total_steps=3",
@@ -71,7 +72,7 @@ def test_phn_far_too_short_or_long_is_reported_up_front_with_every_bad_file(tone
     root = write_timit(tones, tmp_path / "timit", phn_short_by={"100-7-0001": 9000, "101-7-0002": -9000})
     (root / "TRAIN" / "DR1" / "MSPK102" / "SX3.PHN").write_text("0 100 h#\n100 200 zz\n")
     with pytest.raises(CorpusValidationError) as err:
-        load_corpus(DataConfig(format="timit", root=str(root)), PHONES)
+        load_corpus(DataConfig(format="timit", roots=[str(root)]), PHONES)
     text = str(err.value)
     assert "3 problem(s)" in text
     assert "MSPK100/SX1.PHN: labels end at sample" in text and "before the audio" in text
@@ -81,7 +82,7 @@ def test_phn_far_too_short_or_long_is_reported_up_front_with_every_bad_file(tone
 
 def test_train_only_copy_is_split_by_speaker_for_phone_tasks(tones, tmp_path):
     root = write_timit(tones, tmp_path / "timit")  # no TEST folder, as NLTK's sample
-    corpus = load_corpus(DataConfig(format="timit", root=str(root)), PHONES)
+    corpus = load_corpus(DataConfig(format="timit", roots=[str(root)]), PHONES)
     speakers = {s: {u.speaker for u in corpus.splits[s]} for s in ("train", "dev", "test")}
     assert all(len(v) == 1 for v in speakers.values())
     assert not speakers["train"] & (speakers["dev"] | speakers["test"])
@@ -89,17 +90,17 @@ def test_train_only_copy_is_split_by_speaker_for_phone_tasks(tones, tmp_path):
 
 def test_test_folder_is_the_test_split_for_phone_tasks(tones, tmp_path):
     root = write_timit(tones, tmp_path / "timit", parts={"TRAIN": ["100", "101"], "TEST": ["102"]})
-    corpus = load_corpus(DataConfig(format="timit", root=str(root)), PHONES)
+    corpus = load_corpus(DataConfig(format="timit", roots=[str(root)]), PHONES)
     assert {u.speaker for u in corpus.splits["test"]} == {"MSPK102"}
     assert len({u.speaker for u in corpus.splits["dev"]}) == 1
     assert corpus.phone_names == PHONES_39
     only_test = write_timit(tones, tmp_path / "timit_test", parts={"TEST": ["100", "101", "102"]})
-    assert load_corpus(DataConfig(format="timit", root=str(only_test)), PHONES).splits["test"]
+    assert load_corpus(DataConfig(format="timit", roots=[str(only_test)]), PHONES).splits["test"]
 
 
 def test_48_phone_set(tones, tmp_path):
     root = write_timit(tones, tmp_path / "timit")
-    corpus = load_corpus(DataConfig(format="timit", root=str(root), timit_phone_set=48), PHONES)
+    corpus = load_corpus(DataConfig(format="timit", roots=[str(root)], timit_phone_set=48), PHONES)
     assert corpus.phone_names == PHONES_48
 
 
@@ -109,7 +110,7 @@ def test_speaker_task_on_timit_scores_above_chance(tones, tmp_path):
     cfg = build_config(
         "speaker_utterance",
         overrides=[
-            f"data.root={root}",
+            f"data.roots=[{root}]",
             "data.format=timit",
             "runner.total_steps=40",
             "runner.eval_step=20",
@@ -128,7 +129,7 @@ def test_sa_sentences_are_left_out_and_counted(tones, tmp_path, caplog):
     soundfile.write(folder / "SA1.WAV", np.zeros(1600, dtype=np.float32), 16000)
     (folder / "SA1.PHN").write_text("0 1600 h#\n")
     with caplog.at_level("INFO"):
-        corpus = load_corpus(DataConfig(format="timit", root=str(root)), PHONES)
+        corpus = load_corpus(DataConfig(format="timit", roots=[str(root)]), PHONES)
     assert all("SA1" not in u.uttid for part in corpus.splits.values() for u in part)
     assert "skipped 1 utterance(s): SA sentences" in caplog.text
 

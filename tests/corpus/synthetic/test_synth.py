@@ -199,7 +199,7 @@ def test_downstream_readers_load_the_corpus(tiny_corpus):
     from aalbert.downstream.config import DataConfig
     from aalbert.downstream.data.corpus import TaskData, load_corpus
 
-    corpus = load_corpus(DataConfig(root=str(tiny_corpus)), TaskData("frames"))
+    corpus = load_corpus(DataConfig(roots=[str(tiny_corpus)]), TaskData("frames"))
     assert corpus.speakers == ["100", "101", "102"]
     assert corpus.phone_names == list(PHONES)
     assert sum(len(v) for v in corpus.splits.values()) == 12
