@@ -35,7 +35,7 @@ T = TypeVar("T", bound="DataclassInstance")
 _YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
-class ConfigError(AalbertError, ValueError):
+class ConfigError(AalbertError):
     """A config file or override that does not fit its dataclass."""
 
 

@@ -102,7 +102,7 @@ def _yaml_problem(err: yaml.YAMLError) -> str:
 
 
 def parse_overrides(overrides: Iterable[str] | None) -> dict:
-    """``["optim.lr=1e-4", "model.num_layers=6"]`` -> nested dict. Values are parsed as YAML."""
+    """``["optimizer.lr=1e-4", "model.num_hidden_layers=6"]`` -> nested dict. Values are parsed as YAML."""
     nested: dict = {}
     for part, key, value in _override_parts(overrides):
         node = nested

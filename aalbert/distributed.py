@@ -19,7 +19,7 @@ from aalbert.errors import AalbertError, UsageError
 T = TypeVar("T")
 
 
-class MainRankFailed(AalbertError, RuntimeError):
+class MainRankFailed(AalbertError):
     """Rank 0 failed at a step only it takes (it reports the error itself)."""
 
 

@@ -38,12 +38,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
-    def attention(args: argparse.Namespace) -> str:
-        from .attention import run_args  # the work: torch, the upstream, the maps
-
-        return run_args(args)
-
-    return run_command(build_parser(prog), argv, attention)
+    return run_command(build_parser(prog), argv, "aalbert.analysis.attention:run_args")  # torch, the upstream, the maps
 
 
 if __name__ == "__main__":

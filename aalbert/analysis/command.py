@@ -7,8 +7,8 @@ logging, errors reported as every command reports them. Torch-free: the commands
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,15 +52,15 @@ def owned_folder(folder: Path, kind: str, settings: dict, upstream: dict, overwr
     return opened
 
 
-def run_command(
-    parser: argparse.ArgumentParser, argv: list[str] | None, run: Callable[[argparse.Namespace], str]
-) -> int:
-    """Parse ``argv``, apply the runtime flags, ``run(args)`` and print the line it returns (what it wrote)."""
+def run_command(parser: argparse.ArgumentParser, argv: list[str] | None, work: str) -> int:
+    """Parse ``argv``, apply the runtime flags, run ``work`` (``module:function`` of the args, imported
+    only now: the parser is torch-free) and print the line it returns (what it wrote)."""
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         apply_runtime_flags(args)
-        done = run(args)
+        module, function = work.split(":")
+        done = getattr(importlib.import_module(module), function)(args)
     except Exception as err:  # noqa: BLE001 - user errors are one line (exit 1), anything else a traceback
         return report_error(err, parser.prog, args.debug)
     print(done)

@@ -76,12 +76,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
-    def probing(args: argparse.Namespace) -> str:
-        from .probing import run_args  # the work: torch, the upstream, the probes
-
-        return run_args(args)
-
-    return run_command(build_parser(prog), argv, probing)
+    return run_command(build_parser(prog), argv, "aalbert.analysis.probing:run_args")  # torch, the upstream, the probes
 
 
 if __name__ == "__main__":

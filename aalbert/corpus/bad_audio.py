@@ -8,6 +8,8 @@ instead, each named in a warning and listed in ``CorpusListing.unusable``.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
+from typing import Any
 
 from aalbert.audio import SAMPLE_RATE, Channel, channel_problem
 
@@ -83,6 +85,34 @@ def check_utterances(
     for path, problem in bad.items():
         problems.add_audio(path, problem, uttids=ids_of_bad[path])
     return kept
+
+
+def checked_listing(
+    format: str,
+    roots: list[Path],
+    utterances: list[Utterance],
+    cache: AudioInfoCache,
+    spec: CorpusSpec,
+    problems: Problems,
+    what: str,
+    **listing: Any,
+) -> CorpusListing:
+    """How a reader that decodes its own files ends: ``utterances`` checked (:func:`check_utterances`),
+    the scan cache saved, every problem in one error (or, with ``data.bad_audio: skip``, the bad files
+    left out with a warning each), and the listing of what is left (``listing``: its other fields)."""
+    kept = check_utterances(utterances, cache, spec.channel, problems)
+    cache.save()
+    problems.raise_if_any()
+    warn_skipped(problems.skipped_audio, what)
+    return CorpusListing(
+        format,
+        roots,
+        kept,
+        unusable=problems.skipped_audio,
+        unusable_ids=problems.skipped_ids,
+        audio_checked=True,
+        **listing,
+    )
 
 
 def check_listing(listing: CorpusListing, spec: CorpusSpec) -> CorpusListing:

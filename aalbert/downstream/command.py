@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None, prog: str = PROG) -> argparse.Name
         resume="experiment folder (or a checkpoint file in it, as in s3prl) to resume training from or to evaluate",
     )
     p.add_argument("--seed", type=int)
-    p.add_argument("--data", help="corpus root (sets data.root)")
+    p.add_argument("--data", help="corpus root (sets data.roots to this one folder)")
     p.add_argument("--label-fraction", type=float, help="fraction of training utterances to use (0.001..1)")
     p.add_argument("--list-tasks", action="store_true", help="print the known tasks and exit")
     add_runtime_flags(p)

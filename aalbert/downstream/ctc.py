@@ -10,8 +10,6 @@ import editdistance
 import torch
 import torch.nn.functional as F
 
-from aalbert.errors import BadInputError
-
 from .data import Batch
 from .data.labels import phone_sequence
 from .expert import Expert, MLPHeadConfig, StepOutput, TaskContext, ratio
@@ -50,9 +48,7 @@ class PhoneCTCExpert(Expert):
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
         self.label = self.labels[0]
-        self.class_names = context.label_names(self.label)
-        if not self.class_names:
-            raise BadInputError(f"{self.label} recognition needs a label list (data.phone_list)")
+        self.class_names = self.label_classes("recognition")
         self.output_classes = len(self.class_names) + 1  # + the CTC blank
         self.classifier = self.config.mlp(context.input_dim, self.output_classes)
 

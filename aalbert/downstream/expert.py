@@ -110,6 +110,14 @@ class Expert(nn.Module):
         # classes the head outputs, checked against StepOutput.logits on the first batch (None: unchecked)
         self.output_classes: int | None = None
 
+    def label_classes(self, use: str = "") -> list[str]:
+        """The class names of the label this head predicts (the first of ``labels``) in this corpus.
+        ``use`` (e.g. "classification"): the head cannot work without them, so none is an error."""
+        names = self.context.label_names(self.labels[0])
+        if use and not names:
+            raise BadInputError(f"{self.labels[0]} {use} needs a label list (data.phone_list)")
+        return names
+
     @classmethod
     def task_data(cls, task: str = "") -> TaskData:
         """What this task needs from the corpus: derived from ``labels`` and ``split_policy``."""

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from aalbert.errors import BadInputError
-
 from .data import Batch
 from .data.labels import IGNORE_INDEX, labels_at_feature_rate
 from .expert import Expert, MLPHeadConfig, StepOutput, TaskContext, ratio
@@ -35,9 +33,7 @@ class FrameClassifierExpert(Expert):
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
         self.label = self.labels[0]
-        self.class_names = context.label_names(self.label)
-        if not self.class_names:
-            raise BadInputError(f"{self.label} classification needs a label list (data.phone_list)")
+        self.class_names = self.label_classes("classification")
         self.num_classes = self.output_classes = len(self.class_names)
         self.classifier = self.config.mlp(context.input_dim, self.num_classes)
 

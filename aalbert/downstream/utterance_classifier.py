@@ -35,7 +35,7 @@ class UtteranceClassifierExpert(Expert):
     def __init__(self, context: TaskContext, config: dict):
         super().__init__(context, config)
         self.label = self.labels[0]
-        self.class_names = context.label_names(self.label)
+        self.class_names = self.label_classes()
         self.class_index = {name: i for i, name in enumerate(self.class_names)}
         self.output_classes = len(self.class_names)
         self.pooling = make_pooling(self.config.pooling, context.input_dim)

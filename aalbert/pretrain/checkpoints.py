@@ -50,11 +50,11 @@ def step_of(path: Path) -> int:
     return int(match.group(1))
 
 
-def prune(expdir: str | Path, keep_last: int, newest: Path) -> list[Path]:
-    """Keep the ``keep_last`` newest checkpoints up to ``newest`` (the one just written); delete the
+def prune(expdir: str | Path, max_keep: int, newest: Path) -> list[Path]:
+    """Keep the ``max_keep`` newest checkpoints up to ``newest`` (the one just written); delete the
     older ones. A checkpoint of a later step is never touched: this run did not write it."""
     found = [p for p in list_checkpoints(expdir) if step_of(p) <= step_of(newest)]
-    doomed = found[:-keep_last] if keep_last > 0 else []
+    doomed = found[:-max_keep] if max_keep > 0 else []
     for p in doomed:
         p.unlink(missing_ok=True)
     return doomed

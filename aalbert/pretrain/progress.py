@@ -1,8 +1,8 @@
 """What a pretraining run shows while it trains: the progress bar and rank 0's TensorBoard log.
 
-Every ``log_every`` steps the bar shows the loss averaged over the steps since the last report,
+Every ``runner.log_step`` steps the bar shows the loss averaged over the steps since the last report,
 and TensorBoard gets that mean, the learning rate, the gradient norm and the count of skipped
-audio files; every ``image_every`` steps, a figure of one utterance's masked input, prediction
+audio files; every ``runner.image_step`` steps, a figure of one utterance's masked input, prediction
 and target.
 """
 

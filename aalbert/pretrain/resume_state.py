@@ -99,9 +99,7 @@ def restore_checkpoint(
         model.head.load_state_dict(import_head_state(ckpt["SpecHead"], path))
         optimizer.load_state_dict(ckpt["Optimizer"])
         scheduler.load_state_dict(ckpt["Scheduler"])
-    except (RuntimeError, ValueError, KeyError) as err:
-        if isinstance(err, CheckpointError):
-            raise
+    except (RuntimeError, ValueError, KeyError) as err:  # torch's: a checkpoint of another model
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CheckpointError(
             path,

@@ -20,7 +20,7 @@ from pathlib import Path
 from aalbert.audio import SAMPLE_RATE, AudioError
 from aalbert.errors import MissingFileError
 
-from ..bad_audio import check_utterances, warn_skipped
+from ..bad_audio import checked_listing
 from ..frames import seconds_to_samples
 from ..problems import Problems, report_unmatched_lines
 from ..scan_cache import AudioInfoCache
@@ -247,16 +247,5 @@ def read(spec: CorpusSpec) -> CorpusListing:
         if (data_dir / "spk2gender").is_file():
             speakers = {u.speaker for u in found}
             speaker_info.update(read_spk2gender(data_dir / "spk2gender", problems, speakers))
-    utterances = check_utterances(utterances, cache, spec.channel, problems)
-    cache.save()
-    problems.raise_if_any()
-    warn_skipped(problems.skipped_audio, f"the Kaldi data {', '.join(spec.roots)}")
-    return CorpusListing(
-        "kaldi",
-        dirs,
-        utterances,
-        speaker_info,
-        unusable=problems.skipped_audio,
-        unusable_ids=problems.skipped_ids,
-        audio_checked=True,
-    )
+    what = f"the Kaldi data {', '.join(spec.roots)}"
+    return checked_listing("kaldi", dirs, utterances, cache, spec, problems, what, speaker_info=speaker_info)

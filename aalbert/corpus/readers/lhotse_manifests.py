@@ -17,7 +17,7 @@ from pathlib import Path
 from aalbert.audio import SAMPLE_RATE
 from aalbert.errors import MissingFileError
 
-from ..bad_audio import check_utterances, warn_skipped
+from ..bad_audio import checked_listing
 from ..frames import seconds_to_samples
 from ..problems import Problems
 from ..scan_cache import AudioInfoCache
@@ -156,16 +156,13 @@ def read(spec: CorpusSpec) -> CorpusListing:
             seen.add(utt.uttid)
     # the manifests say how long each recording is; decoding says whether the file holds it
     cache = AudioInfoCache("lhotse", spec.roots, spec.scan_cache, spec.audio_check_workers)
-    kept = check_utterances([u for u in utterances if u is not None], cache, spec.channel, problems)
-    cache.save()
-    problems.raise_if_any()
-    warn_skipped(problems.skipped_audio, f"the Lhotse manifests {', '.join(spec.roots)}")
-    return CorpusListing(
+    return checked_listing(
         "lhotse",
         [Path(r) for r in spec.roots],
-        kept,
-        speaker_info,
-        unusable=problems.skipped_audio,
-        unusable_ids=problems.skipped_ids,
-        audio_checked=True,
+        [u for u in utterances if u is not None],
+        cache,
+        spec,
+        problems,
+        f"the Lhotse manifests {', '.join(spec.roots)}",
+        speaker_info=speaker_info,
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aalbert.errors import MissingFileError
 
-from ..bad_audio import check_utterances, warn_skipped
+from ..bad_audio import checked_listing
 from ..problems import Problems, report_unmatched_lines
 from ..scan_cache import AudioInfoCache
 from ..spec import CorpusSpec
@@ -93,24 +93,13 @@ def read(spec: CorpusSpec) -> CorpusListing:
         if frames is None:
             continue
         utterances.append(Utterance(uttid, path, speaker_of(uttid), num_samples=frames, source=str(path)))
-    utterances = check_utterances(utterances, cache, spec.channel, problems)
-    cache.save()
-    problems.raise_if_any()
-    warn_skipped(problems.skipped_audio, f"the corpus {', '.join(spec.roots)}")
+    what = f"the corpus {', '.join(spec.roots)}"
+    listing = checked_listing("librispeech", [Path(r) for r in spec.roots], utterances, cache, spec, problems, what)
     # a transcript of a file left out as bad audio names an utterance that exists: not reported
     words = read_transcripts(transcripts, set(seen))
-    for utt in utterances:
+    for utt in listing.utterances:
         utt.words = words.get(utt.uttid)
-    speaker_info: dict[str, dict[str, str]] = {}
-    for root in map(Path, spec.roots):
+    for root in listing.roots:
         if (root / "SPEAKERS.TXT").is_file():
-            speaker_info.update(read_speakers_txt(root / "SPEAKERS.TXT"))
-    return CorpusListing(
-        "librispeech",
-        [Path(r) for r in spec.roots],
-        utterances,
-        speaker_info,
-        unusable=problems.skipped_audio,
-        unusable_ids=problems.skipped_ids,
-        audio_checked=True,
-    )
+            listing.speaker_info.update(read_speakers_txt(root / "SPEAKERS.TXT"))
+    return listing

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aalbert.errors import AalbertError, MissingFileError
 
-from ..bad_audio import check_utterances, warn_skipped
+from ..bad_audio import checked_listing
 from ..frames import segment_frame_labels, tiling_problems
 from ..problems import Problems
 from ..scan_cache import AudioInfoCache
@@ -132,22 +132,13 @@ def read(spec: CorpusSpec) -> CorpusListing:
             _attach_phn(utt, phn, phones, spec, problems)
         utterances.append(utt)
         partition[utt.uttid] = part
-    utterances = check_utterances(utterances, cache, spec.channel, problems)
-    cache.save()
-    problems.raise_if_any()
-    warn_skipped(problems.skipped_audio, f"the TIMIT corpus {', '.join(spec.roots)}")
-    return CorpusListing(
-        "timit",
-        roots,
-        utterances,
-        phone_names=phones,
-        silence_phones={SILENCE},
-        partition={u.uttid: partition[u.uttid] for u in utterances},
-        skipped=skipped,
-        unusable=problems.skipped_audio,
-        unusable_ids=problems.skipped_ids,
-        audio_checked=True,
+    what = f"the TIMIT corpus {', '.join(spec.roots)}"
+    listing = checked_listing(
+        "timit", roots, utterances, cache, spec, problems, what, phone_names=phones, silence_phones={SILENCE}
     )
+    listing.partition = {u.uttid: partition[u.uttid] for u in listing.utterances}
+    listing.skipped = skipped
+    return listing
 
 
 def _attach_phn(utt: Utterance, phn: Path, phones: list[str], spec: CorpusSpec, problems: Problems) -> None:
