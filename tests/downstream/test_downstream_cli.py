@@ -6,6 +6,7 @@ from downstream_fakes import FakeUpstream
 
 import aalbert.downstream.runner as runner_module
 from aalbert.downstream import cli
+from aalbert.downstream.experiment_config import build_config
 from aalbert.errors import UsageError
 
 
@@ -110,7 +111,7 @@ def test_evaluate_needs_an_expdir():
 )
 def test_feature_selection_follows_s3prl(flags, mode, layer):
     args = cli.parse_args(["-u", "fake", "-d", "phone_linear", "-n", "x", *flags])
-    featurizer = runner_module.build_config("phone_linear", flags=cli.flag_settings(args)).featurizer
+    featurizer = build_config("phone_linear", flags=cli.flag_settings(args)).featurizer
     assert featurizer.mode == mode and featurizer.layer == layer
 
 
