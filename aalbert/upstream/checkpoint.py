@@ -11,6 +11,7 @@ classes become inert placeholders); ``allow_unsafe_pickle=True`` is the explicit
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from aalbert.config import ConfigError
 from aalbert.upstream.feature_config import FeatureConfig
 from aalbert.upstream.model import SpecPredictionHead, TransformerEncoder, Upstream, build_spec_head
 from aalbert.upstream.model_config import TransformerConfig
+from aalbert.upstream.s3prl_limits import S3PRLCannotLoadWarning, s3prl_load_message, s3prl_load_problems
 from aalbert.upstream.s3prl_state import (  # noqa: F401 - re-exported: importers use them from here
     export_encoder_state,
     export_head_state,
@@ -235,13 +237,18 @@ def save_s3prl_checkpoint(
     runner_config: dict | None = None,
     args: argparse.Namespace | None = None,
 ) -> Path:
-    """Write an s3prl-format checkpoint that s3prl's mockingjay / audio_albert upstream loads.
+    """Write an s3prl-format checkpoint: ours loads any; s3prl's mockingjay / audio_albert upstream
+    only what its design can build (stacking 1: aalbert.upstream.s3prl_limits). For the rest an
+    ``S3PRLCannotLoadWarning`` says why, once per process (the message names no file).
 
     ``extra`` adds entries (optimizer, scheduler, RNG state ...); they must be weights-only
     loadable (tensors, numbers, strings, containers) or our own loader will refuse the file.
     The write is atomic: a temporary file in the same folder, then ``os.replace``.
     """
     path = Path(path)
+    problems = s3prl_load_problems(encoder.config, feature_config)
+    if problems:
+        warnings.warn(s3prl_load_message(problems), S3PRLCannotLoadWarning, stacklevel=2)
     ckpt: dict[str, Any] = {
         "Step": int(step),
         "Args": args if args is not None else argparse.Namespace(upstream="aalbert", mode="pretrain"),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sys
-import types
 
 import pytest
 import torch
@@ -13,25 +11,22 @@ import torch
 # s3prl is a test requirement: a missing install must fail, not skip
 from s3prl.upstream.interfaces import Featurizer as HubFeaturizer
 
+from aalbert import s3prl_compat
 from aalbert.errors import BadInputError
 from aalbert.upstream import FbankUpstream, FeatureConfig, S3PRLUpstreamAdapter, TransformerConfig, Upstream
+from aalbert.upstream.checkpoint import upstream_from_checkpoint
 
 pytestmark = pytest.mark.s3prl
 
 
 @pytest.fixture(scope="module")
-def nn_featurizer():
-    """``s3prl.nn.Featurizer``. s3prl.nn imports s3prl.hub, which imports every s3prl upstream, and some
-    need torchaudio APIs that torchaudio 2.11 removed (set_audio_backend, sox_effects); the Featurizer
-    never uses the hub, so it is imported with an empty stand-in for it, removed again right after."""
-    had = sys.modules.get("s3prl.hub")
-    sys.modules["s3prl.hub"] = had or types.ModuleType("s3prl.hub")
-    try:
-        from s3prl.nn import Featurizer
-    finally:
-        if had is None:
-            del sys.modules["s3prl.hub"]
-    return Featurizer
+def s3prl_nn():
+    """``s3prl.nn``: it imports s3prl.hub, which imports every s3prl upstream, and some need what
+    torchaudio 2.9 removed; aalbert.s3prl_compat puts that back (tests/test_s3prl_compat.py)."""
+    s3prl_compat.install()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):  # hub's notes
+        import s3prl.nn
+    return s3prl.nn
 
 
 def tiny_upstream(stacking: int) -> Upstream:
@@ -79,12 +74,12 @@ def test_hub_featurizer_weights_every_hidden_state(waves, stacking):
 
 
 @pytest.mark.parametrize("stacking", [1, 3])
-def test_s3prl_nn_featurizer_over_the_adapter(nn_featurizer, waves, stacking):
+def test_s3prl_nn_featurizer_over_the_adapter(s3prl_nn, waves, stacking):
     upstream = tiny_upstream(stacking)
     adapter = S3PRLUpstreamAdapter(upstream)
     assert (adapter.num_layers, upstream.num_layers) == (4, 3)  # s3prl.nn counts hidden states, we count layers
     assert adapter.hidden_sizes == [32] * 4 and adapter.downsample_rates == [160 * stacking] * 4
-    featurizer = nn_featurizer(adapter)
+    featurizer = s3prl_nn.Featurizer(adapter)
     assert (featurizer.output_size, featurizer.downsample_rate) == (32, 160 * stacking)
     assert featurizer.weights.shape == (4,)  # every hidden state, the last layer's too
     weights = random_weights(featurizer)
@@ -100,10 +95,31 @@ def test_s3prl_nn_featurizer_over_the_adapter(nn_featurizer, waves, stacking):
     torch.testing.assert_close(hs, hand_weighted_sum(out["hidden_states"], weights), atol=1e-5, rtol=0)
 
 
-def test_one_hidden_state_passes_through_unweighted(nn_featurizer, waves):
+@pytest.mark.parametrize("entry", ["audio_albert_local", "mockingjay_local"])
+def test_s3prl_nn_loads_our_checkpoint_by_its_hub_name(s3prl_nn, make_s3prl_checkpoint, speech_like, entry):
+    """s3prl.nn's own S3PRLUpstream (s3prl's hub, s3prl's upstream code) and Featurizer on our file."""
+    path = make_s3prl_checkpoint(name="ours.ckpt", num_hidden_groups=1 if entry.startswith("audio") else None)
+    with contextlib.redirect_stdout(io.StringIO()):  # s3prl reports what it builds
+        upstream = s3prl_nn.S3PRLUpstream(entry, str(path)).eval()
+    featurizer = s3prl_nn.Featurizer(upstream)
+    assert (upstream.num_layers, featurizer.output_size, featurizer.downsample_rate) == (4, 64, 160)
+    weights = random_weights(featurizer)
+    wav = speech_like(1.0)
+    with torch.no_grad():
+        all_hs, all_lens = upstream(wav[None], torch.tensor([len(wav)]))
+        hs, hs_len = featurizer(all_hs, all_lens)
+        ours = upstream_from_checkpoint(path)([wav])["hidden_states"]
+    n = 100  # s3prl.nn keeps ceil(samples / 160) frames; ours has the STFT's 101st
+    assert hs_len.tolist() == [n] and hs.shape == (1, n, 64)
+    for theirs, mine in zip(all_hs, ours):
+        torch.testing.assert_close(theirs[0], mine[0, :n], atol=1e-4, rtol=0)
+    torch.testing.assert_close(hs[0], hand_weighted_sum(ours, weights)[0, :n], atol=1e-4, rtol=0)
+
+
+def test_one_hidden_state_passes_through_unweighted(s3prl_nn, waves):
     upstream = FbankUpstream()
     adapter = S3PRLUpstreamAdapter(upstream)
-    featurizer = nn_featurizer(adapter)
+    featurizer = s3prl_nn.Featurizer(adapter)
     assert adapter.num_layers == 1 and not hasattr(featurizer, "weights")
     padded = torch.nn.utils.rnn.pad_sequence(waves, batch_first=True).unsqueeze(-1)  # (B, T, 1) is accepted too
     hs, hs_len = featurizer(*adapter(padded, torch.tensor([len(w) for w in waves])))
