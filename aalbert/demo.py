@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aalbert.command_flags import command_parser, from_flags
 from aalbert.config_layers import find_recipe
-from aalbert.demo_report import Row, main_test_metric, write_table
+from aalbert.demo_report import PHONE_TASK, SPEAKER_TASK, Row, chance_of, main_test_metric, write_table
 from aalbert.downstream.registry import load_task
 from aalbert.folder_lock import FolderLock
 
@@ -209,8 +209,8 @@ def _run_locked(s: DemoSettings, start: float) -> list[Row]:
     for upstream in ("fbank", *UPSTREAMS):
         ckpt, pre_seconds, pre_reused = pretrain(s, upstream, train_list) if upstream != "fbank" else (None, 0.0, False)
         cache = s.out / "features" / upstream
-        phone, seconds, phone_reused = downstream(s, upstream, ckpt, "phone_linear", cache)
-        speaker, seconds2, speaker_reused = downstream(s, upstream, ckpt, "speaker_utterance", cache)
+        phone, seconds, phone_reused = downstream(s, upstream, ckpt, PHONE_TASK, cache)
+        speaker, seconds2, speaker_reused = downstream(s, upstream, ckpt, SPEAKER_TASK, cache)
         shutil.rmtree(cache, ignore_errors=True)  # gigabytes of frames, needed no more
         reused += [pre_reused, phone_reused, speaker_reused]
         rows.append(
@@ -221,6 +221,8 @@ def _run_locked(s: DemoSettings, start: float) -> list[Row]:
                 main_test_metric(speaker),
                 pre_seconds,
                 seconds + seconds2,
+                chance_of(phone),
+                chance_of(speaker),
             )
         )
     text = write_table(rows, s.out, s, time.time() - start, reused=sum(reused))

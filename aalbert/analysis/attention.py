@@ -2,10 +2,10 @@
 
     python run_attention.py -u aalbert_local -k CKPT --data DIR --num-utterances 50 -n NAME
 
-The upstream runs on the first ``N`` audio files under ``--data`` (sorted paths, so the same
-files every time) in small batches; each batch's attention maps (L x (B, heads, T, T)) are
-reduced to an L x L sum right away and dropped, so memory holds one batch's maps, never the
-whole set. ``--max-seconds`` crops long files, since the maps grow with the square of length.
+The upstream runs on ``N`` utterances of ``--data`` spread over its speakers (a seeded sample,
+utterance_sample.py: the same files for the same seed) in small batches; each batch's attention
+maps (L x (B, heads, T, T)) are reduced to an L x L sum right away and dropped, so memory holds
+one batch's maps, never the whole set. ``--max-seconds`` crops long files, since the maps grow with the square of length.
 Writes ``attention_jsd.json`` (matrix, layer labels, settings, upstream) and
 ``attention_jsd.png`` (the annotated heatmap) to ``--out``.
 """
@@ -33,6 +33,7 @@ from aalbert.errors import BadInputError, MissingFileError, UsageError
 from .attention_command import build_parser, main
 from .command import checkpoint_words, output_dir, owned_folder
 from .jsd import LN2, JSDAccumulator
+from .utterance_sample import describe_sample, speaker_of, spread_over_speakers
 
 # build_parser and main (the command, torch-free) re-exported: run_attention.py and tests import them from here
 __all__ = [
@@ -59,7 +60,7 @@ class AttentionConfig:
     batch_size: int = 1  # 1 = no padding at all; larger pads to the longest
     max_seconds: float | None = None  # crop each wave to its first N seconds
     device: str = "auto"  # auto = cuda when available
-    seed: int = 1337
+    seed: int = 1337  # which utterances are sampled, and a random (non-checkpoint) upstream's weights
 
     def __post_init__(self):
         if self.num_utterances < 1:
@@ -77,16 +78,17 @@ class AttentionJSD:
     utterances: int
     queries: int
     files: list[str]
+    speakers: list[str] = field(default_factory=list)  # each file's speaker (utterance_sample.speaker_of)
 
 
-def select_files(data: list[str], num_utterances: int) -> list[Utterance]:
-    """The first ``num_utterances`` utterances of ``data`` (sorted paths, or a corpus's utterance ids)."""
+def select_files(data: list[str], num_utterances: int, seed: int = 1337) -> list[Utterance]:
+    """``num_utterances`` utterances of ``data`` spread over its speakers, drawn with ``seed``."""
     if not data:
         raise UsageError("no data given: pass --data with a folder, audio files, a file list or FORMAT:PATH")
     utterances = utterances_from_sources(data)
     if not utterances:
         raise MissingFileError(f"no .flac or .wav files under {', '.join(data)}")
-    return utterances[:num_utterances]
+    return spread_over_speakers(utterances, num_utterances, seed)
 
 
 @torch.no_grad()
@@ -123,6 +125,7 @@ def attention_jsd(
         acc.utterances,
         acc.queries,
         [describe(p) if isinstance(p, Utterance) else str(p) for p in files],
+        [speaker_of(p) for p in files],
     )
 
 
@@ -133,12 +136,14 @@ def _load(item: Path | Utterance):
 def write_outputs(
     result: AttentionJSD, config: AttentionConfig, out_dir: str | Path, upstream_info: dict | None = None
 ) -> tuple[Path, Path]:
-    from .figures import plot_jsd_heatmap  # matplotlib only when writing
+    from .figures import jsd_title, plot_jsd_heatmap  # matplotlib only when writing
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    label = plot_label(config)
+    sample = describe_sample(result.speakers, config.seed)
     payload = {
-        "upstream": {"name": config.upstream, "ckpt": config.ckpt, **(upstream_info or {})},
+        "upstream": {"name": config.upstream, "ckpt": config.ckpt, "label": label, **(upstream_info or {})},
         "layers": result.layers,
         "matrix": result.matrix.tolist(),
         "log_base": "e",
@@ -151,6 +156,7 @@ def write_outputs(
         "queries": result.queries,
         "settings": asdict(config),
         "files": result.files,
+        "sample": sample,  # how the files were picked, and each one's speaker
     }
     json_path = out_dir / JSON_NAME
     json_path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
@@ -158,7 +164,7 @@ def write_outputs(
         result.matrix.tolist(),
         result.layers,
         out_dir / PNG_NAME,
-        title=f"attention JSD between layers: {plot_label(config)}",
+        title=jsd_title(label, result.utterances, sample["speakers"]),
     )
     return json_path, png_path
 
@@ -167,7 +173,7 @@ def load_inputs(config: AttentionConfig) -> tuple[list[Utterance], nn.Module]:
     """The utterances and the upstream ``config`` names (errors here come before anything is written)."""
     from aalbert.hub import load_upstream  # late: the hub imports every upstream family
 
-    files = select_files(config.data, config.num_utterances)
+    files = select_files(config.data, config.num_utterances, config.seed)
     torch.manual_seed(config.seed)  # randomly initialised hub models: the same model every run
     return files, load_upstream(config.upstream, config.ckpt)
 

@@ -28,10 +28,17 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         required=True,
         help="audio folder(s), files, .txt file lists or corpora as FORMAT:PATH (e.g. kaldi:data/train)",
     )
-    p.add_argument("--num-utterances", type=int, default=20, help="first N files in sorted order")
+    p.add_argument(
+        "--num-utterances",
+        type=int,
+        default=20,
+        help="N utterances spread over the speakers (a corpus's, else the folders holding the files), drawn with --seed",
+    )
     p.add_argument("-b", "--batch-size", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=None, help="crop each file to its first N seconds")
-    p.add_argument("--seed", type=int, default=1337, help="initialises random (non-checkpoint) upstreams")
+    p.add_argument(
+        "--seed", type=int, default=1337, help="draws the utterances; initialises random (non-checkpoint) upstreams"
+    )
     flags.add_experiment_flags(p, "result/attention")  # neither -n nor -p: result/attention/UPSTREAM[-CKPT]
     flags.add_runtime_flags(p)
     return p

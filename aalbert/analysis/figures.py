@@ -1,47 +1,40 @@
-"""The analysis figures: the attention JSD heatmap and probe accuracy per layer (matplotlib is
-imported only when a figure is drawn)."""
+"""The attention JSD heatmap (``attention_jsd.png``; the probe figure: probe_figure.py). Torch-free:
+matplotlib is imported only when a figure is drawn."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from aalbert.figure_style import pyplot, save
+
+LN2 = math.log(2)  # the JSD's bound in nats (jsd.LN2; not imported from there: jsd.py imports torch)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display on servers; must precede pyplot
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(plt, fig, ax, path: str | Path, title: str) -> Path:
-    """The analysis figures' common finish: small title, tight layout, 120 dpi PNG, figure closed."""
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+def colour_top(matrix: Sequence[Sequence[float]]) -> float:
+    """The colour scale's top: the largest JSD between two different layers. The bound ln 2 as the
+    top would draw a trained model's matrix (values of a few hundredths) uniformly dark; the
+    diagonal (a layer against itself, 0 by definition) does not set the scale."""
+    off = [v for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j and math.isfinite(v)]
+    top = max(off, default=0.0)
+    return top if top > 0 else LN2
 
 
-def plot_jsd_heatmap(
-    matrix: Sequence[Sequence[float]], labels: Sequence[str], path: str | Path, title: str = ""
-) -> Path:
-    """Annotated L x L heatmap with a colorbar, like the Audio ALBERT paper's JSD figure."""
-    plt = _pyplot()
+def jsd_figure(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: str = "") -> Any:
+    """Annotated L x L heatmap, like the Audio ALBERT paper's JSD figure; the colour range is
+    [0, largest off-diagonal value], printed on the colour bar with the bound ln 2 beside it."""
     n = len(labels)
     if len(matrix) != n or any(len(row) != n for row in matrix):
         raise ValueError(f"matrix must be {n} x {n} to match the {n} labels")
+    plt = pyplot()
     size = max(3.5, 0.6 * n + 2.0)
-    fig, ax = plt.subplots(figsize=(size + 1.0, size))
-    top = max((v for row in matrix for v in row), default=0.0)
-    # one fixed scale, [0, ln 2] (the JSD's range in nats), so heatmaps of models compare by eye
-    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=math.log(2))
+    fig, ax = plt.subplots(figsize=(size + 1.3, size))
+    top = colour_top(matrix)
+    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=top)
     cbar = fig.colorbar(image, ax=ax)
-    cbar.set_label("JSD (nats; at most ln 2 = 0.693)")
+    cbar.set_label(f"JSD, nats (colour scale 0 to {top:.3g}; bound ln 2 = {LN2:.3f})", fontsize=8)
     short = [label.replace("layer ", "") for label in labels]
     ax.set_xticks(range(n), short)
     ax.set_yticks(range(n), short)
@@ -49,8 +42,7 @@ def plot_jsd_heatmap(
     ax.set_ylabel("layer")
     # small fonts on big matrices so the numbers stay inside their cells
     fontsize = 8 if n <= 6 else 6 if n <= 12 else 4
-    # near-uniform attention (e.g. random weights) gives tiny values that 3 decimals would hide
-    fmt = "{:.3f}" if top >= 0.05 else "{:.1e}"
+    fmt = "{:.3f}" if top >= 0.05 else "{:.2g}"  # small JSDs (a few 1e-3) keep two significant digits
     for i in range(n):
         for j in range(n):
             value = matrix[i][j]
@@ -61,28 +53,22 @@ def plot_jsd_heatmap(
                 ha="center",
                 va="center",
                 fontsize=fontsize,
-                color="white" if value < 0.5 * math.log(2) else "black",
+                color="white" if value < 0.55 * top else "black",  # dark cells of viridis get white text
             )
-    return _save(plt, fig, ax, path, title)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
 
 
-def plot_probe_curves(
-    curves: Mapping[str, Sequence[float]],
-    layers: Sequence[int],
-    path: str | Path,
-    ylabel: str = "test accuracy",
-    title: str = "",
+def plot_jsd_heatmap(
+    matrix: Sequence[Sequence[float]], labels: Sequence[str], path: str | Path, title: str = ""
 ) -> Path:
-    """One line per probe (e.g. linear / 1hidden / 2hidden): accuracy against hidden-state index."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(layers) + 2.5), 3.5))
-    for name, values in curves.items():
-        if len(values) != len(layers):
-            raise ValueError(f"probe {name}: {len(values)} values for {len(layers)} layers")
-        ax.plot(list(layers), list(values), marker="o", label=name)
-    ax.set_xticks(list(layers))
-    ax.set_xlabel("hidden state (0 = input representation)")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(plt, fig, ax, path, title)
+    """:func:`jsd_figure` saved to ``path``."""
+    return save(jsd_figure(matrix, labels, title), path)
+
+
+def jsd_title(upstream: str, utterances: int, speakers: int | None) -> str:
+    """The heatmap's title: the upstream and what it was measured on (speakers: unknown for the JSON
+    of a release that did not record them)."""
+    sample = f"{utterances} utterances" + (f" of {speakers} speakers" if speakers is not None else "")
+    return f"attention JSD between layers: {upstream}\n{sample}"

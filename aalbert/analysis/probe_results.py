@@ -67,11 +67,19 @@ class ProbeProgress:
 
 
 def write_outputs(
-    rows: list[dict], config: ProbingConfig, metric: str, corpus: Corpus, upstream_info: dict, out_dir: str | Path
+    rows: list[dict],
+    config: ProbingConfig,
+    metric: str,
+    corpus: Corpus,
+    upstream_info: dict,
+    out_dir: str | Path,
+    chance: dict | None = None,
 ) -> tuple[Path, Path, Path]:
+    """The table, the JSON (``chance``: aalbert.downstream.chance.chance_levels of the probed label)
+    and the figure of one probing run."""
     from aalbert.hub import upstream_label  # late: the hub imports every upstream family
 
-    from .figures import plot_probe_curves  # matplotlib only when writing
+    from .probe_figure import plot_probe_accuracy  # matplotlib only when writing
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,8 +91,9 @@ def write_outputs(
     payload = {
         "task": config.task,
         "metric": metric,
-        "upstream": upstream_info,
+        "upstream": {**upstream_info, "label": upstream_label(config.upstream, config.ckpt, config.train.seed)},
         "rows": rows,
+        "chance": chance,
         "data": {
             "utterances": {k: len(v) for k, v in corpus.splits.items()},
             "speakers": len(corpus.speakers),
@@ -95,13 +104,5 @@ def write_outputs(
     }
     json_path = out_dir / JSON_NAME
     json_path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    layers = sorted({r["layer"] for r in rows})
-    curves = {
-        name: [
-            next(r[f"test_{metric}"] for r in rows if r["layer"] == layer and r["probe"] == name) for layer in layers
-        ]
-        for name in config.probes
-    }
-    title = f"{config.task} probing: {upstream_label(config.upstream, config.ckpt, config.train.seed)}"
-    png_path = plot_probe_curves(curves, layers, out_dir / PNG_NAME, ylabel=f"test {metric}", title=title)
+    png_path = plot_probe_accuracy([payload], out_dir / PNG_NAME)
     return csv_path, json_path, png_path

@@ -26,6 +26,7 @@ from torch import nn
 from aalbert.command_flags import from_flags
 from aalbert.config_layers import settings_spelled
 from aalbert.distributed import resolve_device
+from aalbert.downstream.chance import chance_levels
 from aalbert.downstream.config import DataConfig
 from aalbert.downstream.data import load_corpus
 from aalbert.downstream.expert import Expert, TaskContext
@@ -138,7 +139,8 @@ def run(
             else:
                 log.info("layer %d %s: done in an earlier run (%s)", layer, name, progress_file.path)
             rows.append(row)
-    write_outputs(rows, config, expert_class.main_metric, corpus, info, out_dir)
+    chance = chance_levels(corpus, expert_class.labels[0])  # what always answering train's majority class scores
+    write_outputs(rows, config, expert_class.main_metric, corpus, info, out_dir, chance)
     return rows
 
 

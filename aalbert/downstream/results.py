@@ -1,4 +1,4 @@
-"""results.json and the layer-weight chart of an experiment folder."""
+"""results.json of an experiment folder (its chart: layer_weights_figure.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from aalbert import distributed as dist
 from aalbert.atomic import write_text_atomic
 from aalbert.config import to_dict
 from aalbert.upstream.sizes import UpstreamSizes
+
+from .chance import chance_levels
 
 if TYPE_CHECKING:
     from aalbert.training_loop import TrainingState
@@ -34,27 +36,6 @@ def write_results(expdir: str | Path, results: dict) -> Path:
     return write_text_atomic(Path(expdir) / RESULTS, json.dumps(results, indent=2) + "\n")
 
 
-def plot_layer_weights(weights: list[float], path: str | Path, title: str = "") -> Path:
-    """Bar chart of the featurizer's weight per hidden state (0 = input representation)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display on servers; must precede pyplot
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(3.0, 0.5 * len(weights) + 1.5), 3.0))
-    ax.bar(range(len(weights)), weights, color="tab:blue")
-    ax.set_xticks(range(len(weights)))
-    ax.set_xlabel("hidden state (0 = input representation)")
-    ax.set_ylabel("softmax weight")
-    ax.set_ylim(0, max(1e-6, max(weights)) * 1.15)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
-
-
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
@@ -68,8 +49,10 @@ def results_record(
     state: TrainingState,
     test: dict,
     previous: dict,
+    upstream_label: str = "",
 ) -> dict:
-    """What results.json holds after a test evaluation (``previous``: what it held before)."""
+    """What results.json holds after a test evaluation (``previous``: what it held before;
+    ``upstream_label``: the upstream in words, as figures name it)."""
     sizes = UpstreamSizes.of(upstream)
     return {
         **previous,
@@ -83,6 +66,7 @@ def results_record(
             "name": config.upstream,
             "ckpt": config.upstream_ckpt,
             "finetune": config.finetune,
+            "label": upstream_label,
             "num_parameters": count_parameters(upstream),
             "hidden_size": sizes.hidden_size,
             "num_layers": sizes.num_layers,
@@ -91,6 +75,8 @@ def results_record(
         "downstream_trainable_parameters": count_parameters(model.featurizer, True)
         + count_parameters(model.expert, True),
         "featurizer": model.featurizer.describe(),
+        # what always answering train's most frequent class scores (the figures' chance line)
+        "chance": chance_levels(corpus, model.expert.labels[0]),
         "data": {
             "utterances": {k: len(v) for k, v in corpus.splits.items()},
             "speakers": len(corpus.speakers),

@@ -32,9 +32,10 @@ from .experiment_config import CONFIG_FILE
 from .expert import TaskContext
 from .feature_cache import FeatureCache, cache_manifest, fill_cache
 from .featurizer import Featurizer
+from .layer_weights_figure import plot_layer_weights
 from .model import DownstreamModel
 from .registry import Task, UnknownTaskError, load_task
-from .results import LAYER_WEIGHTS_PNG, plot_layer_weights, read_results, results_record, write_results
+from .results import LAYER_WEIGHTS_PNG, read_results, results_record, write_results
 from .task_checks import check_declarations, check_first_batch
 from .training import BEST, LAST, epoch_loader, train_loop
 
@@ -259,20 +260,24 @@ class Runner:
         results: dict = {}
         self.cache_features(("test",))  # every rank: a shared folder is filled behind a barrier
         if dist.is_main():
+            from aalbert.hub import upstream_label  # late: the hub imports every upstream family
+
             test = evaluate(self.model, self.loader("test"), "test", self.progress)
+            label = upstream_label(self.config.upstream, self.config.upstream_ckpt, self.config.seed)
             results = results_record(
-                self.config, self.task, self.upstream, self.model, self.corpus, state, test, read_results(self.expdir)
+                self.config,
+                self.task,
+                self.upstream,
+                self.model,
+                self.corpus,
+                state,
+                test,
+                read_results(self.expdir),
+                label,
             )
             # which weights the test metrics are of: best.ckpt, or the file -e named
             results["evaluated_checkpoint"] = {"file": path.name, "step": int(ckpt["state"]["step"])}
             write_results(self.expdir, results)
-            from aalbert.hub import upstream_label  # late: the hub imports every upstream family
-
-            plot_layer_weights(
-                self.model.featurizer.layer_weights(),
-                self.expdir / LAYER_WEIGHTS_PNG,
-                f"{self.config.task} / "
-                f"{upstream_label(self.config.upstream, self.config.upstream_ckpt, self.config.seed)}",
-            )
+            plot_layer_weights(results, self.expdir / LAYER_WEIGHTS_PNG)
         dist.barrier()
         return results

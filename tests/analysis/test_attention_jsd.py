@@ -14,9 +14,12 @@ from aalbert.hub import load_upstream
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_files_are_taken_in_sorted_order(audio_dir):
-    files = select_files([str(audio_dir)], 3)
-    assert [f.path.name for f in files] == ["utt0.flac", "utt2.flac", "utt1.flac"]  # spk0/utt0, spk0/utt2, spk1/utt1
+def test_files_are_a_seeded_sample_spread_over_the_speakers(audio_dir):
+    # spk0 holds utt0 and utt2, spk1 utt1 and utt3: the sorted head would be spk0's two
+    two = select_files([str(audio_dir)], 2, seed=3)
+    assert sorted(f.path.parent.name for f in two) == ["spk0", "spk1"]
+    assert [f.path for f in select_files([str(audio_dir)], 2, seed=3)] == [f.path for f in two]
+    assert len({f.path for f in select_files([str(audio_dir)], 4, seed=3)}) == 4
     with pytest.raises(UsageError, match="no data"):
         select_files([], 3)
 
@@ -85,6 +88,11 @@ def test_cli_writes_symmetric_matrix_json_and_png(audio_dir, tiny_aalbert_ckpt, 
     assert payload["settings"]["num_utterances"] == 3 and payload["utterances"] == 3
     assert payload["log_base"] == "e" and payload["upper_bound"] == pytest.approx(LN2)
     assert len(payload["files"]) == 3
+    sample = payload["sample"]  # which files, drawn how: both speakers of the folder are in it
+    assert (
+        sample["seed"] == 1337 and sample["speakers"] == 2 and sorted(set(sample["file_speakers"])) == ["spk0", "spk1"]
+    )
+    assert [Path(f).parent.name for f in payload["files"]] == sample["file_speakers"]
     png = (out / PNG_NAME).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 

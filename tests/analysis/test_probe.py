@@ -62,6 +62,9 @@ def test_cli_writes_layer_by_probe_table_and_plot(probe_corpus, tiny_aalbert_ckp
     assert payload["task"] == "phone" and payload["upstream"]["num_layers"] == 3
     assert payload["data"]["utterances"] == {"train": 10, "dev": 10, "test": 10}  # phones: speakers split 1:1:1
     assert len(payload["rows"]) == 4 and payload["settings"]["probes"] == ["linear", "2hidden"]
+    chance = payload["chance"]  # the figure's chance line: train's majority phone, on each split's frames
+    assert chance["rule"] == "majority" and chance["unit"] == "10 ms frame" and 0 < chance["test"] < 1
+    assert payload["upstream"]["label"] == f"aalbert_local ({tiny_aalbert_ckpt.name})"
     assert (out / PNG_NAME).read_bytes()[:4] == b"\x89PNG"
 
 

@@ -42,6 +42,8 @@ def test_phone_linear_beats_chance_and_writes_results(tone_corpus, tmp_path):
     weights = saved["featurizer"]["layer_weights"]
     assert len(weights) == 3 and sum(weights) == pytest.approx(1.0)
     assert (tmp_path / "exp" / "layer_weights.png").stat().st_size > 1000
+    chance = saved["chance"]  # what always answering train's majority phone scores: the figures' chance line
+    assert chance["unit"] == "10 ms frame" and 0 < chance["test"] < res["metrics"]["test"]["accuracy"]
     assert saved["config"]["task"] == "phone_linear"
     # checkpoints hold only tensors and plain values
     best = torch.load(tmp_path / "exp" / BEST, weights_only=True)

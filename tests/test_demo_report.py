@@ -1,0 +1,81 @@
+"""The demo's figure: a bar per upstream, 0-100% on both panels, each task's chance line; read back
+from a finished demo folder by `aalbert plots demo`."""
+
+import json
+
+import pytest
+
+from aalbert.demo_report import Row, chance_of, plot_results, results_figure, rows_from_demo, write_table
+
+PHONE_CHANCE = {"class": "sil", "classes": 40, "uniform": 0.025, "test": 0.187}
+SPEAKER_CHANCE = {"class": "19", "classes": 12, "uniform": 1 / 12, "test": 1 / 12}
+
+
+def results(task: str, upstream: str, accuracy: float, chance: dict | None, parameters: int = 0) -> dict:
+    return {
+        "task": task,
+        "main_metric": "accuracy",
+        "metrics": {"test": {"accuracy": accuracy}},
+        "upstream": {"name": upstream, "num_parameters": parameters},
+        "data": {"speakers": 12, "phones": 40},
+        **({"chance": chance} if chance else {}),
+    }
+
+
+def demo_folder(root):
+    for upstream, phone, speaker, params in (("aalbert", 0.61, 0.95, 1000), ("fbank", 0.55, 0.90, 0)):
+        for task, acc, chance in (
+            ("phone_linear", phone, PHONE_CHANCE),
+            ("speaker_utterance", speaker, SPEAKER_CHANCE),
+        ):
+            folder = root / "downstream" / f"{upstream}_{task}"
+            folder.mkdir(parents=True)
+            (folder / "results.json").write_text(json.dumps(results(task, upstream, acc, chance, params)))
+            (root / "downstream" / f"{upstream}_{task}.step.json").write_text(json.dumps({"wall_seconds": 10.0}))
+    return root
+
+
+def test_rows_come_back_from_a_demo_folder_log_mel_first(tmp_path):
+    rows = rows_from_demo(demo_folder(tmp_path))
+    assert [r.upstream for r in rows] == ["fbank", "aalbert"]
+    assert rows[1].parameters == 1000 and rows[1].phone_accuracy == 0.61 and rows[1].speaker_accuracy == 0.95
+    assert rows[1].downstream_seconds == 20.0 and rows[1].pretrain_seconds == 0.0  # no pretraining marker
+    assert rows[0].phone_chance == PHONE_CHANCE and rows[0].speaker_chance == SPEAKER_CHANCE
+    assert plot_results(rows, tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_both_panels_draw_their_chance_on_a_fixed_axis():
+    rows = [Row("fbank", 0, 0.55, 0.90, 0, 0, PHONE_CHANCE, SPEAKER_CHANCE), Row("aalbert", 10, 0.61, 0.95, 0, 0)]
+    phone, speaker = results_figure(rows).axes
+    assert [p.get_height() for p in phone.patches] == pytest.approx([55.0, 61.0])
+    assert phone.get_ylim() == speaker.get_ylim() == (0.0, 100.0)
+    (phone_chance,) = phone.lines
+    (speaker_chance,) = speaker.lines
+    assert list(phone_chance.get_ydata()) == pytest.approx([18.7, 18.7])
+    assert list(speaker_chance.get_ydata()) == pytest.approx([100 / 12, 100 / 12])
+    assert "majority class 'sil'" in phone_chance.get_label()
+
+
+def test_results_of_an_older_release_give_one_over_the_classes():
+    assert chance_of(results("phone_linear", "x", 0.5, PHONE_CHANCE)) == PHONE_CHANCE
+    old = chance_of(results("speaker_utterance", "x", 0.5, None))
+    assert old["class"] is None and old["test"] == pytest.approx(1 / 12)
+    assert chance_of(results("phone_linear", "x", 0.5, None))["classes"] == 40
+
+
+def test_the_table_states_each_tasks_chance(tmp_path):
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(
+        speakers=12,
+        utterances=12,
+        min_words=4,
+        max_words=10,
+        pretrain_steps=300,
+        downstream_steps=200,
+        downstream_lr=0.01,
+    )
+    rows = [Row("fbank", 0, 0.55, 0.90, 0, 5, PHONE_CHANCE, SPEAKER_CHANCE)]
+    text = write_table(rows, tmp_path, settings, total_seconds=60)
+    assert "Chance (train's majority class, on test): phone_linear 18.7%, speaker_utterance 8.3%." in text
+    assert "| fbank | 0 | 55.0% | 90.0% |" in text and (tmp_path / "results.png").is_file()
