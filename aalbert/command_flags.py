@@ -47,7 +47,13 @@ def add_upstream_flags(p: argparse.ArgumentParser, default: str | None = "aalber
     """``-u`` / ``-k`` as s3prl spells them: the hub name and its checkpoint (``*_local``)."""
     p.add_argument("-u", "--upstream", default=default, help="upstream name (`aalbert hub list` shows them)")
     p.add_argument(
-        "-k", "--upstream-ckpt", "--ckpt", dest="upstream_ckpt", metavar="UPSTREAM_CKPT", help="upstream checkpoint"
+        "-k",
+        "--upstream-ckpt",
+        "--upstream_ckpt",
+        "--ckpt",
+        dest="upstream_ckpt",
+        metavar="UPSTREAM_CKPT",
+        help="upstream checkpoint",
     )
 
 

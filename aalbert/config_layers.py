@@ -18,7 +18,7 @@ import contextlib
 import importlib.util
 import re
 import types
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -186,11 +186,20 @@ class ConfigLayers:
     def add_file(self, path: str | Path) -> ConfigLayers:
         return self.add(load_yaml(path), str(path))
 
-    def add_overrides(self, overrides: Iterable[str] | None) -> ConfigLayers:
-        """Each ``key=value`` of ``overrides`` (``-o``) as a layer of its own, named ``-o KEY=VALUE``."""
+    def add_overrides(
+        self, overrides: Iterable[str] | None, rename: Callable[[str], str] | None = None
+    ) -> ConfigLayers:
+        """Each ``key=value`` of ``overrides`` (``-o``) as a layer of its own, named ``-o KEY=VALUE`` as
+        given; ``rename`` reads a key under our name (s3prl's ``downstream_expert.modelrc.X`` -> ``model.X``),
+        a ConfigError from it is the override's error."""
         overrides = list(overrides or ())
         parse_overrides(overrides)  # an override that conflicts with another is an error
         for part, key, value in _override_parts(overrides):
+            if rename is not None:
+                try:
+                    key = rename(key)
+                except ConfigError as err:
+                    raise ConfigError(f"{_override_source(part)}: {err}") from None
             nested: Any = value
             for k in reversed(key.split(".")):
                 nested = {k: nested}

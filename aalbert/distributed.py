@@ -32,11 +32,12 @@ def resolve_device(name: str | None) -> torch.device:
     return torch.device(name)
 
 
-def init_distributed(device: str | None = None) -> torch.device:
+def init_distributed(device: str | None = None, backend: str | None = None) -> torch.device:
     """Join the process group torchrun describes (``WORLD_SIZE`` > 1), else run single-process.
 
-    NCCL when each process has a GPU, gloo on CPU (tests, CPU machines). ``device`` forces
-    "cpu" or "cuda" ("auto" or None: CUDA when available), on this process's ``LOCAL_RANK`` GPU.
+    NCCL when each process has a GPU, gloo on CPU (tests, CPU machines), unless ``backend`` names
+    one (s3prl's ``--backend``). ``device`` forces "cpu" or "cuda" ("auto" or None: CUDA when
+    available), on this process's ``LOCAL_RANK`` GPU.
     """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -47,7 +48,7 @@ def init_distributed(device: str | None = None) -> torch.device:
     else:
         dev = torch.device("cpu")
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+        dist.init_process_group(backend=backend or ("nccl" if use_cuda else "gloo"))
     return dev
 
 

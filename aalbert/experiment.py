@@ -93,9 +93,9 @@ def read_record(expdir: Path) -> dict | None:
 
 def _comparable(record: dict) -> dict:
     """What two records of one experiment must agree on: not when or by what command line they were
-    written, and not where an upstream checkpoint lay when its content (sha256) is the same (a moved
-    or copied experiment)."""
-    out = {k: v for k, v in record.items() if k not in ("command", "created", "aalbert_version")}
+    written (nor by which of its names the command asked for the task: ``asked``), and not where an
+    upstream checkpoint lay when its content (sha256) is the same (a moved or copied experiment)."""
+    out = {k: v for k, v in record.items() if k not in ("command", "created", "aalbert_version", "asked")}
     upstream = out.get("upstream")
     if isinstance(upstream, dict) and "sha256" in upstream:
         out["upstream"] = {k: v for k, v in upstream.items() if k != "ckpt"}

@@ -14,6 +14,8 @@ Names mean what they mean in s3prl:
   objects), kept so s3prl habits work;
 * ``fbank``: the parameter-free log-mel baseline.
 
+Every built-in entry takes the keywords of s3prl's hub functions too (``refresh``, ``options_config``,
+``model_config``, ``hooks=None``), with s3prl's meaning or ignored as s3prl ignores them: aalbert.hub_options.
 Plugins add factories under the entry-point group ``aalbert.upstream``.
 ``aalbert hub list`` prints every entry, and whether a
 pretrained one is in the cache. The names and their kinds are the torch-free table of
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from torch import nn
@@ -32,6 +35,7 @@ from aalbert.checkpoint_file import CheckpointError, check_checkpoint_file
 from aalbert.config import ConfigError
 from aalbert.download import cached_download, cached_file_error, sha256_of
 from aalbert.errors import CheckpointNeededError
+from aalbert.hub_options import s3prl_keywords
 from aalbert.hub_table import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP  # the names, kinds and plugins: torch-free
 from aalbert.hub_table import KINDS, available_upstreams, kind_of, plugin_entries
 from aalbert.torch_hub_dir import torch_hub_dir
@@ -43,7 +47,11 @@ from aalbert.upstream.fbank import FbankUpstream
 def _pretrained_entry(name: str) -> Callable[..., nn.Module]:
     model = pretrained.find_pretrained(name)
 
-    def entry(max_input_length: int | None = None, progress: bool = True, refresh: bool = False) -> nn.Module:
+    def entry(
+        max_input_length: int | None = None, progress: bool = True, refresh: bool = False, ckpt: None = None
+    ) -> nn.Module:
+        if ckpt is not None:  # s3prl's runner passes ckpt=None to every upstream
+            raise ConfigError(f"{name} is a published checkpoint; a file of your own loads with local(ckpt=...)")
         return pretrained.load_pretrained(name, max_input_length=max_input_length, progress=progress, refresh=refresh)
 
     entry.__name__ = name
@@ -52,7 +60,7 @@ def _pretrained_entry(name: str) -> Callable[..., nn.Module]:
         f"{model.approx_download_mb} MB) into torch.hub.get_dir()/aalbert/; AALBERT_OFFLINE=1 forbids "
         "downloads. max_input_length=0 forwards long inputs whole instead of in s3prl's pieces."
     )
-    return entry
+    return s3prl_keywords(entry, downloads=True)
 
 
 def _random_entry(build: Callable[..., nn.Module], name: str) -> Callable[..., nn.Module]:
@@ -63,9 +71,10 @@ def _random_entry(build: Callable[..., nn.Module], name: str) -> Callable[..., n
 
     entry.__name__ = name
     entry.__doc__ = (build.__doc__ or "") + " Randomly initialised: nothing is downloaded."
-    return entry
+    return s3prl_keywords(entry, downloads=False)
 
 
+@partial(s3prl_keywords, downloads=False)
 def local(
     ckpt: str | Path | None = None, allow_unsafe_pickle: bool = False, max_input_length: int | None = None
 ) -> nn.Module:
@@ -76,6 +85,7 @@ def local(
     return upstream_from_checkpoint(ckpt, allow_unsafe_pickle=allow_unsafe_pickle, max_input_length=max_input_length)
 
 
+@partial(s3prl_keywords, downloads=True)
 def url(
     ckpt: str | None = None, max_input_length: int | None = None, progress: bool = True, refresh: bool = False
 ) -> nn.Module:
@@ -117,9 +127,22 @@ def url_cache_path(ckpt: str) -> Path:
     return torch_hub_dir() / "aalbert" / "url" / folder / name
 
 
+@partial(s3prl_keywords, downloads=False)
 def fbank(**kwargs) -> nn.Module:
     """Parameter-free 80-dim log-mel baseline: hidden_states = [fbank], num_layers = 0."""
     return FbankUpstream(**kwargs)
+
+
+def refresh_download(name: str, ckpt: str | Path | None = None, progress: bool = True) -> bool:
+    """Download the checkpoint of upstream ``name`` again (s3prl's ``-r``); False: it downloads nothing."""
+    kind = kind_of(name) if name in BUILTIN else None
+    if kind == "pretrained":
+        pretrained.download_pretrained(name, progress=progress, refresh=True)
+    elif kind == "url" and ckpt is not None:
+        download_url(str(ckpt), progress=progress, refresh=True)
+    else:
+        return False
+    return True
 
 
 def _entry(name: str, kind: str) -> Callable[..., nn.Module]:

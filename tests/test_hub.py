@@ -226,3 +226,46 @@ def test_python_m_aalbert_hub_list_prints_the_table(tmp_path):
         proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert "aalbert_3l_random" in proc.stdout and "mockingjay_local" in proc.stdout
+
+
+def test_entries_take_s3prls_keywords(make_s3prl_checkpoint, tmp_path, monkeypatch):
+    """What s3prl's hub functions take (torch.hub.load(..., options_config=None, refresh=True), and what its
+    downstream runner passes to every upstream: ckpt, model_config, refresh) is never a TypeError."""
+    from aalbert.config import ConfigError
+    from aalbert.upstream import pretrained
+
+    path = make_s3prl_checkpoint(hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+    kwargs = {"options_config": None, "refresh": True, "model_config": "ignored.yaml", "hooks": None}
+    model = torch.hub.load(str(REPO), "mockingjay_local", ckpt=str(path), source="local", **kwargs)
+    assert_holds_checkpoint_weights(model, path)
+    assert torch.hub.load(str(REPO), "fbank", source="local", **kwargs).num_layers == 0
+    assert hub.load_upstream("aalbert_3l_random", **kwargs).num_layers == 3
+    loaded = []
+    monkeypatch.setattr(pretrained, "load_pretrained", lambda name, **kw: loaded.append((name, kw["refresh"])))
+    hub.BUILTIN["mockingjay"](refresh=True, options_config=None, model_config=None, ckpt=None)
+    assert loaded == [("mockingjay", True)]
+    # s3prl's options file: its dropout applies (hidden and attention); other options must keep their default
+    options = tmp_path / "options.yaml"
+    options.write_text("dropout: 0.3\nspec_aug: 'False'\nweighted_sum: 'False'\nselect_layer: 999\nckpt_file: ''\n")
+    tuned = hub.load_upstream("audio_albert_local", path, options_config=str(options))
+    assert {m.p for m in tuned.modules() if isinstance(m, torch.nn.Dropout)} == {0.3}
+    assert {layer.attention.dropout for layer in tuned.encoder.layers} == {0.3}
+    options.write_text("spec_aug: 'True'\n")
+    with pytest.raises(ConfigError, match="spec_aug: 'True' is not offered"):
+        hub.load_upstream("mockingjay_local", path, options_config=str(options))
+    with pytest.raises(ConfigError, match="hooks are not offered"):
+        hub.load_upstream("mockingjay_local", path, hooks=[("self.model", lambda i, o: o)])
+
+
+def test_refresh_downloads_again(make_s3prl_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    source = make_s3prl_checkpoint("source.pt", seed=0)
+    first = source.read_bytes()
+    hub.load_upstream("mockingjay_url", ckpt=source.as_uri(), progress=False)
+    make_s3prl_checkpoint("source.pt", seed=1)  # the file at the URL changes
+    (cached,) = (tmp_path / "th" / "hub" / "aalbert" / "url").glob("*/source.pt")
+    hub.load_upstream("mockingjay_url", ckpt=source.as_uri(), progress=False)
+    assert cached.read_bytes() == first  # cached: not fetched again
+    assert hub.refresh_download("mockingjay_url", source.as_uri(), progress=False)  # s3prl's -r
+    assert cached.read_bytes() == source.read_bytes() != first
+    assert not hub.refresh_download("fbank") and not hub.refresh_download("mockingjay_local", source)

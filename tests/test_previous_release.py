@@ -67,9 +67,21 @@ def test_a_previous_downstream_experiment_evaluates_to_its_own_results(old_folde
     before = json.loads(Path("downstream/results.json").read_text())["metrics"]["test"]
     with pytest.warns(UserWarning, match=OLD_NAMES + r".*data\.root \+ data\.more_roots -> data\.roots"):
         assert downstream_cli.main(["-m", "evaluate", "-e", "downstream", "--no-progress"]) == 0
-    after = json.loads(Path("downstream/results.json").read_text())["metrics"]["test"]
+    results = json.loads(Path("downstream/results.json").read_text())
+    after = results["metrics"]["test"]
     assert after["accuracy"] == before["accuracy"]
     assert after["loss"] == pytest.approx(before["loss"], rel=1e-5)  # the same weights on the same utterances
+    # that release named the best dev checkpoint best.ckpt (today: s3prl's dev-best.ckpt): it is the one scored
+    assert results["evaluated_checkpoint"] == {"file": "best.ckpt", "step": 2, "split": "test"}
+    assert not Path("downstream/dev-best.ckpt").exists()
+
+
+def test_a_previous_downstream_checkpoint_file_is_evaluated_by_name(old_folders):
+    with pytest.warns(UserWarning, match=OLD_NAMES):
+        assert downstream_cli.main(["-m", "evaluate", "-t", "dev", "-e", "downstream/last.ckpt", "--no-progress"]) == 0
+    results = json.loads(Path("downstream/results.json").read_text())
+    assert results["evaluated_checkpoint"] == {"file": "last.ckpt", "step": 2, "split": "dev"}
+    assert set(results["metrics"]) >= {"dev", "test", "dev_best"}  # the test scores the folder had are kept
 
 
 def test_a_previous_downstream_experiment_trains_on(old_folders):
@@ -78,5 +90,9 @@ def test_a_previous_downstream_experiment_trains_on(old_folders):
             downstream_cli.main(["-m", "train", "-e", "downstream", "-o", "runner.total_steps=4", "--no-progress"]) == 0
         )
     assert load_checkpoint_file(Path("downstream/last.ckpt"))["state"]["step"] == 4
+    # training on writes today's names: dev-best.ckpt when a dev evaluation beats the old best.ckpt, which
+    # is scored otherwise
+    evaluated = json.loads(Path("downstream/results.json").read_text())["evaluated_checkpoint"]["file"]
+    assert evaluated == ("dev-best.ckpt" if Path("downstream/dev-best.ckpt").is_file() else "best.ckpt")
     config = Path("downstream/config.yaml").read_text()
     assert "roots:" in config and "more_roots" not in config and "  root:" not in config

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from aalbert.command_flags import (
     command_parser,
 )
 from aalbert.errors import report_error
+from aalbert.s3prl_flags import add_downstream_flags
 
 PROG = "run_downstream.py"  # the checkout's alias; `aalbert downstream` passes its own name
 DEFAULT_RESULT_DIR = Path("result/downstream")
@@ -33,6 +35,8 @@ EXAMPLES = [
     "    -s hidden_states -n spk -o runner.total_steps=400,,optimizer.lr=1e-2",
     "aalbert downstream -m train -e result/downstream/phone          # resume",
     "aalbert downstream -m evaluate -e result/downstream/phone       # test split -> results.json",
+    "aalbert downstream -n ExpName -m train -u fbank -d speaker_linear_utter_libri --data data/synth40  # s3prl's",
+    "aalbert downstream -m evaluate -t dev -e result/downstream/ExpName/dev-best.ckpt    # that file, that split",
 ]
 # -s value -> featurizer.mode; s3prl's names first ("hidden_states" without -l is its weighted sum)
 FEATURE_SELECTIONS = {
@@ -41,6 +45,16 @@ FEATURE_SELECTIONS = {
     "weighted_sum": "weighted_sum",
     "last": "last",
 }
+ONE_HIDDEN_STATE = re.compile(r"hidden_state_(\d+)")  # s3prl's -s hidden_state_N: that one hidden state
+
+
+def feature_selection(value: str) -> str:
+    """``-s``: a name of FEATURE_SELECTIONS or s3prl's ``hidden_state_N``."""
+    if value in FEATURE_SELECTIONS or ONE_HIDDEN_STATE.fullmatch(value):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"{value!r}: choose {', '.join(FEATURE_SELECTIONS)} or hidden_state_N (one hidden state, as -l N)"
+    )
 
 
 def parse_args(argv: list[str] | None = None, prog: str = PROG) -> argparse.Namespace:
@@ -54,15 +68,26 @@ def parse_args(argv: list[str] | None = None, prog: str = PROG) -> argparse.Name
     )
     add_upstream_flags(p, default=None)
     p.add_argument("-d", "--downstream", help="task name (--list-tasks shows them)")
-    p.add_argument("-f", "--finetune", action="store_true", help="fine-tune the upstream too")
+    p.add_argument(
+        "-f", "--finetune", "--upstream_trainable", dest="finetune", action="store_true", help="fine-tune the upstream"
+    )
     p.add_argument(
         "-s",
         "--feature-selection",
-        choices=sorted(FEATURE_SELECTIONS),
-        help="as in s3prl: hidden_states = learnable weighted sum of every hidden state (or, with "
-        "-l, that one state), last_hidden_state = the last layer (aliases: weighted_sum, last)",
+        "--upstream_feature_selection",
+        dest="feature_selection",
+        type=feature_selection,
+        help="as in s3prl: hidden_states = learnable weighted sum of every hidden state (or, with -l, that one "
+        "state), hidden_state_N = hidden state N, last_hidden_state = the last layer (aliases: weighted_sum, last)",
     )
-    p.add_argument("-l", "--layer", type=int, help="one hidden state (0 = input representation .. L = last layer)")
+    p.add_argument(
+        "-l",
+        "--layer",
+        "--upstream_layer_selection",
+        dest="layer",
+        type=int,
+        help="one hidden state (0 = input representation .. L = last layer)",
+    )
     p.add_argument("-c", "--config", help="YAML merged over the task's default config")
     add_override_flag(p, "runner.total_steps=100,,optimizer.lr=1e-2")
     add_experiment_flags(
@@ -73,15 +98,19 @@ def parse_args(argv: list[str] | None = None, prog: str = PROG) -> argparse.Name
     p.add_argument("--seed", type=int)
     p.add_argument("--data", help="corpus root (sets data.roots to this one folder)")
     p.add_argument("--label-fraction", type=float, help="fraction of training utterances to use (0.001..1)")
-    p.add_argument("--list-tasks", action="store_true", help="print the known tasks and exit")
+    p.add_argument("--list-tasks", action="store_true", help="print the known tasks (and s3prl's names) and exit")
     add_runtime_flags(p)
+    add_downstream_flags(p)
     return p.parse_args(argv)
 
 
 def list_tasks() -> None:
     from .registry import available_tasks  # the task folders and plugins: no torch
+    from .s3prl_names import alias_lines
 
     print("\n".join(available_tasks()))
+    print("\n# s3prl's names for tasks above (-d NAME runs the task after '='):")
+    print("\n".join(alias_lines()))
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:

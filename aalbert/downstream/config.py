@@ -19,7 +19,7 @@ from aalbert.runner_config import OptimizerConfig, RunnerConfig
 class DownstreamRunnerConfig(RunnerConfig):
     """The ``runner`` section: the shared loop settings (aalbert.runner_config) plus the dev
     evaluations, early stopping and the feature cache. ``last.ckpt`` is written at every dev
-    evaluation and every ``save_minutes``; ``best.ckpt`` at every better one."""
+    evaluation and every ``save_minutes``; ``dev-best.ckpt`` at every better one."""
 
     log_step: int = 100
     eval_step: int = 200  # evaluate on dev every N steps (and at the end)
@@ -111,6 +111,7 @@ class ExperimentConfig:
     upstream: str = "aalbert"
     upstream_ckpt: str | None = None
     finetune: bool = False
+    init_ckpt: str | None = None  # s3prl's -i: a downstream checkpoint whose trained weights a new run starts from
     seed: int = 1337
     runner: DownstreamRunnerConfig = field(default_factory=DownstreamRunnerConfig)
     optimizer: DownstreamOptimizerConfig = field(default_factory=DownstreamOptimizerConfig)

@@ -13,6 +13,7 @@ from aalbert.errors import MissingFileError
 
 from .config import ExperimentConfig
 from .registry import load_task
+from .s3prl_names import from_s3prl_config, our_key, s3prl_task
 
 CONFIG_FILE = "config.yaml"  # the resolved config, in the experiment folder
 
@@ -24,18 +25,22 @@ def build_config(
     flags: Flags | None = None,
     **settings,
 ) -> ExperimentConfig:
-    """The task's defaults (its config.yaml and the bases it extends) <- ``config_file`` (-c) <- each
-    of ``overrides`` (-o); then the task (-d), ``flags`` (-u, -s, --seed...: aalbert.config_layers.Flags)
-    and ``settings`` (the same from Python: ``upstream="fake"``) set typed fields. An error names
+    """The task's defaults (its config.yaml and the bases it extends; s3prl's name for a task adds its
+    settings) <- ``config_file`` (-c) <- each of ``overrides`` (-o); then the task (-d), ``flags``
+    (-u, -s, --seed...: aalbert.config_layers.Flags) and ``settings`` (the same from Python:
+    ``upstream="fake"``) set typed fields. An error names
     the file, the ``-o KEY=VALUE`` or the flag that gave the bad value; the ``model`` section is
     checked against the task's expert here too, before anything is loaded."""
     spec = load_task(task)
     layers = spec.default_layers()
-    if config_file is not None:
-        layers.add_file(config_file)
-    layers.add_overrides(overrides)
+    alias = s3prl_task(task)
+    if alias is not None and spec.name == alias.task and alias.settings:
+        layers.add(alias.settings, f"-d {task} (s3prl's name for {alias.task})")
+    if config_file is not None:  # s3prl's downstream_expert keys read under ours (s3prl_names)
+        layers.add(from_s3prl_config(load_yaml(config_file), str(config_file)), str(config_file))
+    layers.add_overrides(overrides, rename=our_key)
     keywords = {f"{name}={value!r}": {name: value} for name, value in settings.items() if value is not None}
-    config = layers.build(ExperimentConfig, {f"-d {task}": {"task": task}, **keywords, **(flags or {})})
+    config = layers.build(ExperimentConfig, {f"-d {task}": {"task": spec.name}, **keywords, **(flags or {})})
     model_config = getattr(spec.expert_class, "Config", None)
     if isinstance(model_config, type) and dataclasses.is_dataclass(model_config):
         from_dict(model_config, config.model, key="model", origins=layers)  # as the expert will read it
@@ -50,4 +55,5 @@ def load_experiment_config(
     if not path.is_file():
         raise MissingFileError(f"{expdir} is not a downstream experiment folder (no {CONFIG_FILE})")
     saved = previous_release.upgrade("downstream", load_yaml(path), str(path))  # a folder of the previous release
-    return ConfigLayers(str(path)).add(saved, str(path)).add_overrides(overrides).build(ExperimentConfig, flags)
+    layers = ConfigLayers(str(path)).add(saved, str(path)).add_overrides(overrides, rename=our_key)
+    return layers.build(ExperimentConfig, flags)

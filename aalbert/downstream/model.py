@@ -74,10 +74,14 @@ class DownstreamModel(nn.Module):
             state["upstream"] = self._upstream().state_dict()
         return state
 
-    def load_trainable_state(self, state: dict[str, dict]) -> None:
+    def load_trainable_state(self, state: dict[str, dict], upstream_optional: bool = False) -> None:
+        """``upstream_optional``: a checkpoint of a frozen upstream may start a run that fine-tunes it
+        (s3prl's -i: the upstream then keeps its own weights)."""
         self.featurizer.load_state_dict(state["featurizer"])
         self.expert.load_state_dict(state["expert"])
         if self.finetune:
             if "upstream" not in state:
+                if upstream_optional:
+                    return
                 raise KeyError("checkpoint has no fine-tuned upstream weights but this run fine-tunes (-f)")
             self._upstream().load_state_dict(state["upstream"])

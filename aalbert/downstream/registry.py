@@ -9,7 +9,8 @@ a task built from a shared expert names it in its config instead::
 
 A config may extend a base (``extends: ../phone_base.yaml``, relative to the file): the base is
 read first and the config's own keys override it, section by section (:func:`load_task_config`,
-the one reader of task configs). Third-party packages add tasks through the entry-point group
+the one reader of task configs). s3prl's names for our tasks (``speaker_linear_utter_libri``...)
+are aliases (aalbert.downstream.s3prl_names). Third-party packages add tasks through the entry-point group
 ``aalbert.downstream`` (``name = package.module``, pointing at a module holding ``Expert`` or
 beside a ``config.yaml`` that names one). See docs/adding_a_task.md.
 """
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING
 from aalbert.config import ConfigError
 from aalbert.config_layers import ConfigLayers, load_yaml
 from aalbert.errors import AalbertError, MissingFileError
+
+from .s3prl_names import TASK_ALIASES, s3prl_task
 
 if TYPE_CHECKING:
     from .expert import Expert
@@ -173,8 +176,12 @@ def available_tasks() -> list[str]:
 
 
 def load_task(name: str) -> Task:
-    """The task called ``name``; ``UnknownTaskError`` listing the known ones otherwise."""
+    """The task called ``name`` (or by s3prl's name for it: aalbert.downstream.s3prl_names);
+    ``UnknownTaskError`` listing the known ones otherwise."""
     plugins = plugin_entry_points()
+    alias = s3prl_task(name) if name not in plugins else None
+    if alias is not None:
+        name = alias.task
     if name in builtin_tasks():
         _warn_if_shadowed(name, plugins)
         folder = _builtin_root() / name
@@ -201,7 +208,10 @@ def load_task(name: str) -> Task:
                 f"{CONFIG_NAME} in; give it an __init__.py, or set DEFAULT_CONFIG in it"
             )
         return _make_task(name, loaded, config, f"plugin {ep.value}", _package_of(ep))
-    raise UnknownTaskError(f"unknown downstream task {name!r}; known tasks: {', '.join(available_tasks())}")
+    raise UnknownTaskError(
+        f"unknown downstream task {name!r}; known tasks: {', '.join(available_tasks())} (and s3prl's names "
+        f"for some of them: {', '.join(sorted(TASK_ALIASES))}; --list-tasks says which)"
+    )
 
 
 def _aalbert_version() -> str:

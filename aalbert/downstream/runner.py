@@ -20,7 +20,8 @@ from aalbert import rng
 from aalbert.atomic import remove_stale_temp_files
 from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
 from aalbert.config import ConfigError, save_config
-from aalbert.experiment import write_record
+from aalbert.errors import UsageError
+from aalbert.experiment import read_record, write_record
 from aalbert.training_loop import TrainingState
 from aalbert.upstream.sizes import UpstreamSizes
 
@@ -37,7 +38,7 @@ from .model import DownstreamModel
 from .registry import Task, UnknownTaskError, load_task
 from .results import LAYER_WEIGHTS_PNG, read_results, results_record, write_results
 from .task_checks import check_declarations, check_first_batch
-from .training import BEST, LAST, epoch_loader, train_loop
+from .training import BEST, LAST, PREVIOUS_BEST, best_checkpoint, epoch_loader, train_loop
 
 log = logging.getLogger(__name__)
 SPLITS_DIR = "splits"  # the utterance lists a run used (train/dev/test.txt)
@@ -206,6 +207,9 @@ class Runner:
                     f"-o runner.total_steps={2 * state.step}"
                 )
             log.info("resuming %s from step %d", self.expdir, state.step)
+        elif self.config.init_ckpt:  # s3prl's -i: a new run starts from another run's trained weights
+            self._load_weights(Path(self.config.init_ckpt), upstream_optional=True)
+            log.info("starting from the weights of %s", self.config.init_ckpt)
         if dist.is_main():
             for stale in remove_stale_temp_files(self.expdir):
                 log.info("removed %s, left by an interrupted checkpoint write", stale.name)
@@ -245,38 +249,47 @@ class Runner:
                 writer.close()
         return self.evaluate(state)
 
-    def evaluate(self, state: TrainingState | None = None, checkpoint: Path | None = None) -> dict:
-        """Load the best checkpoint (or ``checkpoint``, a file of this experiment: s3prl's ``-e FILE``),
-        report test metrics, write results.json (rank 0)."""
-        path = Path(checkpoint) if checkpoint is not None else self.expdir / BEST
+    def _load_weights(self, path: Path, upstream_optional: bool = False) -> dict:
+        """The trained weights of the checkpoint at ``path`` into the model; the checkpoint."""
         ckpt = load_checkpoint_file(path)
         try:
-            self.model.load_trainable_state(ckpt["model"])
+            self.model.load_trainable_state(ckpt["model"], upstream_optional=upstream_optional)
         except (KeyError, RuntimeError, TypeError) as err:
             raise CheckpointError(path, f"does not fit this experiment's model ({err})") from err
-        if path.name != BEST:
+        return ckpt
+
+    def evaluate(self, state: TrainingState | None = None, checkpoint: Path | None = None, split: str = "test") -> dict:
+        """Load the best dev checkpoint (or ``checkpoint``: the file s3prl's ``-e FILE`` / ``-i FILE`` names),
+        report the metrics of ``split`` (s3prl's ``-t``), write results.json (rank 0)."""
+        if split not in self.corpus.splits:
+            raise UsageError(f"-t {split}: this experiment's splits are {', '.join(self.corpus.splits)}")
+        path = Path(checkpoint) if checkpoint is not None else best_checkpoint(self.expdir)
+        ckpt = self._load_weights(path)
+        if path.name not in (BEST, PREVIOUS_BEST):
             log.info("evaluating %s (not the best dev checkpoint %s)", path, BEST)
         state = state or TrainingState(**ckpt["state"])
         results: dict = {}
-        self.cache_features(("test",))  # every rank: a shared folder is filled behind a barrier
+        self.cache_features((split,))  # every rank: a shared folder is filled behind a barrier
         if dist.is_main():
             from aalbert.hub import upstream_label  # late: the hub imports every upstream family
 
-            test = evaluate(self.model, self.loader("test"), "test", self.progress)
+            scores = evaluate(self.model, self.loader(split), split, self.progress)
+            previous = read_results(self.expdir)
             label = upstream_label(self.config.upstream, self.config.upstream_ckpt, self.config.seed)
             results = results_record(
-                self.config,
-                self.task,
-                self.upstream,
-                self.model,
-                self.corpus,
-                state,
-                test,
-                read_results(self.expdir),
-                label,
+                self.config, self.task, self.upstream, self.model, self.corpus, state, scores, previous, label
             )
-            # which weights the test metrics are of: best.ckpt, or the file -e named
-            results["evaluated_checkpoint"] = {"file": path.name, "step": int(ckpt["state"]["step"])}
+            if split != "test":  # results_record files them as test scores: keep the test scores the folder has
+                metrics = results["metrics"]
+                metrics.pop("test")
+                results["metrics"] = {**previous.get("metrics", {}), **metrics, split: scores}
+            # which weights the metrics are of: dev-best.ckpt, or the file -e / -i named (its path if elsewhere)
+            inside = path.resolve().parent == self.expdir.resolve()
+            step = int(ckpt["state"]["step"])
+            results["evaluated_checkpoint"] = {"file": path.name if inside else str(path), "step": step, "split": split}
+            asked = (read_record(self.expdir) or {}).get("asked")
+            if asked:  # the task's name as the command gave it (s3prl's)
+                results["asked"] = asked
             write_results(self.expdir, results)
             plot_layer_weights(results, self.expdir / LAYER_WEIGHTS_PNG)
         dist.barrier()

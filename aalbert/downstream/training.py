@@ -26,8 +26,17 @@ from .data import UtteranceDataset, collate
 from .model import DownstreamModel
 from .sampling import EpochBatchSampler, epoch_generator
 
-BEST = "best.ckpt"  # best dev metric: what evaluation uses
+BEST = "dev-best.ckpt"  # best dev metric: what evaluation uses (s3prl's name for it)
+PREVIOUS_BEST = "best.ckpt"  # the previous release's name for it: its folders are evaluated from it
 LAST = "last.ckpt"  # latest state: what resuming uses (plain tensors and numbers: read back weights-only)
+
+
+def best_checkpoint(expdir: Path) -> Path:
+    """The best dev checkpoint of an experiment folder: ``dev-best.ckpt``, or the previous release's
+    ``best.ckpt`` in a folder that release trained (a run continued here writes dev-best.ckpt once a dev
+    evaluation beats it, and that one is the best then)."""
+    best = Path(expdir) / BEST
+    return best if best.is_file() or not (Path(expdir) / PREVIOUS_BEST).is_file() else Path(expdir) / PREVIOUS_BEST
 
 
 class MemoryCheckpoints:
@@ -83,7 +92,7 @@ def train_loop(
     ``make_loader(epoch, position)`` gives that epoch's batches from ``position`` on (see
     :func:`epoch_loader`). In an experiment folder (``checkpoints``), ``last.ckpt`` is written at every
     dev evaluation, every ``cfg.save_minutes`` of wall time, and on SIGINT/SIGTERM (then
-    TrainingInterrupted is raised), ``best.ckpt`` at every better one; a MemoryCheckpoints keeps
+    TrainingInterrupted is raised), ``dev-best.ckpt`` at every better one; a MemoryCheckpoints keeps
     the best weights only. Dev evaluation runs on rank 0 only and its decision is broadcast, so
     every rank agrees on the best step. ``progress`` False: no bar, no dev lines (a probe's many heads).
     """

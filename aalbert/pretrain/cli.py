@@ -10,6 +10,7 @@ torchrun --nproc_per_node 2 run_pretrain.py -u mockingjay -c pretrain/paper_3l -
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from aalbert.command_flags import (
     command_parser,
 )
 from aalbert.errors import UsageError, report_error
-from aalbert.pretrain import UPSTREAMS
+from aalbert.s3prl_flags import PRETRAIN_FAMILIES, add_pretrain_flags, pretrain_family
 
 if TYPE_CHECKING:
     from aalbert.experiment import OpenedExperiment
@@ -34,6 +35,7 @@ EXAMPLES = [
     "aalbert pretrain -u mockingjay -c pretrain/paper_3l -n mj3 -o data.roots=[librispeech:/data/LibriSpeech]",
     "aalbert pretrain -e result/pretrain/tiny -o runner.total_steps=2000    # resume, train longer",
     "torchrun --nproc_per_node 2 -m aalbert pretrain -u aalbert -c pretrain/paper_3l -n al3 -o data.roots=[...]",
+    "run_pretrain.py -u audio_albert -g config_model.yaml -n al3 -o data.roots=[...]   # s3prl's flags and names",
 ]
 
 
@@ -42,8 +44,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p.add_argument(
         "-u",
         "--upstream",
-        choices=UPSTREAMS,
-        help="aalbert: all layers share one weight group; mockingjay: no sharing (required unless -e)",
+        type=pretrain_family,
+        metavar="{" + ",".join(PRETRAIN_FAMILIES) + "}",
+        help="aalbert (s3prl: audio_albert): all layers share one weight group; mockingjay: no sharing "
+        "(required unless -e)",
     )
     p.add_argument("-c", "--config", help="recipe YAML, e.g. config/pretrain/tiny.yaml (required unless -e)")
     add_experiment_flags(
@@ -52,6 +56,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     add_override_flag(p, "optimizer.lr=1e-4,runner.batch_size=4")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
     add_runtime_flags(p)
+    add_pretrain_flags(p)
     p.add_argument("--dump-weights", help=argparse.SUPPRESS)  # debugging/tests: each rank saves its final weights here
     return p
 
@@ -89,15 +94,28 @@ def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path
     from aalbert import previous_release
     from aalbert.checkpoint_file import load_checkpoint_file
     from aalbert.config import ConfigError
-    from aalbert.config_layers import ConfigLayers, load_config
+    from aalbert.config_layers import ConfigLayers, find_recipe, load_config
     from aalbert.experiment import experiment_dir
-    from aalbert.pretrain.checkpoints import resolve_resume
+    from aalbert.pretrain.checkpoints import list_checkpoints, resolve_resume
     from aalbert.pretrain.config import PretrainConfig, set_upstream
+    from aalbert.pretrain.s3prl_model_config import model_config_layer
 
+    check_multi_gpu(args)
+    if args.auto_resume and not args.past_exp and (args.expname or args.expdir):
+        folder = experiment_dir(Path("result") / "pretrain", args.expname, args.expdir)
+        if list_checkpoints(folder):  # s3prl's -a: the folder has checkpoints: go on from its latest
+            args.past_exp = str(folder)
     resume = resolve_resume(args.past_exp) if args.past_exp else None
     flags = {f"--seed {args.seed}": {"seed": args.seed}} if args.seed is not None else {}
-    if args.config:
-        cfg = load_config(PretrainConfig, args.config, args.override, flags=flags)
+    shares = None
+    if args.config or args.upstream_config:
+        layers = ConfigLayers(args.config or args.upstream_config)
+        if args.config:
+            layers.add_file(find_recipe(args.config))
+        if args.upstream_config:  # s3prl's config_model.yaml, over the recipe
+            layer, shares = model_config_layer(args.upstream_config)
+            layers.add(layer, f"-g {args.upstream_config}")
+        cfg = load_config(PretrainConfig, None, args.override, layers, flags)
     elif resume is not None:
         # s3prl resumes with the experiment's own config; -o still applies (e.g. more steps)
         saved = load_checkpoint_file(resume).get("Config")
@@ -106,8 +124,15 @@ def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path
         saved = previous_release.upgrade("pretrain", saved, where=str(resume))
         cfg = load_config(PretrainConfig, None, args.override, ConfigLayers(str(resume)).add(saved, str(resume)), flags)
     else:
-        raise UsageError("give a recipe with -c (or resume an experiment with -e)")
+        raise UsageError(
+            "give a recipe with -c (or s3prl's config_model.yaml with -g, or resume an experiment with -e)"
+        )
     if args.upstream:
+        if shares is not None and shares != (args.upstream == "aalbert"):
+            raise UsageError(
+                f"-g {args.upstream_config} says share_layer: {shares} but -u {args.upstream} "
+                f"{'shares one layer' if args.upstream == 'aalbert' else 'shares none'}: -u decides, make them agree"
+            )
         cfg = set_upstream(cfg, args.upstream)
     elif resume is None:
         raise UsageError("give the upstream with -u aalbert or -u mockingjay")
@@ -118,6 +143,20 @@ def _resolve_flags(args: argparse.Namespace) -> tuple[PretrainConfig, Path, Path
     if not cfg.data.roots:
         raise ConfigError("no training data: set data.roots in the recipe or with -o data.roots=[path,...]")
     return cfg, expdir, resume
+
+
+def check_multi_gpu(args: argparse.Namespace) -> None:
+    """s3prl's --multi_gpu (DataParallel): torchrun's processes already use one GPU each, and one GPU
+    needs nothing; several GPUs in one process are refused, saying how to use them."""
+    if not args.multi_gpu or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return
+    import torch
+
+    if torch.cuda.device_count() > 1:
+        raise UsageError(
+            f"--multi_gpu (s3prl's DataParallel) is not offered: run one process per GPU with torchrun "
+            f"--nproc_per_node {torch.cuda.device_count()} -m aalbert pretrain ... (DDP)"
+        )
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:

@@ -133,9 +133,10 @@ def test_s3prl_flags_e_with_a_checkpoint_file_p_and_inference(tone_corpus, tmp_p
             "runner.total_steps=4,,runner.eval_step=4",
         ]
     )
-    again = cli.run(["-m", "evaluate", "-e", str(expdir / "best.ckpt")])  # s3prl's -e takes the checkpoint file
-    assert again["steps"] == 4 and again["evaluated_checkpoint"] == {"file": "best.ckpt", "step": 4}
-    # -e names the file that is evaluated: a last.ckpt unlike best.ckpt is read and scored, not best.ckpt
+    again = cli.run(["-m", "evaluate", "-e", str(expdir / "dev-best.ckpt")])  # s3prl's -e takes the checkpoint file
+    assert again["steps"] == 4
+    assert again["evaluated_checkpoint"] == {"file": "dev-best.ckpt", "step": 4, "split": "test"}
+    # -e names the file that is evaluated: a last.ckpt unlike dev-best.ckpt is read and scored, not dev-best.ckpt
     last = torch.load(expdir / "last.ckpt", weights_only=True)
     last["model"]["expert"] = {k: torch.zeros_like(v) for k, v in last["model"]["expert"].items()}
     last["state"]["step"] = 3
@@ -144,6 +145,7 @@ def test_s3prl_flags_e_with_a_checkpoint_file_p_and_inference(tone_corpus, tmp_p
     real_load = runner_module.load_checkpoint_file
     monkeypatch.setattr(runner_module, "load_checkpoint_file", lambda path, **kw: read.append(path) or real_load(path))
     scored = cli.run(["-m", "evaluate", "-e", str(expdir / "last.ckpt")])
-    assert read == [expdir / "last.ckpt"] and scored["evaluated_checkpoint"] == {"file": "last.ckpt", "step": 3}
+    assert read == [expdir / "last.ckpt"]
+    assert scored["evaluated_checkpoint"] == {"file": "last.ckpt", "step": 3, "split": "test"}
     assert cli.main(["-m", "inference", "-e", str(expdir)]) == 2
     assert "-m evaluate" in capsys.readouterr().err

@@ -76,7 +76,7 @@ def test_the_same_command_again_trains_nothing_new(fake_hub, tone_corpus, tmp_pa
     exp = tmp_path / "exp"
     assert train(tone_corpus, exp) == 0
     first = json.loads((exp / "results.json").read_text())
-    checkpoints = {name: (exp / name).read_bytes() for name in ("last.ckpt", "best.ckpt")}
+    checkpoints = {name: (exp / name).read_bytes() for name in ("last.ckpt", "dev-best.ckpt")}
     steps = count_training_steps(monkeypatch)
     assert train(tone_corpus, exp) == 0
     again = json.loads((exp / "results.json").read_text())
@@ -203,7 +203,7 @@ def test_interrupt_then_resume_equals_a_straight_run(fake_hub, tone_corpus, tmp_
     monkeypatch.setattr(DownstreamModel, "forward", forward)
     assert cli.main(["-m", "train", "-e", str(stopped)]) == 0
     assert_same(weights(straight), weights(stopped))
-    assert_same(weights(straight, "best.ckpt"), weights(stopped, "best.ckpt"))
+    assert_same(weights(straight, "dev-best.ckpt"), weights(stopped, "dev-best.ckpt"))
     a, b = (json.loads((d / "results.json").read_text()) for d in (straight, stopped))
     assert a["metrics"] == b["metrics"]
 
@@ -218,7 +218,7 @@ def test_last_checkpoint_by_wall_time(fake_hub, tone_corpus, tmp_path, monkeypat
         training, "torch_save_atomic", lambda ckpt, path: (saved.append(ckpt["state"]["step"]), real(ckpt, path))
     )
     assert train(tone_corpus, exp, "-o", "runner.save_minutes=1e-9") == 0
-    # every step writes last.ckpt (plus best.ckpt at improving evaluations)
+    # every step writes last.ckpt (plus dev-best.ckpt at improving evaluations)
     assert sorted(set(saved)) == list(range(1, 13))
 
 

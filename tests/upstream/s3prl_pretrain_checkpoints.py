@@ -24,6 +24,7 @@ from pathlib import Path
 import s3prl
 import s3prl.upstream.mockingjay.model as s3prl_model
 import torch
+from s3prl_config_model import config_model
 
 SHAPES = {
     "aalbert_logMelBase": {"layers": 3, "share": True, "target": "mel", "sequence_length": 1500},
@@ -58,44 +59,7 @@ RUNNER_CONFIG = {
 
 def upstream_config(shape: str, hidden: int = 64, heads: int = 4, ffn: int = 128) -> dict:
     spec = SHAPES[shape]
-    return {
-        "transformer": {
-            "input_dim": -1,
-            "hidden_size": hidden,
-            "num_hidden_layers": spec["layers"],
-            "num_attention_heads": heads,
-            "intermediate_size": ffn,
-            "hidden_act": "gelu",
-            "hidden_dropout_prob": 0.1,
-            "attention_probs_dropout_prob": 0.1,
-            "initializer_range": 0.02,
-            "layer_norm_eps": 1e-12,
-            "share_layer": spec["share"],
-            "pre_layer_norm": False,
-        },
-        "task": {
-            "loss": "L1",
-            "sequence_length": spec["sequence_length"],
-            "position_encoding_size": hidden,
-            "mask_proportion": 0.15,
-            "mask_consecutive_min": 7,
-            "mask_consecutive_max": 7,
-            "mask_allow_overlap": True,
-            "mask_bucket_ratio": 1.5,
-            "mask_frequency": 0,
-            "noise_proportion": 0.0,
-        },
-        "audio": {
-            "target_level": -25,
-            "win_ms": 25,
-            "hop_ms": 10,
-            "n_freq": 201,
-            "n_mels": 80,
-            "n_mfcc": 13,
-            "input": {"feat_type": "mel", "channel": 0, "log": True, "delta": 0, "cmvn": True},
-            "target": {"feat_type": spec["target"], "channel": 1, "log": True, "delta": 0, "cmvn": True},
-        },
-    }
+    return config_model(spec["layers"], spec["share"], spec["target"], spec["sequence_length"], hidden, heads, ffn)
 
 
 def run_pretrain_args(expname: str) -> argparse.Namespace:
