@@ -193,3 +193,21 @@ def test_s3prl_task_names_are_listed_and_read(capsys):
     timit = build_config("timit_phone_linear")
     assert timit.task == "phone_linear" and timit.data.format == "timit"
     assert build_config("speaker_linear_frame_libri").task == "speaker_frame"
+
+
+def test_process_flags_take_effect(s3prl_checkout, capsys, monkeypatch):
+    hub_dir = torch.hub.get_dir()
+    cudnn = torch.backends.cudnn.enabled
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    try:
+        line = "-m train -n V -u fbank -d voxceleb1 --verbose --cache_dir cache --disable_cudnn --backend gloo"
+        assert s3prl(f"{line} --local_rank 0 -g ignored.yaml -r") == 0
+        assert torch.hub.get_dir() == "cache" and not torch.backends.cudnn.enabled
+    finally:
+        torch.hub.set_dir(hub_dir)
+        torch.backends.cudnn.enabled = cudnn
+    out = capsys.readouterr().out
+    assert "DownstreamModel(" in out and "parameters: " in out and ", trained: " in out  # --verbose
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert s3prl("-m train -n W -u fbank -d voxceleb1 --local_rank 0") == 2
+    assert "--local_rank 0 but LOCAL_RANK=1" in capsys.readouterr().err
