@@ -29,12 +29,12 @@ def jsd_figure(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: 
     if len(matrix) != n or any(len(row) != n for row in matrix):
         raise ValueError(f"matrix must be {n} x {n} to match the {n} labels")
     plt = pyplot()
-    size = max(3.5, 0.6 * n + 2.0)
+    size = max(4.2, 0.6 * n + 2.0)  # tall enough for the colour bar's label
     fig, ax = plt.subplots(figsize=(size + 1.3, size))
     top = colour_top(matrix)
     image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=top)
     cbar = fig.colorbar(image, ax=ax)
-    cbar.set_label(f"JSD, nats (colour scale 0 to {top:.3g}; bound ln 2 = {LN2:.3f})", fontsize=8)
+    cbar.set_label(f"JSD, nats (scale 0 to {top:.2g}; at most ln 2 = {LN2:.2f})", fontsize=8)
     short = [label.replace("layer ", "") for label in labels]
     ax.set_xticks(range(n), short)
     ax.set_yticks(range(n), short)

@@ -68,7 +68,8 @@ def layer_weights_figure(results: dict) -> Any:
     if featurizer["mode"] == "weighted_sum":
         uniform = 1.0 / len(weights)
         bars = ax.bar(states, weights, color="tab:blue", zorder=2)
-        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+        for label in ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=3):
+            label.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 0.5})  # readable over the uniform line
         ax.axhline(uniform, color="0.35", linestyle=":", linewidth=1.2, label=f"uniform 1/{len(weights)} (start)")
         ax.set_ylim(0, max(2 * uniform, max(weights) * 1.2))
         ax.set_ylabel("learned softmax weight")

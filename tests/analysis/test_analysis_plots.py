@@ -90,7 +90,7 @@ def test_the_heatmap_colours_span_the_data_and_say_so(tmp_path):
     ax, bar = fig.axes
     image = ax.images[0]
     assert image.get_clim() == (0.0, 0.01)  # a trained model's few hundredths, not [0, ln 2]: structure shows
-    assert "colour scale 0 to 0.01" in bar.get_ylabel() and "ln 2 = 0.693" in bar.get_ylabel()
+    assert "scale 0 to 0.01;" in bar.get_ylabel() and "ln 2 = 0.69" in bar.get_ylabel()
     cells = {t.get_text(): t.get_color() for t in ax.texts}
     assert cells["0.01"] == "black" and cells["0.002"] == "white"  # readable on light and dark cells
     assert jsd_figure([[0.0]], ["layer 1"]).axes[0].images[0].get_clim() == (0.0, LN2)  # nothing to scale by
