@@ -7,7 +7,9 @@ utterance_sample.py: the same files for the same seed) in small batches; each ba
 maps (L x (B, heads, T, T)) are reduced to an L x L sum right away and dropped, so memory holds
 one batch's maps, never the whole set. ``--max-seconds`` crops long files, since the maps grow with the square of length.
 Writes ``attention_jsd.json`` (matrix, layer labels, settings, upstream) and
-``attention_jsd.png`` (the annotated heatmap) to ``--out``.
+``attention_jsd.png`` (the annotated heatmap) to ``--out``, and both to TensorBoard in ``--out``/tb:
+the heatmap as an image and each layer's row of the matrix as a curve (``jsd/layer_II`` against the
+other layer's number).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +32,7 @@ from aalbert.corpus.sources import describe, utterances_from_sources
 from aalbert.corpus.utterance import Utterance, load_utterance_audio
 from aalbert.distributed import resolve_device
 from aalbert.errors import BadInputError, MissingFileError, UsageError
+from aalbert.training_log import TENSORBOARD_DIR, summary_writer
 
 from .attention_command import build_parser, main
 from .command import checkpoint_words, output_dir, owned_folder
@@ -166,7 +170,24 @@ def write_outputs(
         out_dir / PNG_NAME,
         title=jsd_title(label, result.utterances, sample["speakers"]),
     )
+    log_to_tensorboard(result, png_path, out_dir)
     return json_path, png_path
+
+
+def log_to_tensorboard(result: AttentionJSD, png_path: Path, out_dir: Path) -> Path:
+    """The heatmap as an image and row i of the matrix as the curve ``jsd/layer_i`` (its step: the other
+    layer's number), in ``out_dir``/tb; a run writing the folder again replaces them, never adds."""
+    import matplotlib.image  # late: only when writing
+
+    logdir = out_dir / TENSORBOARD_DIR
+    shutil.rmtree(logdir, ignore_errors=True)
+    writer = summary_writer(logdir)
+    writer.add_image("attention_jsd", matplotlib.image.imread(png_path)[..., :3], 0, dataformats="HWC")
+    for i, row in enumerate(result.matrix.tolist(), start=1):
+        for j, value in enumerate(row, start=1):
+            writer.add_scalar(f"jsd/layer_{i:02d}", value, j)
+    writer.close()
+    return logdir
 
 
 def load_inputs(config: AttentionConfig) -> tuple[list[Utterance], nn.Module]:

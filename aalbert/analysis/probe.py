@@ -8,13 +8,14 @@ accuracy means (same label alignment, padding and pooling rules). It trains in t
 loop (``aalbert.downstream.training``: the downstream batch order, AdamW) and is scored by the
 downstream evaluator, with the probe's settings: no gradient clipping, one dev evaluation per
 epoch, early stopping after ``patience`` epochs without a better dev main metric, and the best
-epoch's weights scored on test. Nothing is written: the best weights are kept in memory.
+epoch's weights scored on test. No checkpoint is written: the best weights are kept in memory.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -51,9 +52,11 @@ def train_probe(
     device: torch.device | str = "cpu",
     desc: str = "probe",
     progress: bool = True,
+    logdir: Path | None = None,
 ) -> ProbeResult:
     """Train a probe with ``depth`` hidden layers on hidden state ``layer`` of ``features`` (the
-    utterances of ``context.corpus.splits``); pick the epoch by dev, score it on test."""
+    utterances of ``context.corpus.splits``); pick the epoch by dev, score it on test. ``logdir``: its
+    TensorBoard events (train loss, lr, accuracy per epoch; dev metrics)."""
     torch.manual_seed(cfg.seed)  # same initialisation for every layer: differences come from the features
     expert = expert_class(context, {"hidden_layers": depth, "hidden_size": cfg.hidden_size, "dropout": cfg.dropout})
     featurizer = Featurizer(features.num_hidden_states, "hidden_states", layer)
@@ -76,6 +79,7 @@ def train_probe(
         TrainingState(),
         best,
         lambda: evaluate(model, dev, "dev", progress=False),
+        logdir,
         desc=desc,
         progress=progress,
     )

@@ -11,12 +11,15 @@ sets too big for memory) and each probe is trained on each of them: a probe is a
 model trained and scored by the downstream code (see probe.py).
 Writes ``probe_results.csv`` / ``probe_results.json`` (one row per layer x probe: dev and
 test accuracy) and ``probe_accuracy.png`` (test accuracy against layer, one line per probe).
+TensorBoard: one run per probe, ``tb/layer_LL_PROBE`` (train loss, lr, accuracy and dev metrics per
+epoch, as a downstream task logs them), and ``tb/by_layer`` (dev and test accuracy against layer).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from aalbert.downstream.expert import Expert, TaskContext
 from aalbert.downstream.feature_cache import FeatureCache, Pool, cache_manifest, fill_cache
 from aalbert.downstream.registry import expert_from_spec
 from aalbert.errors import BadInputError
+from aalbert.training_log import TENSORBOARD_DIR, summary_writer
 from aalbert.upstream.sizes import UpstreamSizes
 
 from .command import checkpoint_words, output_dir, owned_folder
@@ -66,6 +70,26 @@ def select_layers(requested: list[int] | None, num_hidden_states: int) -> list[i
 def probing_expert(task: str) -> type[Expert]:
     """The downstream expert that trains the probes of a probing task (PROBING_TASKS names it)."""
     return expert_from_spec(PROBING_TASKS[task], Path(__file__).with_name("probe_config.py"))
+
+
+def probe_logdir(out_dir: Path, layer: int, probe: str) -> Path:
+    """The probe's own TensorBoard run, emptied first: a probe left unfinished by an interrupted run
+    is trained again from its start, and its old events would draw a second curve over the new one."""
+    logdir = out_dir / TENSORBOARD_DIR / f"layer_{layer:02d}_{probe}"
+    shutil.rmtree(logdir, ignore_errors=True)
+    return logdir
+
+
+def log_by_layer(rows: list[dict], metric: str, out_dir: Path) -> None:
+    """Dev and test ``metric`` against the layer (as TensorBoard's step), a curve per probe; rewritten
+    whole from every row (earlier runs' too), so a resumed run leaves one point per layer."""
+    logdir = out_dir / TENSORBOARD_DIR / "by_layer"
+    shutil.rmtree(logdir, ignore_errors=True)
+    writer = summary_writer(logdir)
+    for row in sorted(rows, key=lambda r: r["layer"]):
+        for split in ("dev", "test"):
+            writer.add_scalar(f"{split}_{metric}/{row['probe']}", row[f"{split}_{metric}"], row["layer"])
+    writer.close()
 
 
 def run(
@@ -120,6 +144,7 @@ def run(
                     device,
                     desc=f"layer {layer} {name}",
                     progress=progress,
+                    logdir=probe_logdir(Path(out_dir), layer, name),
                 )
                 metric = expert_class.main_metric
                 row = {
@@ -141,6 +166,7 @@ def run(
             rows.append(row)
     chance = chance_levels(corpus, expert_class.labels[0])  # what always answering train's majority class scores
     write_outputs(rows, config, expert_class.main_metric, corpus, info, out_dir, chance)
+    log_by_layer(rows, expert_class.main_metric, Path(out_dir))
     return rows
 
 

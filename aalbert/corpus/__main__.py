@@ -47,9 +47,10 @@ def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
     synth.add_argument("--no-progress", action="store_true")
     inspect = commands.add_parser(
         "inspect",
-        help="read a corpus with its reader and print what it holds "
-        "(utterances, speakers, hours, phone labels, what was skipped); a corpus with bad files "
-        "(e.g. labels with a gap or overlap) lists every problem with its file and time, exit 1",
+        help="read a corpus as the commands read it and print what they will use (utterances, speakers, "
+        "hours, frame labels and phone classes, split lists, speaker and utterance metadata, what was "
+        "skipped); a corpus with bad files (e.g. labels with a gap or overlap) lists every problem with its "
+        "file and time, exit 1",
     )
     inspect.add_argument("roots", nargs="+", help="corpus folder(s), Kaldi data dir(s) or Lhotse manifest(s)")
     inspect.add_argument("--format", default="librispeech", help="reader: librispeech, timit, kaldi, lhotse, ...")
@@ -67,7 +68,11 @@ def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
     inspect.add_argument(
         "--alignment",
         help="phone labels to check against the audio as training checks them: an s3prl alignment file or "
-        "folder, or a folder of MFA TextGrids (data.alignment); Lhotse phone alignments are checked without it",
+        "folder, or a folder of MFA TextGrids (data.alignment; default: ROOT/alignment when there is one, "
+        "else the reader's own: TIMIT .PHN, Lhotse phone alignments)",
+    )
+    inspect.add_argument(
+        "--splits", help="folder of train/dev/test.txt utterance lists (data.splits; default: ROOT/splits)"
     )
     for sub in (synth, inspect):
         add_debug_flag(sub)
@@ -97,13 +102,49 @@ def synthesize_command(args: argparse.Namespace) -> None:
     )
 
 
-def corpus_summary(listing) -> dict:
-    """What a reader found: counts a person checks before training on a corpus."""
+MAX_VALUES_LISTED = 20  # a metadata field with more distinct values is summed up by their count
+
+
+def metadata_fields(infos: list[dict[str, str]], who: str) -> dict:
+    """field -> how many of ``infos`` (speakers' or utterances') have it, and its values' counts."""
+    values: dict[str, Counter] = {}
+    for info in infos:
+        for key, value in info.items():
+            values.setdefault(key, Counter())[value] += 1
+    fields: dict[str, dict] = {}
+    for key, counts in sorted(values.items()):
+        listed = len(counts) <= MAX_VALUES_LISTED
+        fields[key] = {who: sum(counts.values())}
+        fields[key].update({"values": dict(sorted(counts.items()))} if listed else {"distinct_values": len(counts)})
+    return fields
+
+
+def corpus_summary(
+    listing,
+    frame_labels_from: str | None = None,
+    split_lists: str | None = None,
+    split_ids: dict[str, list[str]] | None = None,
+) -> dict:
+    """What a reader found, with the labels the commands attach (:func:`commands_labels`): counts a
+    person checks before training on a corpus. ``split_ids``: the split lists the commands would read."""
     from aalbert.audio import SAMPLE_RATE  # late: torch; the parser is torch-free
 
     utts = listing.utterances
     samples = [u.num_samples or 0 for u in utts]
     per_speaker = Counter(u.speaker for u in utts)
+    by_id = {u.uttid: u for u in utts}
+    splits = {
+        split: {
+            "utterances": len(ids),
+            "speakers": len({by_id[i].speaker for i in ids}),
+            "with_frame_phones": sum(by_id[i].phones is not None for i in ids),
+        }
+        for split, ids in (split_ids or {}).items()
+    }
+    split_of_speaker: dict[str, set[str]] = {}
+    for split, ids in (split_ids or {}).items():
+        for i in ids:
+            split_of_speaker.setdefault(by_id[i].speaker, set()).add(split)
     return {
         "format": listing.format,
         "roots": [str(r) for r in listing.roots],
@@ -118,8 +159,15 @@ def corpus_summary(listing) -> dict:
         "with_frame_phones": sum(u.phones is not None for u in utts),
         "with_phone_sequence": sum(u.phone_sequence is not None for u in utts),
         "with_words": sum(u.words is not None for u in utts),
+        "frame_labels_from": frame_labels_from,
         "phone_classes": len(listing.phone_names) if listing.phone_names else None,
-        "partitions": dict(Counter(listing.partition.values())) if listing.partition else {},
+        "partitions": dict(Counter(listing.partition.values())) if listing.partition else {},  # the reader's own
+        "split_lists": split_lists,
+        "splits": splits,
+        # speaker-disjoint tasks (speaker attributes) pass over lists that share speakers
+        "speakers_in_several_splits": sum(len(s) > 1 for s in split_of_speaker.values()),
+        "speaker_metadata": metadata_fields([listing.speaker_info.get(s, {}) for s in sorted(per_speaker)], "speakers"),
+        "utterance_metadata": metadata_fields([u.info for u in utts], "utterances"),
         "skipped": dict(listing.skipped),
         "unusable_audio": list(listing.unusable),
     }
@@ -135,44 +183,62 @@ def _channel(value: str | None) -> Channel:
     return int(value)
 
 
-def _check_labels(args: argparse.Namespace, listing) -> None:
-    """Timed labels checked as training checks them (they tile the utterance and fit the audio):
-    ``--alignment``'s, or the Lhotse phone alignments the reader found; all problems in one error."""
-    if args.alignment is None and not any(u.phone_segments for u in listing.utterances):
-        return
-    # a command may use the downstream label readers (TextGrids, s3prl alignments)
-    from aalbert.downstream.config import DataConfig
-    from aalbert.downstream.data.attach import attach_frames
+def commands_labels(cfg, listing) -> dict:
+    """The frame labels and split lists the commands would take from this corpus, found and checked by
+    their own code (aalbert.downstream.data: timed labels must tile the utterance and fit the audio; all
+    problems in one error): the arguments :func:`corpus_summary` takes beside the listing."""
+    # a command may use the downstream label readers (TextGrids, s3prl alignments) and split lists
+    from aalbert.downstream.data.attach import attach_frames, frame_label_source
+    from aalbert.downstream.data.corpus import TaskData, choose_splits, split_lists_folder
 
     from .problems import Problems
 
-    cfg = DataConfig(format=args.format, roots=list(args.roots), alignment=args.alignment)
-    problems = Problems(f"the phone labels of {', '.join(args.roots)}")
-    listing.phone_names = attach_frames(cfg, listing, problems)
-    problems.raise_if_any()
+    found: dict = {}
+    source = frame_label_source(cfg, listing)
+    if source is not None:
+        problems = Problems(f"the phone labels of {', '.join(cfg.roots)}")
+        listing.phone_names = attach_frames(cfg, listing, problems)
+        problems.raise_if_any()
+        found["frame_labels_from"] = str(source)
+    folder = split_lists_folder(cfg, listing)
+    if folder is not None:
+        by_id = {u.uttid: u for u in listing.utterances}
+        found["split_lists"] = str(folder)
+        found["split_ids"] = choose_splits(cfg, listing, TaskData(), by_id)
+    return found
+
+
+def _text(value, nested: bool = False) -> str:
+    """A summary value on one line: a dict as ``key value, ...``, one inside another in parentheses."""
+    if not isinstance(value, dict):
+        return str(value)
+    text = ", ".join(f"{k} {_text(v, nested=True)}" for k, v in value.items()) or "none"
+    return f"({text})" if nested and value else text
 
 
 def inspect_command(args: argparse.Namespace) -> None:
-    from .registry import read_corpus
-    from .spec import CorpusSpec
+    from aalbert.downstream.config import DataConfig  # the downstream's data section: read as it reads it
 
-    spec = CorpusSpec(
+    from .registry import read_corpus
+
+    cfg = DataConfig(
         format=args.format,
         roots=list(args.roots),
         wav_root=args.wav_root,
         subsets=[s for s in args.subsets.split(",") if s],
         bad_audio=args.bad_audio,
         channel=_channel(args.channel),
+        alignment=args.alignment,
+        splits=args.splits,
     )
-    listing = read_corpus(spec)
-    _check_labels(args, listing)
-    summary = corpus_summary(listing)
+    listing = read_corpus(cfg.corpus_spec())
+    summary = corpus_summary(listing, **commands_labels(cfg, listing))
     if args.json:
         print(json.dumps(summary, indent=2))
         return
     width = max(map(len, summary))
     for key, value in summary.items():
-        print(f"{key:<{width}}  {value}")
+        print(f"{key:<{width}}  {_text(value)}")
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:

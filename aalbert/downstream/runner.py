@@ -22,6 +22,7 @@ from aalbert.checkpoint_file import CheckpointError, load_checkpoint_file
 from aalbert.config import ConfigError, save_config
 from aalbert.errors import UsageError
 from aalbert.experiment import read_record, write_record
+from aalbert.training_log import TENSORBOARD_DIR
 from aalbert.training_loop import TrainingState
 from aalbert.upstream.sizes import UpstreamSizes
 
@@ -224,29 +225,21 @@ class Runner:
         train_model: nn.Module = self.model
         if dist.world_size() > 1:
             train_model = DistributedDataParallel(self.model)
-        writer = None
-        if dist.is_main():
-            from tensorboardX import SummaryWriter
-
-            writer = SummaryWriter(str(self.expdir / "tb"))
         if rng_state is not None:
             rng.restore(rng_state)  # last: everything above may draw from the RNGs, in both runs alike
-        try:
-            state = train_loop(
-                self.model,
-                train_model,
-                optimizer,
-                self.train_loader,
-                self.config.runner,
-                state,
-                self.expdir,
-                lambda: evaluate(self.model, dev_loader, "dev", self.progress),
-                writer,
-                progress=self.progress,
-            )
-        finally:
-            if writer is not None:
-                writer.close()
+        state = train_loop(
+            self.model,
+            train_model,
+            optimizer,
+            self.train_loader,
+            self.config.runner,
+            state,
+            self.expdir,
+            lambda: evaluate(self.model, dev_loader, "dev", self.progress),
+            self.expdir / TENSORBOARD_DIR,
+            desc=self.config.task,
+            progress=self.progress,
+        )
         return self.evaluate(state)
 
     def _load_weights(self, path: Path, upstream_optional: bool = False) -> dict:

@@ -13,12 +13,12 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from aalbert import distributed as dist
 from aalbert import rng
 from aalbert.atomic import torch_save_atomic
 from aalbert.errors import TaskRequirementError
+from aalbert.training_log import TrainingLog
 from aalbert.training_loop import NonFiniteSteps, TrainingInterrupted, TrainingState, clip_gradients, stop_on_signals
 
 from .config import DownstreamRunnerConfig
@@ -73,6 +73,12 @@ def patience_spent(cfg: DownstreamRunnerConfig, state: TrainingState) -> bool:
     return cfg.patience is not None and state.evals_since_best >= cfg.patience
 
 
+def learning_rates(optimizer: torch.optim.Optimizer) -> dict[str, float]:
+    """``lr`` (the first parameter group: the heads), then ``lr_group1``, ... (a fine-tuned upstream's)."""
+    groups = optimizer.param_groups
+    return {"lr" if i == 0 else f"lr_group{i}": float(g["lr"]) for i, g in enumerate(groups)}
+
+
 def train_loop(
     model: DownstreamModel,
     train_model: nn.Module,
@@ -82,7 +88,7 @@ def train_loop(
     state: TrainingState,
     checkpoints: Path | MemoryCheckpoints,
     evaluate_dev: Callable[[], dict],
-    writer=None,
+    logdir: Path | None = None,
     desc: str = "train",
     progress: bool = True,
 ) -> TrainingState:
@@ -94,10 +100,14 @@ def train_loop(
     dev evaluation, every ``cfg.save_minutes`` of wall time, and on SIGINT/SIGTERM (then
     TrainingInterrupted is raised), ``dev-best.ckpt`` at every better one; a MemoryCheckpoints keeps
     the best weights only. Dev evaluation runs on rank 0 only and its decision is broadcast, so
-    every rank agrees on the best step. ``progress`` False: no bar, no dev lines (a probe's many heads).
+    every rank agrees on the best step. Every ``cfg.log_step`` steps the mean loss since the last report,
+    the learning rate, the gradient norm and the task's metrics over those steps are reported, and every
+    dev evaluation's metrics (aalbert.training_log: on the bar, or with ``progress`` False one plain line
+    each; TensorBoard events in ``logdir`` when given).
     """
     params = [p for p in train_model.parameters() if p.requires_grad]
-    bar = tqdm(total=cfg.total_steps, initial=state.step, desc=desc, disable=not (progress and dist.is_main()))
+    log = TrainingLog(desc, cfg.total_steps, state.step, progress, logdir)
+    counts: dict[str, float] = {}  # the task's counts summed since the last report
     train_model.train()
     non_finite = NonFiniteSteps()
     last_save = time.monotonic()
@@ -110,19 +120,20 @@ def train_loop(
                     out.loss.backward()
                     grad_norm = clip_gradients(params, cfg.gradient_clipping)
                     last = checkpoints / LAST if isinstance(checkpoints, Path) else None
-                    if non_finite.apply(state.step + 1, float(out.loss.detach()), grad_norm, last):
+                    loss = float(out.loss.detach())
+                    if non_finite.apply(state.step + 1, loss, grad_norm, last):
                         optimizer.step()
                     state.step += 1
                     state.position += 1
-                    bar.update(1)
-                    if writer is not None and state.step % cfg.log_step == 0:
-                        writer.add_scalar("train/loss", out.loss.item(), state.step)
-                        writer.add_scalar("train/grad_norm", grad_norm, state.step)
-                        for key, value in type(model.expert).metrics(out.counts).items():
-                            writer.add_scalar(f"train/{key}", value, state.step)
-                        bar.set_postfix(loss=f"{out.loss.item():.3f}")
+                    log.step_done(loss)
+                    for key, value in out.counts.items():
+                        counts[key] = counts.get(key, 0.0) + float(value)
+                    if state.step % cfg.log_step == 0 or state.step == cfg.total_steps:
+                        metrics = type(model.expert).metrics(counts)
+                        log.report(state.step, {**learning_rates(optimizer), "grad_norm": grad_norm, **metrics})
+                        counts = {}
                     if state.step % cfg.eval_step == 0 or state.step == cfg.total_steps:
-                        _evaluate_and_save(model, optimizer, state, checkpoints, evaluate_dev, writer, progress)
+                        _evaluate_and_save(model, optimizer, state, checkpoints, evaluate_dev, log)
                         train_model.train()
                         last_save = time.monotonic()
                     elif cfg.save_minutes and time.monotonic() - last_save >= 60 * cfg.save_minutes:
@@ -133,13 +144,13 @@ def train_loop(
                 else:
                     state.epoch, state.position = state.epoch + 1, 0
     except KeyboardInterrupt:
-        bar.close()
+        log.close()
         if isinstance(checkpoints, MemoryCheckpoints):
             raise
         _save_last(model, optimizer, state, checkpoints)
         raise TrainingInterrupted(state.step, checkpoints / LAST) from None
     finally:
-        bar.close()  # an error's message must not land on the bar's line
+        log.close()  # an error's message must not land on the bar's line
     return state
 
 
@@ -164,22 +175,17 @@ def _evaluate_and_save(
     state: TrainingState,
     checkpoints: Path | MemoryCheckpoints,
     evaluate_dev,
-    writer,
-    show_progress: bool,
+    log: TrainingLog,
 ) -> None:
     main_metric, higher = type(model.expert).main_metric, type(model.expert).higher_is_better
     update = None
     if dist.is_main():
         metrics = evaluate_dev()
-        if writer is not None:
-            for key, value in metrics.items():
-                writer.add_scalar(f"dev/{key}", value, state.step)
+        log.evaluated(state.step, metrics)
         if main_metric not in metrics:
             raise TaskRequirementError(f"expert metrics {sorted(metrics)} lack its main metric {main_metric!r}")
         if is_better(metrics[main_metric], state.best_metric, higher):
             update = {"best_metric": metrics[main_metric], "best_step": state.step, "best_dev": metrics}
-        if show_progress:
-            tqdm.write(f"step {state.step} dev " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
     update = dist.broadcast_object(update)
     state.evals_since_best = 0 if update else state.evals_since_best + 1
     if update:

@@ -1,19 +1,20 @@
-"""What a pretraining run shows while it trains: the progress bar and rank 0's TensorBoard log.
+"""What a pretraining run shows while it trains: the shared training log (aalbert.training_log: the
+bar or, with ``--no-progress``, one plain line per ``runner.log_step``, and rank 0's TensorBoard log)
+plus pretraining's own figures.
 
-Every ``runner.log_step`` steps the bar shows the loss averaged over the steps since the last report,
-and TensorBoard gets that mean, the learning rate, the gradient norm and the count of skipped
-audio files; every ``runner.image_step`` steps, a figure of one utterance's masked input, prediction
-and target.
+Every ``runner.log_step`` steps the loss averaged over the steps since the last report, the learning
+rate and the gradient norm are reported, and TensorBoard also gets the count of skipped audio files;
+every ``runner.image_step`` steps, a figure of one utterance's masked input, prediction and target.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm import tqdm
+
+from aalbert import training_log
 
 
 @dataclass
@@ -23,33 +24,13 @@ class StepResult:
     lr: float
 
 
-class TrainingLog:
-    def __init__(self, logdir: Path | None, total_steps: int, step: int, show_bar: bool):
-        """``logdir``: where TensorBoard events go (None on ranks other than 0: they write nothing)."""
-        self.bar = tqdm(
-            total=total_steps, initial=step, disable=not show_bar, dynamic_ncols=True, desc="pretrain", unit="step"
-        )
-        self.writer = None
-        if logdir is not None:
-            from tensorboardX import SummaryWriter  # imported late: only rank 0 writes logs
-
-            self.writer = SummaryWriter(str(logdir))
-        self.window: list[float] = []  # losses since the last report
-
-    def step_done(self, step: int, result: StepResult, skipped_files: int, report: bool) -> None:
+class TrainingLog(training_log.TrainingLog):
+    def step_result(self, step: int, result: StepResult, skipped_files: int, report: bool) -> None:
         """One optimizer step is done; ``report``: show and write the mean loss since the last report."""
-        self.bar.update(1)
-        self.window.append(result.loss)
-        if not report:
-            return
-        mean = sum(self.window) / len(self.window)
-        self.window = []
-        self.bar.set_postfix(loss=f"{mean:.4f}", lr=f"{result.lr:.2e}", refresh=False)
-        if self.writer is not None:
-            self.writer.add_scalar("train/loss", mean, step)
-            self.writer.add_scalar("train/lr", result.lr, step)
-            self.writer.add_scalar("train/grad_norm", result.grad_norm, step)
-            self.writer.add_scalar("data/skipped_files", skipped_files, step)
+        self.step_done(result.loss)
+        if report:
+            self.report(step, {"lr": result.lr, "grad_norm": result.grad_norm})
+            self.scalars("data", {"skipped_files": skipped_files}, step)
 
     def spectrograms(self, step: int, head: nn.Module, parts: dict, stacking: int) -> None:
         """The first utterance of ``parts`` (Trainer._forward's): masked input, prediction, target."""
@@ -65,8 +46,3 @@ class TrainingLog:
             unstack(parts["masked"][0, :n]), unstack(pred), unstack(parts["targets"][0, :n]), title=f"(step {step})"
         )
         self.writer.add_figure("train/spectrograms", fig, step)
-
-    def close(self) -> None:
-        self.bar.close()
-        if self.writer is not None:
-            self.writer.close()

@@ -54,8 +54,8 @@ class Trainer:
         record: dict | None = None,
     ):
         """``device``: this process's (aalbert.distributed.init_distributed; default CPU). ``progress``:
-        draw the progress bar (rank 0). ``record``: the experiment record written into ``expdir``
-        (default: made from ``cfg``)."""
+        the progress bar, else one plain line per ``runner.log_step`` (rank 0). ``record``: the
+        experiment record written into ``expdir`` (default: made from ``cfg``)."""
         self.cfg = cfg
         self.record = record if record is not None else make_record("pretrain", to_dict(cfg))
         self.expdir = Path(expdir)
@@ -191,12 +191,7 @@ class Trainer:
         history: list[StepResult] = []
         if self.is_main:
             checkpoints.prepare_folder(self.expdir, self.record, self.cfg, self.corpus)
-        self.log = TrainingLog(
-            self.expdir / "log" if self.is_main else None,
-            runner.total_steps,
-            self.state.step,
-            show_bar=self.is_main and self.progress,
-        )
+        self.log = TrainingLog("pretrain", runner.total_steps, self.state.step, self.progress, self.expdir / "log")
         self.ddp.train()
         accum, loss_sum, micro = runner.gradient_accumulate_steps, torch.zeros((), device=self.device), 0
         non_finite = NonFiniteSteps()
@@ -230,7 +225,7 @@ class Trainer:
                         finished = (TrainingState(**self.state.as_dict()), rng.capture(self.mask_generator))
                         at_end = self.state.step == runner.total_steps
                         report = self.state.step % runner.log_step == 0 or at_end
-                        self.log.step_done(self.state.step, result, len(self.skipped), report)
+                        self.log.step_result(self.state.step, result, len(self.skipped), report)
                         if self.state.step % runner.save_step == 0 or at_end or self._save_due(last_save, report):
                             self.save()
                             last_save = time.monotonic()

@@ -53,8 +53,9 @@ def _namer(cfg: DataConfig, root: Path) -> PhoneNamer:
     return PhoneNamer(cfg.silence_phones, cfg.fold_phone_marks, fixed)
 
 
-def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -> list[str]:
-    """Frame labels on every utterance that has them; returns the phone names (index = id)."""
+def frame_label_source(cfg: DataConfig, listing: CorpusListing) -> Path | str | None:
+    """Where :func:`attach_frames` takes frame labels from: the alignment path (``data.alignment``, else
+    ``ROOT/alignment``), ``"reader"`` (the reader's own: TIMIT ``.PHN``, Lhotse alignments) or None."""
     root = listing.root
     align_path = resolve(root, cfg.alignment)
     if align_path is None and (root / "alignment").exists():
@@ -62,6 +63,17 @@ def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -
     if align_path is not None and not align_path.exists():
         raise MissingFileError(f"{setting_name('data.alignment')} not found: {align_path}")
     if align_path is not None:
+        return align_path
+    if listing.phone_names is not None or any(u.phone_segments for u in listing.utterances):
+        return "reader"
+    return None
+
+
+def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -> list[str]:
+    """Frame labels on every utterance that has them; returns the phone names (index = id)."""
+    root = listing.root
+    align_path = frame_label_source(cfg, listing)
+    if isinstance(align_path, Path):
         textgrids = find_textgrids(align_path)
         if textgrids:
             by_id = {u.uttid: u for u in listing.utterances}

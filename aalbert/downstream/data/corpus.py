@@ -169,6 +169,14 @@ def _labels(utt: Utterance, needs: TaskData):
     return utt.phones if needs.phones == "frames" else utt.phone_sequence
 
 
+def split_lists_folder(cfg: DataConfig, listing: CorpusListing) -> Path | None:
+    """The split lists a run reads when its task allows them: ``data.splits``, else ``ROOT/splits``."""
+    explicit = resolve(listing.root, cfg.splits)
+    if explicit is None and (listing.root / "splits").is_dir():
+        return listing.root / "splits"
+    return explicit
+
+
 def choose_splits(
     cfg: DataConfig, listing: CorpusListing, needs: TaskData, by_id: dict[str, Utterance]
 ) -> dict[str, list[str]]:
@@ -178,9 +186,7 @@ def choose_splits(
     that share speakers; lists merely found in ``ROOT/splits`` are then passed over, with a warning.
     """
     explicit = resolve(listing.root, cfg.splits)
-    folder = explicit
-    if folder is None and (listing.root / "splits").is_dir():
-        folder = listing.root / "splits"
+    folder = split_lists_folder(cfg, listing)
     speaker_of = {u: utt.speaker for u, utt in by_id.items()}
     if folder is not None:
         split_ids = read_split_files(folder, by_id)
