@@ -36,7 +36,7 @@ COMMANDS = {
     ),
     "plots": (
         "aalbert.analysis.plots",
-        "figures of finished experiments (learned layer weights)",
+        "figures of finished experiments (downstream, probe, attention, demo)",
         "aalbert plots layer-weights result/downstream/phone_aalbert",
     ),
     "hub": ("aalbert.hub_command", "list, describe and download upstreams", "aalbert hub list"),

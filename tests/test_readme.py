@@ -40,6 +40,13 @@ NOT_RUN = {  # README lines not run, and why
     "make demo": "the whole pipeline on a 40-speaker corpus (~13 min); tests/test_demo.py runs it at toy size",
     "make test": "runs the whole test suite, this test included",
     SYNOPSIS: "a synopsis, not a command (test_readme_synopsis_names_every_subcommand checks it)",
+    # s3prl's own code on a model.stacking=1 checkpoint (the toy one stacks 3): tests/test_s3prl_compat.py
+    # and tests/upstream/test_s3prl_featurizers.py run the same calls on one
+    "python -c from aalbert import s3prl_compat; s3prl_compat.install(); from s3prl.nn import S3PRLUpstream, "
+    "Featurizer; u = S3PRLUpstream('audio_albert_local', 'CKPT_STACKING_1'); print(Featurizer(u).output_size)": "s3prl.nn on a model.stacking=1 checkpoint (the toy one stacks 3)",
+    "python -c from aalbert import s3prl_compat; s3prl_compat.install(); from s3prl import run_downstream; "
+    "run_downstream.main() -m train -u audio_albert_local -k CKPT_STACKING_1 -d example -c example.yaml -p "
+    "result/s3prl_example --device cpu": "s3prl's runner and example task (tests/test_s3prl_compat.py runs them)",
 }
 SHARED = {"Analysis": "Downstream tasks"}  # runs in that section's folder: it plots the experiment trained there
 PLACEHOLDERS = {  # what the README leaves to the reader (regex) -> the toy fixture standing for it
@@ -116,7 +123,9 @@ def attention(args: str) -> tuple[str, list[str]]:
 
 
 def plots(args: str) -> tuple[str, list[str]]:
-    assert re.fullmatch(r"layer-weights \S+", args), f"plots {args}: not known"
+    if out := re.fullmatch(r"probe( \S+)+ --out (?P<png>\S+)", args):  # several runs, one figure
+        return args, [out["png"]]
+    assert re.fullmatch(r"(downstream|layer-weights) \S+", args), f"plots {args}: not known"
     return args, [f"{args.split()[1]}/layer_weights.png"]
 
 
