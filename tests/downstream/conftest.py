@@ -18,3 +18,12 @@ def tone_corpus(tmp_path_factory) -> Path:
 @pytest.fixture
 def fake_upstream():
     return FakeUpstream()
+
+
+@pytest.fixture
+def task_root(tmp_path, monkeypatch):
+    """Built-in tasks read from tmp_path/tasks instead of aalbert/downstream/."""
+    from aalbert.downstream import registry
+
+    monkeypatch.setattr(registry, "_builtin_root", lambda: tmp_path / "tasks")
+    return tmp_path / "tasks"

@@ -1,9 +1,8 @@
 """A downstream config is the task's defaults (its config.yaml and the bases it extends) <- -c <-
 each -o, then the flags set typed fields; every config error names where the bad value came from."""
 
-from pathlib import Path
-
 import pytest
+from downstream_fakes import write_file
 
 from aalbert.config import ConfigError
 from aalbert.downstream import cli
@@ -45,25 +44,10 @@ def test_a_c_file_is_named_for_its_own_values(capsys, tmp_path):
     assert "-o data.label_fraction=2: data: data.label_fraction must be in [0.001, 1.0]" in err and str(mine) not in err
 
 
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-@pytest.fixture
-def task_root(tmp_path, monkeypatch):
-    """Built-in tasks read from tmp_path/tasks instead of aalbert/downstream/."""
-    from aalbert.downstream import registry
-
-    monkeypatch.setattr(registry, "_builtin_root", lambda: tmp_path / "tasks")
-    return tmp_path / "tasks"
-
-
 def test_a_bad_default_names_the_task_file_that_set_it(task_root, tmp_path):
-    base = _write(task_root / "bases" / "common.yaml", "runner:\n  total_steps: 10\n  eval_step: 0\n")
-    config = _write(task_root / "mytask" / "config.yaml", f"extends: ../bases/common.yaml\n{FRAMES}")
-    mine = _write(tmp_path / "mine.yaml", "runner:\n  total_steps: 20\n")
+    base = write_file(task_root / "bases" / "common.yaml", "runner:\n  total_steps: 10\n  eval_step: 0\n")
+    config = write_file(task_root / "mytask" / "config.yaml", f"extends: ../bases/common.yaml\n{FRAMES}")
+    mine = write_file(tmp_path / "mine.yaml", "runner:\n  total_steps: 20\n")
     for given in (None, mine):  # a -c file does not take the blame for the base's value
         with pytest.raises(ConfigError) as err:
             build_config("mytask", given, upstream="fake")

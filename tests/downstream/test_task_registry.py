@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from downstream_fakes import write_file
 
 from aalbert.config import ConfigError
 from aalbert.downstream import UnknownTaskError, available_tasks, load_task
@@ -61,28 +62,13 @@ def test_phone_heads_extend_one_base_and_differ_only_in_hidden_layers():
     assert [f.name for f in files] == ["config.yaml", "phone.yaml"]  # one base layer
 
 
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-@pytest.fixture
-def task_root(tmp_path, monkeypatch):
-    """Built-in tasks read from tmp_path instead of aalbert/downstream/."""
-    from aalbert.downstream import registry
-
-    monkeypatch.setattr(registry, "_builtin_root", lambda: tmp_path)
-    return tmp_path
-
-
 def test_a_config_extends_a_chain_of_bases_and_overrides_them(task_root):
-    _write(task_root / "bases" / "common.yaml", "runner: {total_steps: 10, eval_step: 5}\nmodel: {dropout: 0.5}\n")
-    _write(
+    write_file(task_root / "bases" / "common.yaml", "runner: {total_steps: 10, eval_step: 5}\nmodel: {dropout: 0.5}\n")
+    write_file(
         task_root / "bases" / "frames.yaml",
         "extends: common.yaml\nexpert: aalbert.downstream.speaker:SpeakerFrameExpert\nrunner: {eval_step: 2}\n",
     )
-    _write(
+    write_file(
         task_root / "mytask" / "config.yaml",
         "extends: ../bases/frames.yaml\n"
         "expert: aalbert.downstream.speaker:SpeakerUtteranceExpert\nmodel: {hidden_layers: 1}\n",
@@ -101,20 +87,20 @@ def test_a_config_extends_a_chain_of_bases_and_overrides_them(task_root):
 
 
 def test_a_missing_or_looping_base_names_the_file(task_root):
-    config = _write(task_root / "lost" / "config.yaml", "extends: ../nowhere.yaml\n")
+    config = write_file(task_root / "lost" / "config.yaml", "extends: ../nowhere.yaml\n")
     with pytest.raises(ConfigError, match=f"{config}: extends: ../nowhere.yaml: no such file"):
         load_task_config(config)
-    _write(task_root / "a.yaml", "extends: b.yaml\n")
-    _write(task_root / "b.yaml", "extends: a.yaml\n")
-    looping = _write(task_root / "loop" / "config.yaml", "extends: ../a.yaml\n")
+    write_file(task_root / "a.yaml", "extends: b.yaml\n")
+    write_file(task_root / "b.yaml", "extends: a.yaml\n")
+    looping = write_file(task_root / "loop" / "config.yaml", "extends: ../a.yaml\n")
     loop = "extends makes a loop: .*loop/config.yaml -> .*a.yaml -> .*b.yaml -> .*a.yaml"
     with pytest.raises(ConfigError, match=loop):
         load_task_config(looping)
-    itself = _write(task_root / "self.yaml", "extends: self.yaml\n")
+    itself = write_file(task_root / "self.yaml", "extends: self.yaml\n")
     with pytest.raises(ConfigError, match="loop"):
         load_task_config(itself)
     with pytest.raises(ConfigError, match="extends must be the path"):
-        load_task_config(_write(task_root / "bad.yaml", "extends: [a.yaml]\n"))
+        load_task_config(write_file(task_root / "bad.yaml", "extends: [a.yaml]\n"))
 
 
 @pytest.mark.parametrize(
@@ -128,13 +114,13 @@ def test_a_missing_or_looping_base_names_the_file(task_root):
     ],
 )
 def test_a_wrong_expert_name_is_an_error_naming_the_config(task_root, spec, problem):
-    config = _write(task_root / "wrong" / "config.yaml", f"expert: {spec if spec else 'null'}\nmodel: {{}}\n")
+    config = write_file(task_root / "wrong" / "config.yaml", f"expert: {spec if spec else 'null'}\nmodel: {{}}\n")
     with pytest.raises(ConfigError) as info:
         load_task("wrong")
     assert str(config) in str(info.value) and problem in str(info.value)
 
 
 def test_a_config_without_expert_and_without_code_says_what_to_add(task_root):
-    _write(task_root / "bare" / "config.yaml", "model: {}\n")
+    write_file(task_root / "bare" / "config.yaml", "model: {}\n")
     with pytest.raises(TypeError, match="has no Expert class.*name a shared one in .*bare/config.yaml"):
         load_task("bare")
