@@ -21,6 +21,7 @@ from s3prl.upstream.audio_albert.expert import UpstreamExpert as AlbertExpert  #
 from s3prl.upstream.baseline.preprocessor import get_preprocessor  # noqa: E402
 from s3prl.upstream.mockingjay.builder import position_encoding  # noqa: E402
 from s3prl.upstream.mockingjay.expert import UpstreamExpert as MockingjayExpert  # noqa: E402
+from s3prl_config_model import config_model
 from s3prl_reference import assert_parity, s3prl_expert_hidden
 
 from aalbert.checkpoint_file import load_checkpoint_file
@@ -31,21 +32,8 @@ pytestmark = pytest.mark.s3prl
 
 
 def s3prl_transformer_section(layers: int, share: bool, stacking: int = 1) -> dict:
-    return {
-        "input_dim": 80,
-        "downsample_rate": stacking,
-        "hidden_size": 64,
-        "num_hidden_layers": layers,
-        "num_attention_heads": 4,
-        "intermediate_size": 128,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1,
-        "initializer_range": 0.02,
-        "layer_norm_eps": 1e-12,
-        "share_layer": share,
-        "pre_layer_norm": False,
-    }
+    """s3prl's transformer section at this test's size, with the input size and stacking filled in."""
+    return {**config_model(layers, share)["transformer"], "input_dim": 80, "downsample_rate": stacking}
 
 
 def write_s3prl_checkpoint(path, layers: int, share: bool, stacking: int = 1, target: str = "mel", seed: int = 0):
