@@ -196,7 +196,9 @@ def test_s3prl_task_names_are_listed_and_read(capsys):
 
 
 def test_process_flags_take_effect(s3prl_checkout, capsys, monkeypatch):
-    hub_dir = torch.hub.get_dir()
+    # --cache_dir calls torch.hub.set_dir: put torch's own setting back after (None: follow TORCH_HOME),
+    # not the folder it resolves to now, or every later test would find the cache there
+    monkeypatch.setattr(torch.hub, "_hub_dir", torch.hub._hub_dir)
     cudnn = torch.backends.cudnn.enabled
     monkeypatch.delenv("LOCAL_RANK", raising=False)
     try:
@@ -204,7 +206,6 @@ def test_process_flags_take_effect(s3prl_checkout, capsys, monkeypatch):
         assert s3prl(f"{line} --local_rank 0 -g ignored.yaml -r") == 0
         assert torch.hub.get_dir() == "cache" and not torch.backends.cudnn.enabled
     finally:
-        torch.hub.set_dir(hub_dir)
         torch.backends.cudnn.enabled = cudnn
     out = capsys.readouterr().out
     assert "DownstreamModel(" in out and "parameters: " in out and ", trained: " in out  # --verbose
