@@ -89,7 +89,9 @@ def test_a_previous_downstream_experiment_trains_on(old_folders):
         assert (
             downstream_cli.main(["-m", "train", "-e", "downstream", "-o", "runner.total_steps=4", "--no-progress"]) == 0
         )
-    assert load_checkpoint_file(Path("downstream/last.ckpt"))["state"]["step"] == 4
+    # it resumed from that release's last.ckpt, and the latest state now has s3prl's name (last.ckpt goes)
+    assert load_checkpoint_file(Path("downstream/states-4.ckpt"))["state"]["step"] == 4
+    assert not Path("downstream/last.ckpt").exists()
     # training on writes today's names: dev-best.ckpt when a dev evaluation beats the old best.ckpt, which
     # is scored otherwise
     evaluated = json.loads(Path("downstream/results.json").read_text())["evaluated_checkpoint"]["file"]

@@ -27,7 +27,7 @@ from .command import DEFAULT_RESULT_DIR, FEATURE_SELECTIONS, ONE_HIDDEN_STATE, l
 from .config import DownstreamRunnerConfig, ExperimentConfig
 from .experiment_config import CONFIG_FILE, build_config, load_experiment_config
 from .runner import Runner
-from .training import LAST
+from .training import latest_state
 
 __all__ = ["main", "parse_args", "run", "run_parsed", "Runner", "TrainingInterrupted"]
 log = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ def experiment_of(path: Path) -> tuple[Path, Path | None]:
         held = sorted(p.name for p in path.parent.glob("*.ckpt")) if path.parent.is_dir() else []
         where = f"; {path.parent} holds {', '.join(held)}" if held else ""
         raise MissingFileError(
-            f"-e {path}: no such checkpoint file{where} (dev-best.ckpt: the best dev evaluation, last.ckpt: the "
-            "latest state; s3prl's states-N.ckpt are not written here)"
+            f"-e {path}: no such checkpoint file{where} (dev-best.ckpt: the best dev evaluation, states-N.ckpt: "
+            "the latest state, at step N)"
         )
     return path, None
 
@@ -107,9 +107,10 @@ def resolve_experiment(args: argparse.Namespace) -> tuple[Path, Path | None, Exp
             if args.mode == "train":
                 raise UsageError("-i CKPT starts a new run from CKPT's weights and -e resumes a run: give one")
             checkpoint = Path(args.init_ckpt)  # s3prl: -e's config, -i's weights
-        if args.mode == "train" and checkpoint is not None and checkpoint.name != LAST:
+        latest = latest_state(expdir)
+        if args.mode == "train" and checkpoint is not None and checkpoint.resolve() != (latest and latest.resolve()):
             raise UsageError(
-                f"-e {checkpoint}: training resumes from the latest state, {expdir / LAST} (-e {expdir}); "
+                f"-e {checkpoint}: training resumes from the latest state, {latest} (-e {expdir}); "
                 "a checkpoint file other than that is for -m evaluate"
             )
         return expdir, checkpoint, load_experiment_config(expdir, args.override, flag_settings(args)), True

@@ -18,8 +18,8 @@ from aalbert.runner_config import OptimizerConfig, RunnerConfig
 @dataclass
 class DownstreamRunnerConfig(RunnerConfig):
     """The ``runner`` section: the shared loop settings (aalbert.runner_config) plus the dev
-    evaluations, early stopping and the feature cache. ``last.ckpt`` is written at every dev
-    evaluation and every ``save_minutes``; ``dev-best.ckpt`` at every better one."""
+    evaluations, early stopping and the feature cache. ``states-STEP.ckpt`` (the latest state) is
+    written at every dev evaluation and every ``save_minutes``; ``dev-best.ckpt`` at every better one."""
 
     log_step: int = 100
     eval_step: int = 200  # evaluate on dev every N steps (and at the end)

@@ -39,7 +39,7 @@ from .model import DownstreamModel
 from .registry import Task, UnknownTaskError, load_task
 from .results import LAYER_WEIGHTS_PNG, read_results, results_record, write_results
 from .task_checks import check_declarations, check_first_batch
-from .training import BEST, LAST, PREVIOUS_BEST, best_checkpoint, epoch_loader, train_loop
+from .training import BEST, PREVIOUS_BEST, best_checkpoint, epoch_loader, latest_state, train_loop
 
 log = logging.getLogger(__name__)
 SPLITS_DIR = "splits"  # the utterance lists a run used (train/dev/test.txt)
@@ -185,25 +185,26 @@ class Runner:
 
     # ----------------------------------------------------------------------------- modes
     def train(self, continuing: bool = False) -> dict:
-        """Train (resuming from EXPDIR/last.ckpt when present), then test the best checkpoint.
+        """Train (resuming from the folder's latest states-STEP.ckpt when present), then test the best checkpoint.
 
         ``continuing`` (``-e``): the run must have steps left to train; a total at or below the step
-        ``last.ckpt`` reached is an error rather than a silent re-evaluation."""
+        the latest state reached is an error rather than a silent re-evaluation."""
         self.expdir.mkdir(parents=True, exist_ok=True)
         optimizer = self.optimizer()
         state, rng_state = TrainingState(), None
-        if (self.expdir / LAST).is_file():
-            ckpt = load_checkpoint_file(self.expdir / LAST)
+        latest = latest_state(self.expdir)
+        if latest is not None:
+            ckpt = load_checkpoint_file(latest)
             try:
                 self.model.load_trainable_state(ckpt["model"])
                 optimizer.load_state_dict(ckpt["optimizer"])
                 state = TrainingState(**ckpt["state"])
             except (KeyError, RuntimeError, TypeError, ValueError) as err:
-                raise CheckpointError(self.expdir / LAST, f"does not fit this experiment's model ({err})") from err
+                raise CheckpointError(latest, f"does not fit this experiment's model ({err})") from err
             rng_state = ckpt.get("rng")
             if continuing and state.step >= self.config.runner.total_steps:
                 raise ConfigError(
-                    f"{self.expdir / LAST} is at step {state.step} and runner.total_steps is "
+                    f"{latest} is at step {state.step} and runner.total_steps is "
                     f"{self.config.runner.total_steps}: nothing to train. To continue, give a larger total, e.g. "
                     f"-o runner.total_steps={2 * state.step}"
                 )

@@ -18,6 +18,7 @@ from aalbert import distributed as dist
 from aalbert import rng
 from aalbert.atomic import torch_save_atomic
 from aalbert.errors import TaskRequirementError
+from aalbert.step_checkpoints import checkpoint_path, list_checkpoints, prune
 from aalbert.training_log import TrainingLog
 from aalbert.training_loop import NonFiniteSteps, TrainingInterrupted, TrainingState, clip_gradients, stop_on_signals
 
@@ -28,7 +29,17 @@ from .sampling import EpochBatchSampler, epoch_generator
 
 BEST = "dev-best.ckpt"  # best dev metric: what evaluation uses (s3prl's name for it)
 PREVIOUS_BEST = "best.ckpt"  # the previous release's name for it: its folders are evaluated from it
-LAST = "last.ckpt"  # latest state: what resuming uses (plain tensors and numbers: read back weights-only)
+PREVIOUS_LAST = "last.ckpt"  # the previous release's resume file: its folders resume from it
+
+
+def latest_state(expdir: Path) -> Path | None:
+    """What a resume reads: the newest ``states-STEP.ckpt`` (s3prl's name; plain tensors and numbers,
+    read back weights-only), or the previous release's ``last.ckpt``; None in a folder with neither."""
+    found = list_checkpoints(expdir)
+    if found:
+        return found[-1]
+    previous = Path(expdir) / PREVIOUS_LAST
+    return previous if previous.is_file() else None
 
 
 def best_checkpoint(expdir: Path) -> Path:
@@ -96,8 +107,8 @@ def train_loop(
     ``cfg.patience`` dev evaluations in a row bring no better main metric.
 
     ``make_loader(epoch, position)`` gives that epoch's batches from ``position`` on (see
-    :func:`epoch_loader`). In an experiment folder (``checkpoints``), ``last.ckpt`` is written at every
-    dev evaluation, every ``cfg.save_minutes`` of wall time, and on SIGINT/SIGTERM (then
+    :func:`epoch_loader`). In an experiment folder (``checkpoints``), ``states-STEP.ckpt`` (the latest
+    state only) is written at every dev evaluation, every ``cfg.save_minutes`` of wall time, and on SIGINT/SIGTERM (then
     TrainingInterrupted is raised), ``dev-best.ckpt`` at every better one; a MemoryCheckpoints keeps
     the best weights only. Dev evaluation runs on rank 0 only and its decision is broadcast, so
     every rank agrees on the best step. Every ``cfg.log_step`` steps the mean loss since the last report,
@@ -119,7 +130,7 @@ def train_loop(
                     optimizer.zero_grad(set_to_none=True)
                     out.loss.backward()
                     grad_norm = clip_gradients(params, cfg.gradient_clipping)
-                    last = checkpoints / LAST if isinstance(checkpoints, Path) else None
+                    last = latest_state(checkpoints) if isinstance(checkpoints, Path) else None
                     loss = float(out.loss.detach())
                     if non_finite.apply(state.step + 1, loss, grad_norm, last):
                         optimizer.step()
@@ -148,7 +159,7 @@ def train_loop(
         if isinstance(checkpoints, MemoryCheckpoints):
             raise
         _save_last(model, optimizer, state, checkpoints)
-        raise TrainingInterrupted(state.step, checkpoints / LAST) from None
+        raise TrainingInterrupted(state.step, checkpoint_path(checkpoints, state.step)) from None
     finally:
         log.close()  # an error's message must not land on the bar's line
     return state
@@ -166,7 +177,16 @@ def _checkpoint(model: DownstreamModel, optimizer, state: TrainingState) -> dict
 
 def _save_last(model: DownstreamModel, optimizer, state: TrainingState, checkpoints: Path | MemoryCheckpoints) -> None:
     if dist.is_main() and not isinstance(checkpoints, MemoryCheckpoints):
-        torch_save_atomic(_checkpoint(model, optimizer, state), checkpoints / LAST)
+        _save_state(_checkpoint(model, optimizer, state), checkpoints, state.step)
+
+
+def _save_state(ckpt: dict, expdir: Path, step: int) -> None:
+    """``states-STEP.ckpt``, then the older ones (and a previous release's ``last.ckpt``) go: the
+    latest state is all a resume needs (s3prl's ``runner.max_keep`` 1)."""
+    path = checkpoint_path(expdir, step)
+    torch_save_atomic(ckpt, path)
+    prune(expdir, 1, newest=path)
+    (expdir / PREVIOUS_LAST).unlink(missing_ok=True)
 
 
 def _evaluate_and_save(
@@ -201,5 +221,5 @@ def _evaluate_and_save(
         ckpt = _checkpoint(model, optimizer, state)
         if update:
             torch_save_atomic(ckpt, checkpoints / BEST)
-        torch_save_atomic(ckpt, checkpoints / LAST)
+        _save_state(ckpt, checkpoints, state.step)
     dist.barrier()

@@ -136,16 +136,16 @@ def test_s3prl_flags_e_with_a_checkpoint_file_p_and_inference(tone_corpus, tmp_p
     again = cli.run(["-m", "evaluate", "-e", str(expdir / "dev-best.ckpt")])  # s3prl's -e takes the checkpoint file
     assert again["steps"] == 4
     assert again["evaluated_checkpoint"] == {"file": "dev-best.ckpt", "step": 4, "split": "test"}
-    # -e names the file that is evaluated: a last.ckpt unlike dev-best.ckpt is read and scored, not dev-best.ckpt
-    last = torch.load(expdir / "last.ckpt", weights_only=True)
+    # -e names the file that is evaluated: a states-N.ckpt unlike dev-best.ckpt is read and scored, not dev-best.ckpt
+    last = torch.load(expdir / "states-4.ckpt", weights_only=True)
     last["model"]["expert"] = {k: torch.zeros_like(v) for k, v in last["model"]["expert"].items()}
     last["state"]["step"] = 3
-    torch.save(last, expdir / "last.ckpt")
+    torch.save(last, expdir / "states-4.ckpt")
     read = []
     real_load = runner_module.load_checkpoint_file
     monkeypatch.setattr(runner_module, "load_checkpoint_file", lambda path, **kw: read.append(path) or real_load(path))
-    scored = cli.run(["-m", "evaluate", "-e", str(expdir / "last.ckpt")])
-    assert read == [expdir / "last.ckpt"]
-    assert scored["evaluated_checkpoint"] == {"file": "last.ckpt", "step": 3, "split": "test"}
+    scored = cli.run(["-m", "evaluate", "-e", str(expdir / "states-4.ckpt")])
+    assert read == [expdir / "states-4.ckpt"]
+    assert scored["evaluated_checkpoint"] == {"file": "states-4.ckpt", "step": 3, "split": "test"}
     assert cli.main(["-m", "inference", "-e", str(expdir)]) == 2
     assert "-m evaluate" in capsys.readouterr().err

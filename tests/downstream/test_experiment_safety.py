@@ -50,8 +50,14 @@ def train(tone_corpus, expdir, *extra, upstream="fake_a", task="phone_1hidden"):
     )
 
 
-def weights(expdir, name="last.ckpt") -> dict:
-    return load_checkpoint_file(expdir / name)["model"]
+def latest(expdir) -> Path:
+    """The folder's resume file: its one states-STEP.ckpt (s3prl's name; older ones are pruned)."""
+    (found,) = sorted(Path(expdir).glob("states-*.ckpt"))
+    return found
+
+
+def weights(expdir, name: str | None = None) -> dict:
+    return load_checkpoint_file(expdir / name if name else latest(expdir))["model"]
 
 
 def assert_same(a: dict, b: dict) -> None:
@@ -76,7 +82,7 @@ def test_the_same_command_again_trains_nothing_new(fake_hub, tone_corpus, tmp_pa
     exp = tmp_path / "exp"
     assert train(tone_corpus, exp) == 0
     first = json.loads((exp / "results.json").read_text())
-    checkpoints = {name: (exp / name).read_bytes() for name in ("last.ckpt", "dev-best.ckpt")}
+    checkpoints = {name: (exp / name).read_bytes() for name in ("states-12.ckpt", "dev-best.ckpt")}
     steps = count_training_steps(monkeypatch)
     assert train(tone_corpus, exp) == 0
     again = json.loads((exp / "results.json").read_text())
@@ -104,7 +110,7 @@ def test_continuing_with_more_steps_trains_as_a_straight_run_would(fake_hub, ton
     assert cli.main(["-m", "train", "-e", str(exp)]) == 1  # -e means train: at step 12 of 12 there is nothing to
     assert "is at step 12 and runner.total_steps is 12: nothing to train" in capsys.readouterr().err
     assert cli.main(["-m", "train", "-e", str(exp), "-o", "runner.total_steps=20"]) == 0
-    assert load_checkpoint_file(exp / "last.ckpt")["state"]["step"] == 20
+    assert latest(exp).name == "states-20.ckpt" and load_checkpoint_file(latest(exp))["state"]["step"] == 20
     assert any(not torch.equal(finished["expert"][k], weights(exp)["expert"][k]) for k in finished["expert"])
     assert train(tone_corpus, straight, "-o", "runner.total_steps=20") == 0
     assert_same(weights(straight), weights(exp))
@@ -199,7 +205,7 @@ def test_interrupt_then_resume_equals_a_straight_run(fake_hub, tone_corpus, tmp_
     assert train(tone_corpus, stopped) == 130
     err = capsys.readouterr().err
     assert "interrupted at step 6" in err and f"-e {stopped}" in err and "Traceback" not in err
-    assert load_checkpoint_file(stopped / "last.ckpt")["state"]["step"] == 6
+    assert latest(stopped).name == "states-6.ckpt" and load_checkpoint_file(latest(stopped))["state"]["step"] == 6
     monkeypatch.setattr(DownstreamModel, "forward", forward)
     assert cli.main(["-m", "train", "-e", str(stopped)]) == 0
     assert_same(weights(straight), weights(stopped))
@@ -218,17 +224,17 @@ def test_last_checkpoint_by_wall_time(fake_hub, tone_corpus, tmp_path, monkeypat
         training, "torch_save_atomic", lambda ckpt, path: (saved.append(ckpt["state"]["step"]), real(ckpt, path))
     )
     assert train(tone_corpus, exp, "-o", "runner.save_minutes=1e-9") == 0
-    # every step writes last.ckpt (plus dev-best.ckpt at improving evaluations)
+    # every step writes states-STEP.ckpt (plus dev-best.ckpt at improving evaluations)
     assert sorted(set(saved)) == list(range(1, 13))
 
 
 def test_damaged_last_checkpoint_is_one_line(fake_hub, tone_corpus, tmp_path, capsys):
     exp = tmp_path / "exp"
     assert train(tone_corpus, exp) == 0
-    (exp / "last.ckpt").write_bytes(b"")
+    (exp / "states-12.ckpt").write_bytes(b"")
     assert cli.main(["-m", "train", "-e", str(exp), "-o", "runner.total_steps=16"]) == 1
     err = capsys.readouterr().err
-    assert "last.ckpt: is empty" in err and "Traceback" not in err
+    assert "states-12.ckpt: is empty" in err and "Traceback" not in err
 
 
 def test_a_start_that_fails_before_producing_anything_leaves_the_folder_free(fake_hub, tone_corpus, tmp_path, capsys):

@@ -81,9 +81,9 @@ def test_superb_sid_and_the_split_scored(s3prl_checkout, capsys):
     # s3prl's README: -t names the split; here the splits are train, dev and test
     assert s3prl('-m evaluate -t "test-clean" -e result/downstream/ExpName/dev-best.ckpt') == 2
     assert "-t test-clean: the splits here are train, dev, test" in capsys.readouterr().err
-    assert s3prl("-m evaluate -t dev -e result/downstream/ExpName/last.ckpt") == 0
+    assert s3prl("-m evaluate -t dev -e result/downstream/ExpName/states-4.ckpt") == 0  # s3prl's name for it
     dev = results("result/downstream/ExpName")
-    assert dev["evaluated_checkpoint"] == {"file": "last.ckpt", "step": 4, "split": "dev"}
+    assert dev["evaluated_checkpoint"] == {"file": "states-4.ckpt", "step": 4, "split": "dev"}
     assert set(dev["metrics"]) == {"dev_best", "dev", "test"}  # the test scores stay
     assert set(dev["metrics"]["dev"]) == {"accuracy", "loss"}
 
@@ -130,17 +130,18 @@ def test_s3prls_readme_finetune_line_takes_the_last_hidden_state(s3prl_checkout)
 def test_fault_tolerant_training_resumes_with_a(s3prl_checkout, capsys):
     line = "-m train -n ExpName -u fbank -d speaker_linear_utter_libri -a"
     assert s3prl(line) == 0 and s3prl(line) == 0  # the second finds the run done: nothing trained again
-    assert load_checkpoint_file(Path("result/downstream/ExpName/last.ckpt"))["state"]["step"] == 4
+    assert load_checkpoint_file(Path("result/downstream/ExpName/states-4.ckpt"))["state"]["step"] == 4
     assert s3prl(f"{line} -o config.runner.total_steps=6") == 0  # -a goes on with the folder's run
-    assert load_checkpoint_file(Path("result/downstream/ExpName/last.ckpt"))["state"]["step"] == 6
+    assert load_checkpoint_file(Path("result/downstream/ExpName/states-6.ckpt"))["state"]["step"] == 6
     assert results("result/downstream/ExpName")["steps"] == 6
     # s3prl's resume: -e with the folder or its latest checkpoint; another checkpoint is for evaluating
-    assert s3prl("-m train -e result/downstream/ExpName/last.ckpt -o config.runner.total_steps=8") == 0
-    assert load_checkpoint_file(Path("result/downstream/ExpName/last.ckpt"))["state"]["step"] == 8
+    assert s3prl("-m train -e result/downstream/ExpName/states-6.ckpt -o config.runner.total_steps=8") == 0
+    assert load_checkpoint_file(Path("result/downstream/ExpName/states-8.ckpt"))["state"]["step"] == 8
+    assert not Path("result/downstream/ExpName/states-6.ckpt").exists()  # the latest state is all a resume needs
     assert s3prl("-m train -e result/downstream/ExpName/dev-best.ckpt -o config.runner.total_steps=10") == 2
     assert "training resumes from the latest state" in capsys.readouterr().err
     assert s3prl("-m evaluate -e result/downstream/ExpName/states-20000.ckpt") == 1
-    assert "dev-best.ckpt, last.ckpt" in capsys.readouterr().err
+    assert "holds dev-best.ckpt, states-8.ckpt" in capsys.readouterr().err
 
 
 def test_testing_with_another_config_and_init_ckpt(s3prl_checkout):

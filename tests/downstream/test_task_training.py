@@ -9,7 +9,7 @@ from downstream_fakes import FakeUpstream
 from aalbert.downstream.data.labels import LabelLengthError
 from aalbert.downstream.experiment_config import build_config
 from aalbert.downstream.runner import Runner
-from aalbert.downstream.training import BEST, LAST
+from aalbert.downstream.training import BEST
 
 
 def _run(task, corpus, expdir, steps=60, upstream=None, extra=()):
@@ -132,18 +132,19 @@ def test_phone_ctc_learns(tmp_path, monkeypatch):
 
 def test_resume_continues_from_last_checkpoint(tone_corpus, tmp_path):
     _run("phone_linear", tone_corpus, tmp_path / "exp", steps=20)
-    assert torch.load(tmp_path / "exp" / LAST, weights_only=True)["state"]["step"] == 20
+    assert torch.load(tmp_path / "exp" / "states-20.ckpt", weights_only=True)["state"]["step"] == 20
     from aalbert.downstream.experiment_config import load_experiment_config
 
-    at_20 = torch.load(tmp_path / "exp" / LAST, weights_only=True)["model"]
+    at_20 = torch.load(tmp_path / "exp" / "states-20.ckpt", weights_only=True)["model"]
     cfg = load_experiment_config(tmp_path / "exp", ["runner.total_steps=30"])
     res = Runner(cfg, tmp_path / "exp", upstream=FakeUpstream()).train()
     assert res["steps"] == 30
-    continued = torch.load(tmp_path / "exp" / LAST, weights_only=True)
+    continued = torch.load(tmp_path / "exp" / "states-30.ckpt", weights_only=True)
     assert continued["state"]["step"] == 30
+    assert not (tmp_path / "exp" / "states-20.ckpt").exists()  # the latest state is all a resume needs
     # the ten steps trained, exactly as a straight 30-step run (same evaluation steps) trains them
     _run("phone_linear", tone_corpus, tmp_path / "straight", steps=30, extra=["runner.eval_step=10"])
-    straight = torch.load(tmp_path / "straight" / LAST, weights_only=True)["model"]
+    straight = torch.load(tmp_path / "straight" / "states-30.ckpt", weights_only=True)["model"]
     for part, tensors in continued["model"].items():
         for key, value in tensors.items():
             assert torch.equal(value, straight[part][key]), f"{part}.{key}"
