@@ -24,7 +24,7 @@ import math
 import signal
 import threading
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -72,14 +72,17 @@ def clip_gradients(parameters: Iterable[torch.nn.Parameter], clipping: float) ->
 
 
 class NonFiniteSteps:
-    """The non-finite policy (module docstring): ``apply(...)`` says whether a step's update may be applied."""
+    """The non-finite policy (module docstring): ``apply(...)`` says whether a step's update may be applied.
+    ``last_checkpoint``: finds the loop's last checkpoint, for the message that stops a diverged run
+    (asked only then: finding it may read a folder, which a training step should not)."""
 
-    def __init__(self, limit: int = NON_FINITE_LIMIT):
+    def __init__(self, last_checkpoint: Callable[[], Path | str | None], limit: int = NON_FINITE_LIMIT):
+        self.last_checkpoint = last_checkpoint
         self.limit = limit
         self.in_a_row = 0
         self.total = 0  # skipped steps over the run (this process's life)
 
-    def apply(self, step: int, loss: float, grad_norm: float, last_checkpoint: Path | str | None) -> bool:
+    def apply(self, step: int, loss: float, grad_norm: float) -> bool:
         """False (and a warning) for a NaN/inf ``loss`` or ``grad_norm`` at ``step`` (1-based, the step
         being taken); the ``limit``-th in a row raises NonFiniteTrainingError."""
         if math.isfinite(loss) and math.isfinite(grad_norm):
@@ -91,7 +94,7 @@ class NonFiniteSteps:
             raise NonFiniteTrainingError(
                 f"step {step}: {self.in_a_row} steps in a row had a non-finite loss or gradient (loss {loss}, "
                 f"grad norm {grad_norm}); none was applied. The run diverged: lower optimizer.lr or "
-                f"runner.gradient_clipping. Last checkpoint: {last_checkpoint or 'none written yet'}"
+                f"runner.gradient_clipping. Last checkpoint: {self.last_checkpoint() or 'none written yet'}"
             )
         warnings.warn(
             f"step {step}: non-finite loss or gradient (loss {loss}, grad norm {grad_norm}): update skipped",

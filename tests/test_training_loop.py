@@ -27,17 +27,17 @@ def test_sigterm_is_an_interrupt_inside_the_loop_only():
 
 
 def test_non_finite_policy_skips_then_stops_after_the_limit():
-    guard = NonFiniteSteps()
-    assert guard.apply(1, 0.5, 1.0, None)
+    guard = NonFiniteSteps(lambda: "exp/states-4.ckpt")
+    assert guard.apply(1, 0.5, 1.0)
     for step in range(2, 1 + NON_FINITE_LIMIT):
         with pytest.warns(UserWarning, match=f"step {step}: non-finite"):
-            assert not guard.apply(step, float("nan"), 1.0, None)
-    assert guard.apply(NON_FINITE_LIMIT + 1, 0.4, 2.0, None)  # a good step resets the count
+            assert not guard.apply(step, float("nan"), 1.0)
+    assert guard.apply(NON_FINITE_LIMIT + 1, 0.4, 2.0)  # a good step resets the count
     for step in range(NON_FINITE_LIMIT + 2, 2 * NON_FINITE_LIMIT + 1):
         with pytest.warns(UserWarning):
-            guard.apply(step, 0.4, float("inf"), "exp/states-4.ckpt")
+            guard.apply(step, 0.4, float("inf"))
     with pytest.raises(NonFiniteTrainingError, match=r"in a row .*Last checkpoint: exp/states-4\.ckpt"):
-        guard.apply(2 * NON_FINITE_LIMIT + 1, float("nan"), float("nan"), "exp/states-4.ckpt")
+        guard.apply(2 * NON_FINITE_LIMIT + 1, float("nan"), float("nan"))
     assert guard.total == 2 * NON_FINITE_LIMIT - 1
 
 

@@ -120,7 +120,7 @@ def train_loop(
     log = TrainingLog(desc, cfg.total_steps, state.step, progress, logdir)
     counts: dict[str, float] = {}  # the task's counts summed since the last report
     train_model.train()
-    non_finite = NonFiniteSteps()
+    non_finite = NonFiniteSteps(lambda: latest_state(checkpoints) if isinstance(checkpoints, Path) else None)
     last_save = time.monotonic()
     try:
         with stop_on_signals():
@@ -130,9 +130,8 @@ def train_loop(
                     optimizer.zero_grad(set_to_none=True)
                     out.loss.backward()
                     grad_norm = clip_gradients(params, cfg.gradient_clipping)
-                    last = latest_state(checkpoints) if isinstance(checkpoints, Path) else None
                     loss = float(out.loss.detach())
-                    if non_finite.apply(state.step + 1, loss, grad_norm, last):
+                    if non_finite.apply(state.step + 1, loss, grad_norm):
                         optimizer.step()
                     state.step += 1
                     state.position += 1

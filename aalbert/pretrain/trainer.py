@@ -194,7 +194,7 @@ class Trainer:
         self.log = TrainingLog("pretrain", runner.total_steps, self.state.step, self.progress, self.expdir / "log")
         self.ddp.train()
         accum, loss_sum, micro = runner.gradient_accumulate_steps, torch.zeros((), device=self.device), 0
-        non_finite = NonFiniteSteps()
+        non_finite = NonFiniteSteps(lambda: self.last_checkpoint)
         # where the last finished step left the run: what an interrupt saves (a partial step is dropped)
         finished = (TrainingState(**self.state.as_dict()), rng.capture(self.mask_generator))
         last_save = time.monotonic()
@@ -284,7 +284,7 @@ class Trainer:
         # ranks agree: gradients are averaged over the ranks, the loss is reduced here
         mean_loss = float(dist.all_reduce_sum(loss.detach().clone().float())) / self.world_size
         lr = float(self.scheduler.get_last_lr()[0])
-        if non_finite.apply(self.state.step + 1, mean_loss, grad_norm, self.last_checkpoint):
+        if non_finite.apply(self.state.step + 1, mean_loss, grad_norm):
             self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
