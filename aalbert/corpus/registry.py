@@ -30,6 +30,9 @@ BUILTIN_READERS = {
     "kaldi": "aalbert.corpus.readers.kaldi:read",
     "lhotse": "aalbert.corpus.readers.lhotse_manifests:read",
     "files": "aalbert.corpus.readers.audio_files:read",
+    "speech_commands": "aalbert.corpus.readers.speech_commands:read",
+    "fluent_commands": "aalbert.corpus.readers.fluent_commands:read",
+    "voxceleb1": "aalbert.corpus.readers.voxceleb1:read",
 }
 
 
