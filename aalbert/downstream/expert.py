@@ -141,13 +141,20 @@ class MLPHeadConfig:
     dropout: float = 0.0
 
     def mlp(self, input_dim: int, output_dim: int) -> nn.Sequential:
-        return mlp(input_dim, output_dim, self.hidden_layers, self.hidden_size, self.dropout)
+        """``mlp(input_dim, output_dim)`` with this section's ``hidden_layers``, ``hidden_size``, ``dropout``."""
+        return mlp(
+            input_dim, output_dim, hidden_layers=self.hidden_layers, hidden_size=self.hidden_size, dropout=self.dropout
+        )
 
 
 def mlp(
-    input_dim: int, output_dim: int, hidden_layers: int = 0, hidden_size: int = 256, dropout: float = 0.0
+    input_dim: int, output_dim: int, *, hidden_layers: int = 0, hidden_size: int = 256, dropout: float = 0.0
 ) -> nn.Sequential:
-    """Linear classifier (``hidden_layers=0``) or an MLP with ReLU and dropout."""
+    """``mlp(input_dim, output_dim, *, hidden_layers=0, hidden_size=256, dropout=0.0)``: a linear
+    classifier (``hidden_layers=0``) or ``hidden_layers`` x (Linear ``hidden_size`` wide, ReLU,
+    Dropout) then a Linear to ``output_dim``. Everything after ``output_dim`` is keyword-only: a
+    guess such as ``mlp(input_dim, hidden_size, output_dim)`` would otherwise silently build
+    ``output_dim`` hidden layers and ``hidden_size`` outputs."""
     if hidden_layers < 0:
         raise BadInputError(f"hidden_layers must be >= 0, got {hidden_layers}")
     layers: list[nn.Module] = []
