@@ -28,14 +28,18 @@ def train_task(
     task: str, corpus: str | Path, expdir: str | Path, steps: int = 40, overrides: tuple[str, ...] = (), upstream=None
 ) -> dict:
     """Train ``task`` for ``steps`` on ``corpus`` with a :class:`TinyUpstream` (or ``upstream``), evaluate
-    the best checkpoint on test, and return the results (also written to ``expdir/results.json``)."""
+    the best checkpoint on test, and return the results (also written to ``expdir/results.json``).
+    ``corpus`` and ``expdir`` may be ``str`` or ``Path``, with any characters in them."""
+    import json
+
     from aalbert.downstream.experiment_config import build_config
     from aalbert.downstream.runner import Runner
 
     config = build_config(
         task,
         overrides=[
-            f"data.roots=[{corpus}]",
+            # quoted (JSON is YAML): a folder named "a, b: #1" must stay one path, not YAML syntax
+            f"data.roots=[{json.dumps(str(corpus))}]",
             f"runner.total_steps={steps}",
             f"runner.eval_step={max(1, steps // 2)}",
             "runner.log_step=10",

@@ -34,7 +34,7 @@ def speaker_tone(index: int) -> float:
 
 
 def make_tone_corpus(
-    root: Path,
+    root: str | Path,
     speakers: int = 3,
     utterances: int = 10,
     seed: int = 0,
@@ -50,6 +50,7 @@ def make_tone_corpus(
     out ``unaligned``, and ``tone_segments.json`` (uttid -> [start, end, phone] in samples) from
     which tests write the same corpus in other layouts.
     """
+    root = Path(root)  # a str is as good as a Path here, as everywhere in the toolkit
     rng = np.random.default_rng(seed)
     lines = []
     timed: dict[str, list[list]] = {}
