@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .scored_corpus import make_scored_corpus
 from .tone_corpus import PHONES, SR, make_tone_corpus, speaker_gender
 from .upstream import TinyUpstream
 
-__all__ = ["PHONES", "SR", "TinyUpstream", "make_tone_corpus", "speaker_gender", "train_task"]
+__all__ = ["PHONES", "SR", "TinyUpstream", "make_scored_corpus", "make_tone_corpus", "speaker_gender", "train_task"]
 
 
 def train_task(
