@@ -63,8 +63,7 @@ def train_probe(
     model = DownstreamModel(None, featurizer, expert, finetune=False, feature_cache=features).to(device)
     corpus = context.corpus
     data = {
-        split: UtteranceDataset(corpus.splits[split], corpus.speaker_index, with_audio=False)
-        for split in ("train", "dev", "test")
+        split: UtteranceDataset(corpus.splits[split], corpus, with_audio=False) for split in ("train", "dev", "test")
     }
     batches_per_epoch = math.ceil(len(data["train"]) / cfg.batch_size)
     optimizer = torch.optim.AdamW(model.expert.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

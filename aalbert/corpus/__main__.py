@@ -189,7 +189,8 @@ def commands_labels(cfg, listing) -> dict:
     problems in one error): the arguments :func:`corpus_summary` takes beside the listing."""
     # a command may use the downstream label readers (TextGrids, s3prl alignments) and split lists
     from aalbert.downstream.data.attach import attach_frames, frame_label_source
-    from aalbert.downstream.data.corpus import TaskData, choose_splits, split_lists_folder
+    from aalbert.downstream.data.corpus import TaskData
+    from aalbert.downstream.data.split_choice import choose_splits, split_lists_folder
 
     from .problems import Problems
 

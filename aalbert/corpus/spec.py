@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from aalbert.config import from_dict
 from aalbert.errors import BadInputError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from .frames import MAX_GAP_TOLERANCE_S, seconds_to_samples
 
+T = TypeVar("T", bound="DataclassInstance")
 _SPEC = re.compile(r"^([a-z][a-z0-9_]*):(.+)$")
 
 
@@ -46,6 +51,8 @@ class CorpusConfig:
     channel: Literal["mean"] | int | None = field(default=None, kw_only=True)
     # processes decoding the audio at the first scan; null = min(4, CPUs)
     audio_check_workers: int | None = field(default=None, kw_only=True)
+    # the reader's own options (`-o data.options.KEY=VALUE`), checked against its `Options` dataclass
+    options: dict[str, Any] = field(default_factory=dict, kw_only=True)
 
     def __post_init__(self):
         if self.timit_phone_set not in (39, 48):
@@ -86,6 +93,14 @@ class CorpusConfig:
             audio_check_workers=self.audio_check_workers,
             label_gap_tolerance_s=self.label_gap_tolerance_s,
             scan_cache=self.scan_cache,
+            options=dict(self.options),
+        )
+
+    def reader_options(self, options_class: type[T]) -> T:
+        """``options`` as the reader's ``Options`` dataclass; an unknown key or a wrong type is a
+        ConfigError naming the reader (the command checks them earlier, naming where they were given)."""
+        return from_dict(
+            options_class, self.options, where=f"data.options of the {self.format} reader", key="data.options"
         )
 
 

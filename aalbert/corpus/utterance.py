@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -29,6 +30,8 @@ class Utterance:
     info: dict[str, str] = field(default_factory=dict, repr=False)
     # which wave of a multi-channel file (data.channel: "mean" or an index; None: the file must be mono)
     channel: Channel = field(default=None, repr=False)
+    # label values attached for a task beyond phones, by label name (e.g. "frame.vad": an id per 10 ms frame)
+    labels: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def measured_num_samples(self) -> int:
         """``num_samples``, which every corpus reader measures; only a plain file listed unread
@@ -63,6 +66,8 @@ class CorpusListing:
     # every audio file decoded by the reader (aalbert.corpus.audio_check); read_corpus decodes
     # the files of a reader that did not (a plugin's)
     audio_checked: bool = False
+    # (per, field) -> the file a metadata field came from ("utterance"/"speaker"), for messages on its values
+    metadata_sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:

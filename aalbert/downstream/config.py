@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from aalbert.corpus.metadata import MetadataFile
 from aalbert.corpus.spec import CorpusConfig, CorpusSpec
 from aalbert.runner_config import OptimizerConfig, RunnerConfig
 
@@ -86,6 +87,12 @@ class DataConfig(CorpusConfig):
     lexicon: str | None = None  # CTC from words (Kaldi text, trans.txt, Lhotse text): "WORD PHONE ..." lines
     fold_phone_marks: bool = True  # AH0 -> AH, T_B -> T in TextGrids, transcripts, lexicons, Lhotse
     silence_phones: list[str] = field(default_factory=lambda: ["sil", "sp", "spn", "SIL", "<sil>", "h#"])
+    # metadata from files (no reader plugin needed): a Kaldi utt2FIELD / spk2FIELD path, or a table
+    # {path, per: utterance|speaker, key: COLUMN, fields: [COLUMN...]} (CSV, TSV, JSON); paths from the corpus root
+    metadata: list[str | MetadataFile] = field(default_factory=list)
+    # frame labels of your own, by name (the label frame.NAME): {format: textgrid|rttm|s3prl, path, tier, fill}
+    # (aalbert.downstream.data.frame_labels); a task may compute them instead (Expert.frame_labels)
+    frame_labels: dict[str, Any] = field(default_factory=dict)
     # splits
     splits: str | None = None  # folder with train/dev/test.txt; None = ROOT/splits, else split_policy
     split_policy: Literal["task", "per_speaker", "disjoint_speakers"] = "task"  # task: speaker tasks per
@@ -108,6 +115,9 @@ class DataConfig(CorpusConfig):
 @dataclass
 class ExperimentConfig:
     task: str = ""
+    # the labels the task reads, when its config names them (utterance_regression: [utterance.score:numeric]);
+    # empty: the expert's own declaration (Expert.labels). The first is what a reusable head predicts.
+    labels: list[str] = field(default_factory=list)
     upstream: str = "aalbert"
     upstream_ckpt: str | None = None
     finetune: bool = False

@@ -7,6 +7,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from .data import collate
+from .expert import add_counts
 from .model import DownstreamModel
 
 
@@ -26,15 +27,14 @@ def split_loader(dataset: Dataset, batch_size: int, seed: int, num_workers: int 
 def evaluate(model: DownstreamModel, loader: DataLoader, desc: str = "eval", progress: bool = True) -> dict:
     was_training = model.training
     model.eval()
-    totals: dict[str, float] = {}
+    totals: dict = {}
     loss_sum, batches = 0.0, 0
     for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
         out = model(batch)
         loss_sum += float(out.loss)
         batches += 1
-        for key, value in out.counts.items():
-            totals[key] = totals.get(key, 0.0) + float(value)
+        add_counts(totals, out.counts)
     model.train(was_training)
-    metrics = type(model.expert).metrics(totals) if batches else {}
+    metrics = model.expert.metrics(totals) if batches else {}
     metrics["loss"] = loss_sum / max(batches, 1)
     return metrics

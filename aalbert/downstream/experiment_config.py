@@ -9,6 +9,7 @@ from pathlib import Path
 from aalbert import previous_release
 from aalbert.config import from_dict
 from aalbert.config_layers import ConfigLayers, Flags, load_yaml
+from aalbert.corpus.registry import check_reader_options
 from aalbert.errors import MissingFileError
 
 from .config import ExperimentConfig
@@ -44,6 +45,7 @@ def build_config(
     model_config = getattr(spec.expert_class, "Config", None)
     if isinstance(model_config, type) and dataclasses.is_dataclass(model_config):
         from_dict(model_config, config.model, key="model", origins=layers)  # as the expert will read it
+    check_reader_options(config.data.format, config.data.options, layers)  # before the corpus is read
     return config
 
 
@@ -56,4 +58,6 @@ def load_experiment_config(
         raise MissingFileError(f"{expdir} is not a downstream experiment folder (no {CONFIG_FILE})")
     saved = previous_release.upgrade("downstream", load_yaml(path), str(path))  # a folder of the previous release
     layers = ConfigLayers(str(path)).add(saved, str(path)).add_overrides(overrides, rename=our_key)
-    return layers.build(ExperimentConfig, flags)
+    config = layers.build(ExperimentConfig, flags)
+    check_reader_options(config.data.format, config.data.options, layers)
+    return config

@@ -8,6 +8,7 @@ batches and processes exactly, and ``metrics`` turns the totals into numbers at 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,6 +40,8 @@ class TaskContext:
     downsample_rate: int  # samples per upstream frame
     corpus: Corpus
     task: str = ""  # the task's name (-d)
+    # the labels this run reads (the task config's `labels:`, else the expert's); () = the expert class's
+    labels: tuple[str, ...] = ()
 
     @property
     def stacking(self) -> int:
@@ -76,7 +79,9 @@ class TaskContext:
 @dataclass
 class StepOutput:
     loss: torch.Tensor
-    counts: dict[str, float]
+    # counts that add up over batches (add_counts): numbers are summed (correct, total, edits), lists
+    # concatenated (predictions and targets for a correlation, (uttid, embedding) pairs for verification)
+    counts: dict[str, Any]
     # optional: the head's class scores (..., classes); when given, the runner checks on the first
     # batch that their size matches the label set (Expert.output_classes)
     logits: torch.Tensor | None = None
@@ -91,7 +96,7 @@ class Expert(nn.Module):
     # training follow from these two (task_labels.task_data).
     # The labels: frame_phones, phone_sequence, speaker (the classes are speakers), speaker.FIELD,
     # utterance.FIELD; a reusable head predicts the first.
-    labels: ClassVar[tuple[str, ...]] = ()
+    labels: tuple[str, ...] = ()  # an instance sees the run's labels (a task config may name them)
     # the default split when the corpus has no split lists: "per_speaker" (each speaker's
     # utterances 8:1:1; needed by "speaker") or "disjoint_speakers" (speakers 8:1:1: test voices are
     # unseen). A task reading speaker.FIELD with "disjoint_speakers" *requires* it: overlapping lists are refused.
@@ -106,6 +111,8 @@ class Expert(nn.Module):
     def __init__(self, context: TaskContext, config: dict):
         super().__init__()
         self.context = context
+        # the run's labels: the task config may name them (`labels:`), else the class declares them
+        self.labels = tuple(context.labels) or type(self).labels
         self.config: Any = from_dict(self.Config, config, where="model")  # each subclass's own Config
         # classes the head outputs, checked against StepOutput.logits on the first batch (None: unchecked)
         self.output_classes: int | None = None
@@ -119,15 +126,20 @@ class Expert(nn.Module):
         return names
 
     @classmethod
-    def task_data(cls, task: str = "") -> TaskData:
-        """What this task needs from the corpus: derived from ``labels`` and ``split_policy``."""
-        return task_data(cls.labels, cls.split_policy, task)
+    def task_data(cls, task: str = "", labels: tuple[str, ...] | list[str] = ()) -> TaskData:
+        """What this task needs from the corpus: derived from ``labels`` (the run's, else the class's)
+        and ``split_policy``; the expert's frame-label hook goes along when it has one."""
+        needs = task_data(tuple(labels) or cls.labels, cls.split_policy, task)
+        hook = getattr(cls, "frame_labels", None)
+        return dataclasses.replace(needs, frame_label_hook=hook) if callable(hook) else needs
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         raise NotImplementedError
 
     @staticmethod
-    def metrics(counts: dict[str, float]) -> dict[str, float]:
+    def metrics(counts: dict[str, Any]) -> dict[str, float]:
+        """The metrics of summed counts (a whole split, or one training batch for logging). May also be
+        an instance method (it is called on the expert), e.g. to score trials the expert holds."""
         raise NotImplementedError
 
 
@@ -168,3 +180,14 @@ def mlp(
 
 def ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den else 0.0
+
+
+def add_counts(totals: dict[str, Any], counts: dict[str, Any]) -> dict[str, Any]:
+    """``counts`` added into ``totals`` (and returned): numbers summed, lists concatenated: the one
+    place the counts of batches (and of processes) add up."""
+    for key, value in counts.items():
+        if isinstance(value, (list, tuple)):
+            totals[key] = [*totals.get(key, []), *value]
+        else:
+            totals[key] = totals.get(key, 0.0) + float(value)
+    return totals

@@ -1,9 +1,9 @@
 """A reusable frame-level classification head, over any frame label (10 ms frame phones by default).
 
 phone_linear / phone_1hidden / phone_2hidden are this head and differ only in ``hidden_layers``
-(0, 1, 2), set in their config.yaml. Another frame label is a subclass declaring it first in
-``labels`` (its classes: ``context.label_names``) and overriding ``frame_targets`` (a label id per
-10 ms frame).
+(0, 1, 2), set in their config.yaml. Another frame label (``frame.NAME``: data.frame_labels or the
+expert's ``frame_labels`` hook) is a subclass declaring it first in ``labels``, or a config naming it
+(``labels: [frame.vad]``); its classes: ``context.label_names``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ class FrameClassifierExpert(Expert):
         self.classifier = self.config.mlp(context.input_dim, self.num_classes)
 
     def frame_targets(self, batch: Batch) -> list[list[int]]:
-        """A class id per 10 ms frame, per utterance."""
+        """A class id per 10 ms frame, per utterance (``batch.labels`` of the label: frame_phones or frame.NAME)."""
+        if self.label in batch.labels:
+            return [frames.tolist() for frames in batch.labels[self.label]]
         return [present_labels(FRAME_PHONES, phones, uttid) for phones, uttid in zip(batch.phones, batch.uttids)]
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:

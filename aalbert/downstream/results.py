@@ -59,8 +59,8 @@ def results_record(
         "task": config.task,
         "task_source": task.source,
         "task_package": {"name": task.package, "version": task.version},
-        "main_metric": type(model.expert).main_metric,
-        "higher_is_better": type(model.expert).higher_is_better,
+        "main_metric": model.expert.main_metric,
+        "higher_is_better": model.expert.higher_is_better,
         "metrics": {"dev_best": {**(state.best_dev or {}), "step": state.best_step}, "test": test},
         "upstream": {
             "name": config.upstream,
@@ -82,6 +82,8 @@ def results_record(
             "speakers": len(corpus.speakers),
             "phones": len(corpus.phone_names or []),
             "skipped_no_alignment": corpus.skipped,
+            # per split: label -> utterances left out for lacking it (metadata, transcripts, frame labels)
+            "skipped_no_label": corpus.skipped_labels,
             # files that did not decode cleanly, left out with data.bad_audio: skip
             "bad_audio": {"count": len(corpus.bad_audio), "files": corpus.bad_audio},
         },

@@ -84,13 +84,13 @@ class Runner:
         self.expdir = Path(expdir)
         self.record = record
         self.task: Task = load_task_of_experiment(config.task, self.expdir)
-        check_declarations(config.task, self.task.expert_class)
+        check_declarations(config.task, self.task.expert_class, config.labels)
         rng.seed_everything(config.seed)
         if upstream is None:
             upstream = load_upstream_by_name(config.upstream, config.upstream_ckpt)
         self.upstream: nn.Module = upstream
         self.device = dist.resolve_device(device)
-        self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data(config.task))
+        self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data(config.task, config.labels))
         if dist.is_main() and record is not None:
             write_record(self.expdir, record)  # the folder's first file: what made it (see aalbert.experiment)
         if dist.is_main() and not (self.expdir / SPLITS_DIR).is_dir():
@@ -98,7 +98,7 @@ class Runner:
         fcfg = config.featurizer
         sizes = UpstreamSizes.of(upstream)
         featurizer = Featurizer(sizes.num_hidden_states, fcfg.mode, fcfg.layer, fcfg.layer_norm)
-        context = TaskContext(sizes.hidden_size, sizes.downsample_rate, self.corpus, config.task)
+        context = TaskContext(sizes.hidden_size, sizes.downsample_rate, self.corpus, config.task, tuple(config.labels))
         expert = self.task.expert_class(context, config.model)
         self.model = DownstreamModel(upstream, featurizer, expert, config.finetune).to(self.device)
         cache = config.runner.feature_cache
@@ -152,9 +152,7 @@ class Runner:
     # ----------------------------------------------------------------------------- data
     def loader(self, split: str) -> DataLoader:
         """An evaluation loader (in corpus order; draws nothing from the global RNG)."""
-        dataset = UtteranceDataset(
-            self.corpus.splits[split], self.corpus.speaker_index, with_audio=self.model.feature_cache is None
-        )
+        dataset = UtteranceDataset(self.corpus.splits[split], self.corpus, with_audio=self.model.feature_cache is None)
         rc = self.config.runner
         return split_loader(dataset, rc.eval_batch_size, self.config.seed, rc.num_workers)
 
@@ -162,7 +160,7 @@ class Runner:
         """Epoch ``epoch``'s training batches from batch ``position`` on; the order depends only on
         (seed, epoch), so a resumed run continues with the batches a straight run would see."""
         dataset = UtteranceDataset(
-            self.corpus.splits["train"], self.corpus.speaker_index, with_audio=self.model.feature_cache is None
+            self.corpus.splits["train"], self.corpus, with_audio=self.model.feature_cache is None
         )
         rc = self.config.runner
         return epoch_loader(dataset, rc.batch_size, self.config.seed, epoch, position, rc.num_workers)

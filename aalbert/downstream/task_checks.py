@@ -19,6 +19,7 @@ import torch
 
 from aalbert.errors import TaskRequirementError
 
+from .expert import add_counts
 from .task_labels import task_data
 
 if TYPE_CHECKING:
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 SPLIT_POLICIES = ("per_speaker", "disjoint_speakers")
 
 
-def check_declarations(task: str, expert_class: type[Expert]) -> None:
+def check_declarations(task: str, expert_class: type[Expert], labels: tuple[str, ...] | list[str] = ()) -> None:
+    """The expert's declarations (``labels``: the run's, when its config names them), before anything is loaded."""
+
     def fail(problem: str) -> NoReturn:
         raise TaskRequirementError(f"task {task} ({expert_class.__module__}.{expert_class.__name__}): {problem}")
 
@@ -38,7 +41,7 @@ def check_declarations(task: str, expert_class: type[Expert]) -> None:
         fail(f"main_metric must name a key of metrics(), got {expert_class.main_metric!r}")
     if not isinstance(expert_class.higher_is_better, bool):
         fail(f"higher_is_better must be True or False, got {expert_class.higher_is_better!r}")
-    labels = expert_class.labels
+    labels = tuple(labels) or expert_class.labels
     if not isinstance(labels, (tuple, list)) or not all(isinstance(label, str) for label in labels):
         fail(f"labels must be a tuple of label names, e.g. ('speaker',), got {labels!r}")
     if expert_class.split_policy not in SPLIT_POLICIES:
@@ -58,7 +61,6 @@ def check_declarations(task: str, expert_class: type[Expert]) -> None:
 def check_first_batch(task: str, model, loader) -> None:
     """One batch through the model in eval mode: the main metric exists and the head fits its labels."""
     expert = model.expert
-    expert_class = type(expert)
     batch = next(iter(loader), None)
     if batch is None:
         return
@@ -68,10 +70,10 @@ def check_first_batch(task: str, model, loader) -> None:
         out = model(batch)
     finally:
         model.train(was_training)
-    metrics = expert_class.metrics({k: float(v) for k, v in out.counts.items()})
-    if expert_class.main_metric not in metrics:
+    metrics = expert.metrics(add_counts({}, out.counts))
+    if expert.main_metric not in metrics:
         raise TaskRequirementError(
-            f"task {task}: main_metric {expert_class.main_metric!r} is not among the metrics "
+            f"task {task}: main_metric {expert.main_metric!r} is not among the metrics "
             f"its Expert.metrics gives ({', '.join(sorted(metrics)) or 'none'})"
         )
     expected = getattr(expert, "output_classes", None)

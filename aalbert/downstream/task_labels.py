@@ -1,23 +1,25 @@
 """The labels a task can consume, by name, and where each comes from in a loaded corpus.
 
-A task declares what it reads once, on its expert: ``Expert.labels`` (names below) and
-``Expert.split_policy``. :func:`task_data` turns that declaration into what the corpus loader
-must provide (:class:`~.data.TaskData`), and the checks before training read the same result.
-A label name is one of:
+A task declares what it reads once: ``Expert.labels`` (names below; a task config's top-level
+``labels:`` may name them instead) and ``Expert.split_policy``. :func:`task_data` turns that
+declaration into what the corpus loader must provide (:class:`~.data.TaskData`), and the checks
+before training read the same result. A label name is one of:
 
-* ``"frame_phones"``: a phone per 10 ms frame (alignments; ``batch.phones``);
-* ``"phone_sequence"``: the phones in order (CTC targets; ``batch.phone_sequences``);
-* ``"speaker"``: the classes are the speakers (``batch.speakers``, an index into ``corpus.speakers``):
-  every dev/test speaker must be in train, so the split is per speaker (``batch.speakers`` is
-  filled for every task: a task that only groups by speaker does not declare it);
-* ``"speaker.FIELD"``: a field of the per-speaker metadata the reader found (``speaker.gender``
-  from LibriSpeech ``SPEAKERS.TXT``, Kaldi ``spk2gender``, Lhotse supervisions);
-* ``"utterance.FIELD"``: a field of the per-utterance metadata (``Utterance.info``).
+* ``"frame_phones"``: a phone per 10 ms frame (alignments);
+* ``"frame.NAME"``: frame labels of your own (``data.frame_labels.NAME``: TextGrid tiers, RTTM,
+  s3prl-style files; or the expert's ``frame_labels`` hook), a class per 10 ms frame;
+* ``"phone_sequence"``: the phones in order (CTC targets);
+* ``"sequence.characters"`` / ``"sequence.words"``: symbols of the word transcripts (words joined
+  by the ``|`` word boundary / words, those unseen in train read as ``<unk>``);
+* ``"speaker"``: the classes are the speakers: every dev/test speaker must be in train, so the
+  split is per speaker (``batch.speakers`` is filled for every task: a task that only groups by
+  speaker does not declare it);
+* ``"speaker.FIELD"`` / ``"utterance.FIELD"``: categorical metadata (classes: sorted values);
+  ``"speaker.FIELD:numeric"`` / ``"utterance.FIELD:numeric"``: a number per utterance. Metadata
+  comes from the reader (LibriSpeech ``SPEAKERS.TXT``, Kaldi ``spk2X``/``utt2X``, Lhotse) and
+  ``data.metadata`` files.
 
-The runner checks before training that the corpus has every declared label (see
-:mod:`.task_checks`); :func:`label_names` gives a label's classes and :func:`utterance_labels`
-a batch's label values (:func:`present_labels` one utterance's phones), so reusable heads work
-over any of them.
+``batch.labels[NAME]`` carries each declared label as tensors (:mod:`.data.label_values`).
 """
 
 from __future__ import annotations
@@ -28,42 +30,32 @@ from typing import Literal
 from aalbert.errors import TaskRequirementError
 
 from .data import Batch, Corpus, TaskData
+from .data.label_kinds import (  # noqa: F401 - the names task authors import from here
+    CHARACTERS,
+    FRAME,
+    FRAME_PHONES,
+    PHONE_SEQUENCE,
+    SEQUENCE,
+    SPEAKER,
+    SPEAKER_METADATA,
+    UNKNOWN_WORD,
+    UTTERANCE_METADATA,
+    WORD_BOUNDARY,
+    WORDS,
+    LabelSpec,
+    frame_label,
+    parse_label,
+    speaker_field,
+    utterance_field,
+)
 from .data.splits import SplitPolicy
-
-FRAME_PHONES = "frame_phones"
-PHONE_SEQUENCE = "phone_sequence"
-SPEAKER = "speaker"
-# kinds of metadata labels, as parse_label names them ("speaker.gender" -> ("speaker_metadata", "gender"))
-SPEAKER_METADATA = "speaker_metadata"
-UTTERANCE_METADATA = "utterance_metadata"
-_METADATA_PREFIXES = {"speaker": SPEAKER_METADATA, "utterance": UTTERANCE_METADATA}
-
-
-def speaker_field(name: str) -> str:
-    return f"speaker.{name}"
-
-
-def utterance_field(name: str) -> str:
-    return f"utterance.{name}"
-
-
-def parse_label(label: str) -> tuple[str, str | None]:
-    """``(kind, field)``: kind is frame_phones, phone_sequence, speaker (field None), speaker_metadata
-    or utterance_metadata (field: the metadata key)."""
-    if label in (FRAME_PHONES, PHONE_SEQUENCE, SPEAKER):
-        return label, None
-    prefix, _, field = label.partition(".")
-    if prefix in _METADATA_PREFIXES and field:
-        return _METADATA_PREFIXES[prefix], field
-    raise TaskRequirementError(
-        f"unknown label {label!r}: use {FRAME_PHONES}, {PHONE_SEQUENCE}, {SPEAKER}, speaker.FIELD or utterance.FIELD"
-    )
 
 
 def task_data(labels: Sequence[str], split_policy: SplitPolicy, task: str = "") -> TaskData:
     """What the corpus loader must provide to a task that reads ``labels`` with ``split_policy``:
     the one place a declaration becomes the loader's needs (a new kind of label starts here)."""
-    kinds = [parse_label(label)[0] for label in labels]
+    specs = [parse_label(label) for label in labels]
+    kinds = [spec.kind for spec in specs]
     if FRAME_PHONES in kinds and PHONE_SEQUENCE in kinds:
         raise TaskRequirementError(
             f"reads both {FRAME_PHONES} and {PHONE_SEQUENCE}, but the corpus gives a task one of them "
@@ -72,41 +64,47 @@ def task_data(labels: Sequence[str], split_policy: SplitPolicy, task: str = "") 
     phones: Literal["none", "frames", "sequence"] = (
         "frames" if FRAME_PHONES in kinds else "sequence" if PHONE_SEQUENCE in kinds else "none"
     )
-    metadata = tuple(label for label, kind in zip(labels, kinds) if kind in (SPEAKER_METADATA, UTTERANCE_METADATA))
+    metadata = tuple(spec.name for spec in specs if spec.kind in (SPEAKER_METADATA, UTTERANCE_METADATA))
     # a speaker attribute tested on a voice heard in training measures memory: disjoint is required
     required = split_policy == "disjoint_speakers" and SPEAKER_METADATA in kinds
-    return TaskData(phones, split_policy, SPEAKER in kinds, metadata, required, task)
+    return TaskData(phones, split_policy, SPEAKER in kinds, metadata, required, task, tuple(labels))
 
 
 def metadata_value(corpus: Corpus, label: str, uttid: str, speaker: str) -> str | None:
     """The metadata field ``label`` names for one utterance (None when the corpus lacks it)."""
-    kind, field = parse_label(label)
-    if field is None:  # not a metadata label: there is no field to look up
+    spec = parse_label(label)
+    if spec.field is None or spec.kind not in (SPEAKER_METADATA, UTTERANCE_METADATA):
         return None
-    info = corpus.speaker_info.get(speaker, {}) if kind == SPEAKER_METADATA else corpus.utterance_info.get(uttid, {})
-    value = info.get(field)
+    info = (
+        corpus.speaker_info.get(speaker, {}) if spec.kind == SPEAKER_METADATA else corpus.utterance_info.get(uttid, {})
+    )
+    value = info.get(spec.field)
     return None if value is None else str(value)
 
 
 def label_names(corpus: Corpus, label: str) -> list[str]:
-    """The classes of ``label`` in this corpus (index = class id): sorted metadata values over the
-    utterances of every split, the speakers, or the phone names."""
-    kind, _ = parse_label(label)
-    if kind in (FRAME_PHONES, PHONE_SEQUENCE):
+    """The classes of ``label`` in this corpus (index = class id): the phone names, the speakers,
+    the sorted symbols of a sequence label or values of a categorical one; [] for a numeric label."""
+    spec = parse_label(label)
+    if spec.kind in (FRAME_PHONES, PHONE_SEQUENCE):
         return list(corpus.phone_names or [])
-    if kind == SPEAKER:
+    if spec.kind == SPEAKER:
         return list(corpus.speakers)
+    if spec.numeric:
+        return []
+    if label in corpus.label_classes:  # sequences and frame labels: fixed when the corpus was loaded
+        return list(corpus.label_classes[label])
     values = {metadata_value(corpus, label, u.uttid, u.speaker) for part in corpus.splits.values() for u in part}
     return sorted(v for v in values if v is not None)
 
 
 def utterance_labels(corpus: Corpus, label: str, batch: Batch) -> list[str]:
-    """One value of an utterance-level label (speaker or metadata) per utterance of ``batch``."""
-    kind, _ = parse_label(label)
+    """One value of an utterance-level label (speaker or metadata) per utterance of ``batch``, as text."""
+    spec = parse_label(label)
     speakers = [corpus.speakers[int(i)] for i in batch.speakers]
-    if kind == SPEAKER:
+    if spec.kind == SPEAKER:
         return speakers
-    if kind not in (SPEAKER_METADATA, UTTERANCE_METADATA):
+    if spec.kind not in (SPEAKER_METADATA, UTTERANCE_METADATA):
         raise TaskRequirementError(f"{label} is not an utterance-level label")
     values = [metadata_value(corpus, label, u, s) for u, s in zip(batch.uttids, speakers)]
     missing = [u for u, v in zip(batch.uttids, values) if v is None]

@@ -24,6 +24,7 @@ from aalbert.training_loop import NonFiniteSteps, TrainingInterrupted, TrainingS
 
 from .config import DownstreamRunnerConfig
 from .data import UtteranceDataset, collate
+from .expert import add_counts
 from .model import DownstreamModel
 from .sampling import EpochBatchSampler, epoch_generator
 
@@ -118,7 +119,7 @@ def train_loop(
     """
     params = [p for p in train_model.parameters() if p.requires_grad]
     log = TrainingLog(desc, cfg.total_steps, state.step, progress, logdir)
-    counts: dict[str, float] = {}  # the task's counts summed since the last report
+    counts: dict = {}  # the task's counts added up since the last report (aalbert.downstream.expert.add_counts)
     train_model.train()
     non_finite = NonFiniteSteps(lambda: latest_state(checkpoints) if isinstance(checkpoints, Path) else None)
     last_save = time.monotonic()
@@ -136,10 +137,9 @@ def train_loop(
                     state.step += 1
                     state.position += 1
                     log.step_done(loss)
-                    for key, value in out.counts.items():
-                        counts[key] = counts.get(key, 0.0) + float(value)
+                    add_counts(counts, out.counts)
                     if state.step % cfg.log_step == 0 or state.step == cfg.total_steps:
-                        metrics = type(model.expert).metrics(counts)
+                        metrics = model.expert.metrics(counts)
                         log.report(state.step, {**learning_rates(optimizer), "grad_norm": grad_norm, **metrics})
                         counts = {}
                     if state.step % cfg.eval_step == 0 or state.step == cfg.total_steps:
@@ -196,7 +196,7 @@ def _evaluate_and_save(
     evaluate_dev,
     log: TrainingLog,
 ) -> None:
-    main_metric, higher = type(model.expert).main_metric, type(model.expert).higher_is_better
+    main_metric, higher = model.expert.main_metric, model.expert.higher_is_better
     update = None
     if dist.is_main():
         metrics = evaluate_dev()

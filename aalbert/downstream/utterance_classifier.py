@@ -43,6 +43,8 @@ class UtteranceClassifierExpert(Expert):
         self.classifier = self.config.mlp(self.pooling.output_dim, self.output_classes)
 
     def targets(self, batch: Batch, device: torch.device) -> torch.Tensor:
+        if self.label in batch.labels:  # class ids of the label (aalbert.downstream.data.label_values)
+            return batch.labels[self.label].to(device)
         if self.label == SPEAKER:
             return batch.speakers.to(device)  # already indices into corpus.speakers
         values = utterance_labels(self.context.corpus, self.label, batch)

@@ -1,5 +1,7 @@
 """Kaldi data directories: ``wav.scp``, ``utt2spk``, optional ``segments``, ``text``,
-``spk2gender``, ``reco2dur``; several directories (e.g. ``train`` and ``test``) are pooled.
+``reco2dur``, and every ``utt2X`` / ``spk2X`` file as metadata (``spk2gender`` -> ``speaker.gender``,
+``spk2age`` -> ``speaker.age``, ``utt2score`` -> ``utterance.score``; aalbert.corpus.metadata);
+several directories (e.g. ``train`` and ``test``) are pooled.
 
 ``wav.scp`` lines are ``RECORDING PATH``. Entries that are shell pipelines (``... |``) or
 archive offsets (``x.ark:123``) are refused: running commands found in a data file is not
@@ -22,6 +24,7 @@ from aalbert.errors import MissingFileError
 
 from ..bad_audio import checked_listing
 from ..frames import seconds_to_samples
+from ..metadata import MetadataFile, attach_metadata, kaldi_metadata_files
 from ..problems import Problems, report_unmatched_lines
 from ..scan_cache import AudioInfoCache
 from ..spec import CorpusSpec
@@ -215,12 +218,6 @@ def _utterances(
     return out, left_out
 
 
-def read_spk2gender(path: Path, problems: Problems, speakers: set[str]) -> dict[str, dict[str, str]]:
-    table = read_table(path, problems)
-    report_unmatched_lines(path, len(table), [s for s in table if s not in speakers], "speakers", "utt2spk")
-    return {spk: {"gender": fields[0].lower()} for spk, (fields, _) in table.items()}
-
-
 def read(spec: CorpusSpec) -> CorpusListing:
     dirs = [Path(r) for r in spec.roots]
     problems = Problems(
@@ -230,6 +227,7 @@ def read(spec: CorpusSpec) -> CorpusListing:
     utterances: list[Utterance] = []
     where: dict[str, Path] = {}
     speaker_info: dict[str, dict[str, str]] = {}
+    metadata: list[MetadataFile] = []
     for data_dir in dirs:
         if not data_dir.is_dir():
             raise MissingFileError(f"Kaldi data directory not found: {data_dir}")
@@ -244,8 +242,13 @@ def read(spec: CorpusSpec) -> CorpusListing:
                 continue
             where[utt.uttid] = data_dir
             utterances.append(utt)
-        if (data_dir / "spk2gender").is_file():
-            speakers = {u.speaker for u in found}
-            speaker_info.update(read_spk2gender(data_dir / "spk2gender", problems, speakers))
+        metadata += [MetadataFile(str(path)) for path in kaldi_metadata_files(data_dir)]
     what = f"the Kaldi data {', '.join(spec.roots)}"
-    return checked_listing("kaldi", dirs, utterances, cache, spec, problems, what, speaker_info=speaker_info)
+    listing = checked_listing("kaldi", dirs, utterances, cache, spec, problems, what, speaker_info=speaker_info)
+    # every utt2X / spk2X file is metadata (spk2gender -> speaker.gender, utt2age -> utterance.age)
+    attach_metadata(listing, metadata, problems)
+    problems.raise_if_any()
+    for info in listing.speaker_info.values():
+        if "gender" in info:
+            info["gender"] = info["gender"].lower()
+    return listing

@@ -9,10 +9,12 @@ labels a task needs are skipped, logged and counted per split (results.json repo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from aalbert.corpus.metadata import attach_metadata, metadata_entry
 from aalbert.corpus.problems import Problems
 from aalbert.corpus.registry import read_corpus
 from aalbert.corpus.utterance import CorpusListing, Utterance
@@ -20,16 +22,20 @@ from aalbert.errors import MissingFileError, TaskRequirementError
 
 from ..config import DataConfig
 from .attach import attach_frames, attach_sequences, resolve, silence_ids
-from .splits import (
-    SPLITS,
-    SplitError,
-    SplitPolicy,
-    check_speaker_coverage,
-    label_fraction,
-    read_split_files,
-    split_disjoint_speakers,
-    split_per_speaker,
+from .label_kinds import (
+    FRAME,
+    FRAME_PHONES,
+    PHONE_SEQUENCE,
+    SEQUENCE,
+    SPEAKER,
+    SPEAKER_METADATA,
+    UTTERANCE_METADATA,
+    LabelSpec,
+    parse_label,
 )
+from .label_values import check_numbers, encode, raw_value, sequence_classes
+from .split_choice import choose_splits
+from .splits import SPLITS, SplitError, SplitPolicy, check_speaker_coverage, label_fraction
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,9 @@ class TaskData:
     # voice heard in training measures memory, not the attribute)
     disjoint_speakers_required: bool = False
     task: str = ""  # who asks: named in error messages
+    labels: tuple[str, ...] = ()  # every label the task reads, as declared (batch.labels has each)
+    # the expert's frame-label hook (Expert.frame_labels) for frame.NAME labels no data.frame_labels source gives
+    frame_label_hook: Callable | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -63,12 +72,30 @@ class Corpus:
     utterance_info: dict[str, dict[str, str]] = field(default_factory=dict)  # uttid -> metadata
     # "path: problem" of each audio file left out (data.bad_audio: skip); results.json counts them
     bad_audio: list[str] = field(default_factory=list)
+    labels: tuple[str, ...] = ()  # the labels batches carry (batch.labels), as the task declared them
+    label_classes: dict[str, list[str]] = field(default_factory=dict)  # label -> classes, fixed at load
+    # per split: label -> utterances left out for lacking it (results.json)
+    skipped_labels: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __post_init__(self):
         self._speaker_ids = {s: i for i, s in enumerate(self.speakers)}
+        self._indexes = {label: {c: i for i, c in enumerate(names)} for label, names in self.label_classes.items()}
 
     def speaker_index(self, speaker: str) -> int:
         return self._speaker_ids[speaker]
+
+    def label_values(self, utt: Utterance) -> dict[str, Any]:
+        """What ``batch.labels`` holds for ``utt``: each declared label's class id, number or ids."""
+        out: dict[str, Any] = {}
+        for label in self.labels:
+            spec = parse_label(label)
+            if spec.kind == SPEAKER:
+                out[label] = self.speaker_index(utt.speaker)
+            elif spec.kind in (FRAME_PHONES, PHONE_SEQUENCE) or spec.numeric:
+                out[label] = encode(spec, utt, self.speaker_info, None)
+            else:
+                out[label] = encode(spec, utt, self.speaker_info, self._indexes[label])
+        return out
 
 
 def load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
@@ -85,6 +112,9 @@ def load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
 def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
     listing = read_corpus(cfg.corpus_spec())
     problems = Problems(f"the labels of {listing.format} corpus {listing.root}")
+    if cfg.metadata:
+        entries = [metadata_entry(e) for e in cfg.metadata]
+        attach_metadata(listing, [replace(e, path=str(resolve(listing.root, e.path))) for e in entries], problems)
     phone_names, silence = None, set()
     if needs.phones == "frames":
         phone_names = attach_frames(cfg, listing, problems)
@@ -93,16 +123,24 @@ def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
         }
     elif needs.phones == "sequence":
         phone_names, silence = attach_sequences(cfg, listing, problems)
+    specs = [parse_label(label) for label in needs.labels]
+    frame_classes = {}
+    for spec in specs:
+        if spec.kind == FRAME:
+            from .frame_labels import attach_frame_labels  # late: frame-label sources import TextGrid/RTTM readers
+
+            hook = needs.frame_label_hook
+            frame_classes[spec.name] = attach_frame_labels(cfg, listing, str(spec.field), hook, needs.task, problems)
     problems.raise_if_any()
 
     by_id = {u.uttid: u for u in listing.utterances}
     split_ids = choose_splits(cfg, listing, needs, by_id)
-    _check_metadata(listing, needs, [by_id[u] for ids in split_ids.values() for u in ids])
+    _check_fields_exist(listing, specs, needs, [by_id[u] for ids in split_ids.values() for u in ids])
     if needs.speaker_classes:
         check_speaker_coverage(split_ids, {u: by_id[u].speaker for ids in split_ids.values() for u in ids})
     chosen_ids = dict(split_ids, train=label_fraction(split_ids["train"], cfg.label_fraction, cfg.split_seed))
 
-    splits, skipped = {}, {}
+    splits, skipped, skipped_labels = {}, {}, {}
     for split in SPLITS:
         chosen = [by_id[i] for i in chosen_ids[split]]
         if needs.phones != "none":
@@ -117,15 +155,30 @@ def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
                 )
             chosen = [u for u in chosen if _labels(u, needs) is not None]
             skipped[split] = len(missing)
+        chosen, skipped_labels[split] = _with_labels(chosen, specs, listing, split)
+        if skipped_labels[split]:
+            skipped[split] = skipped.get(split, 0) + sum(skipped_labels[split].values())
         if not chosen:
             raise SplitError(
                 f"the {split} split is empty ({listing.format} corpus {listing.root}); check the split "
                 "files, subsets and labels"
             )
         splits[split] = chosen
+    for spec in specs:
+        if spec.numeric:
+            check_numbers(
+                spec, [u for part in splits.values() for u in part], listing.speaker_info, listing.metadata_sources
+            )
     if phone_names is not None and needs.phones == "frames":
         _warn_unseen_phones(splits, phone_names)
     speakers = sorted({u.speaker for part in splits.values() for u in part})
+    classes = dict(frame_classes)
+    for spec in specs:
+        if spec.kind == SEQUENCE:
+            classes[spec.name] = sequence_classes(spec, splits)
+        elif spec.kind in (SPEAKER_METADATA, UTTERANCE_METADATA) and not spec.numeric:
+            values = {raw_value(spec, u, listing.speaker_info) for part in splits.values() for u in part}
+            classes[spec.name] = sorted(str(v) for v in values if v is not None)
     return Corpus(
         splits,
         speakers,
@@ -138,106 +191,61 @@ def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
         listing.format,
         {u.uttid: u.info for part in splits.values() for u in part if u.info},
         listing.unusable,
+        tuple(needs.labels),
+        classes,
+        {split: counts for split, counts in skipped_labels.items() if counts},
     )
 
 
-def _check_metadata(listing: CorpusListing, needs: TaskData, utterances: list[Utterance]) -> None:
-    """Every utterance must have the metadata fields the task reads (checked before training)."""
-    for label in needs.metadata:
-        kind, _, name = label.partition(".")
-        if kind == "speaker":
-            lacking = sorted({u.speaker for u in utterances if name not in listing.speaker_info.get(u.speaker, {})})
-            what = "speaker(s)"
-        else:
-            lacking = sorted(u.uttid for u in utterances if name not in u.info)
-            what = "utterance(s)"
-        if lacking:
-            found = (
-                sorted({k for info in listing.speaker_info.values() for k in info})
-                if kind == "speaker"
-                else sorted({k for u in utterances for k in u.info})
+def _with_labels(
+    utterances: list[Utterance], specs: list[LabelSpec], listing: CorpusListing, split: str
+) -> tuple[list[Utterance], dict[str, int]]:
+    """The utterances that have every label beyond phones (metadata, sequences, frame labels); the others
+    are left out, as Kaldi's fix_data_dir.sh leaves out utterances missing from a file, and counted."""
+    skipped: dict[str, int] = {}
+    for spec in specs:
+        if spec.kind in (SPEAKER, FRAME_PHONES, PHONE_SEQUENCE):
+            continue
+        missing = [u.uttid for u in utterances if raw_value(spec, u, listing.speaker_info) is None]
+        if missing:
+            log.warning(
+                "%s: %d utterance(s) have no %s and are left out (e.g. %s)",
+                split,
+                len(missing),
+                spec.name,
+                ", ".join(missing[:3]),
             )
-            raise TaskRequirementError(
-                f"task {needs.task or '?'} reads {label}, but {len(lacking)} {what} of the {listing.format} corpus at "
-                f"{listing.root} have no {name!r} (e.g. {', '.join(lacking[:3])}; metadata found: "
-                f"{', '.join(found) or 'none'}). LibriSpeech gives speaker.gender from SPEAKERS.TXT, Kaldi from "
-                "spk2gender"
-            )
+            skipped[spec.name] = len(missing)
+            utterances = [u for u in utterances if raw_value(spec, u, listing.speaker_info) is not None]
+    return utterances, skipped
+
+
+def _check_fields_exist(
+    listing: CorpusListing, specs: list[LabelSpec], needs: TaskData, utterances: list[Utterance]
+) -> None:
+    """A metadata field the task reads must exist in the corpus (a few utterances lacking it are left out
+    later; none having it is a typo or a missing file)."""
+    for spec in specs:
+        if spec.kind not in (SPEAKER_METADATA, UTTERANCE_METADATA):
+            continue
+        if any(raw_value(spec, u, listing.speaker_info) is not None for u in utterances):
+            continue
+        per = "speaker" if spec.kind == SPEAKER_METADATA else "utterance"
+        found = (
+            sorted({k for info in listing.speaker_info.values() for k in info})
+            if per == "speaker"
+            else sorted({k for u in utterances for k in u.info})
+        )
+        raise TaskRequirementError(
+            f"task {needs.task or '?'} reads {spec.name}, but no {per} of the {listing.format} corpus at "
+            f"{listing.root} has {spec.field!r} ({per} metadata found: {', '.join(found) or 'none'}). LibriSpeech "
+            f"gives speaker.gender from SPEAKERS.TXT, Kaldi every spk2FIELD / utt2FIELD file; add a file with "
+            f"data.metadata (a Kaldi {'spk2' if per == 'speaker' else 'utt2'}{spec.field} file or a CSV/TSV/JSON table)"
+        )
 
 
 def _labels(utt: Utterance, needs: TaskData):
     return utt.phones if needs.phones == "frames" else utt.phone_sequence
-
-
-def split_lists_folder(cfg: DataConfig, listing: CorpusListing) -> Path | None:
-    """The split lists a run reads when its task allows them: ``data.splits``, else ``ROOT/splits``."""
-    explicit = resolve(listing.root, cfg.splits)
-    if explicit is None and (listing.root / "splits").is_dir():
-        return listing.root / "splits"
-    return explicit
-
-
-def choose_splits(
-    cfg: DataConfig, listing: CorpusListing, needs: TaskData, by_id: dict[str, Utterance]
-) -> dict[str, list[str]]:
-    """Split lists when given (``data.splits`` or ``ROOT/splits``), else the task's policy.
-
-    A task that requires speaker-disjoint splits refuses given lists (and a ``data.split_policy``)
-    that share speakers; lists merely found in ``ROOT/splits`` are then passed over, with a warning.
-    """
-    explicit = resolve(listing.root, cfg.splits)
-    folder = split_lists_folder(cfg, listing)
-    speaker_of = {u: utt.speaker for u, utt in by_id.items()}
-    if folder is not None:
-        split_ids = read_split_files(folder, by_id)
-        if listing.unusable_ids:  # data.bad_audio: skip left their audio out
-            split_ids = {split: [i for i in ids if i not in listing.unusable_ids] for split, ids in split_ids.items()}
-        for split, ids in split_ids.items():
-            unknown = [i for i in ids if i not in by_id]
-            if unknown:
-                raise SplitError(
-                    f"{folder}: {split} lists {len(unknown)} utterance(s) not in the {listing.format} "
-                    f"corpus at {listing.root} (e.g. {', '.join(unknown[:3])})"
-                )
-        shared = shared_speakers(split_ids, speaker_of)
-        if not (needs.disjoint_speakers_required and shared):
-            log.info("splits from %s", folder)
-            return split_ids
-        if explicit is not None:
-            raise SplitError(
-                f"needs speaker-disjoint splits, but the split lists of {folder} put {len(shared)} "
-                f"speaker(s) in more than one split (e.g. {', '.join(shared[:3])}); give disjoint lists "
-                "or leave data.splits unset"
-            )
-        log.warning(
-            "%s: not using the split lists of %s (they share %d speakers between splits, the task needs "
-            "speaker-disjoint splits)",
-            needs.task or "task",
-            folder,
-            len(shared),
-        )
-    policy = needs.split_policy if cfg.split_policy == "task" else cfg.split_policy
-    if needs.disjoint_speakers_required and policy != "disjoint_speakers":
-        raise SplitError(
-            f"needs speaker-disjoint splits; data.split_policy={cfg.split_policy} puts every speaker in every split"
-        )
-    log.info(
-        "splits: seeded 8:1:1 %s (data.split_policy=%s)",
-        "per speaker" if policy == "per_speaker" else "by speaker (speaker-disjoint)",
-        cfg.split_policy,
-    )
-    if policy == "per_speaker":
-        return split_per_speaker(speaker_of, cfg.split_seed)
-    return split_disjoint_speakers(speaker_of, cfg.split_seed, listing.partition)
-
-
-def shared_speakers(split_ids: dict[str, list[str]], speaker_of: dict[str, str]) -> list[str]:
-    """Speakers with utterances in more than one split."""
-    seen: dict[str, set[str]] = {}
-    for split, ids in split_ids.items():
-        for u in ids:
-            seen.setdefault(speaker_of[u], set()).add(split)
-    return sorted(s for s, splits in seen.items() if len(splits) > 1)
 
 
 def _warn_unseen_phones(splits: dict[str, list[Utterance]], phone_names: list[str]) -> None:
