@@ -12,13 +12,18 @@ import json
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING
+
+import yaml
 
 from aalbert.command_flags import add_debug_flag
 from aalbert.errors import UsageError, report_error
 
 if TYPE_CHECKING:
     from aalbert.audio import Channel
+
+    from .metadata import MetadataFile
 
 PROG = "aalbert corpus"
 
@@ -74,6 +79,21 @@ def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
     inspect.add_argument(
         "--splits", help="folder of train/dev/test.txt utterance lists (data.splits; default: ROOT/splits)"
     )
+    inspect.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a reader option (data.options.KEY), e.g. --option protocol=verification; repeatable",
+    )
+    inspect.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a metadata file (data.metadata): a Kaldi utt2X / spk2X file, or utterance:TABLE / speaker:TABLE for "
+        "a CSV, TSV or JSON table keyed by its first column; repeatable",
+    )
     for sub in (synth, inspect):
         add_debug_flag(sub)
     return parser.parse_args(argv)
@@ -102,23 +122,6 @@ def synthesize_command(args: argparse.Namespace) -> None:
     )
 
 
-MAX_VALUES_LISTED = 20  # a metadata field with more distinct values is summed up by their count
-
-
-def metadata_fields(infos: list[dict[str, str]], who: str) -> dict:
-    """field -> how many of ``infos`` (speakers' or utterances') have it, and its values' counts."""
-    values: dict[str, Counter] = {}
-    for info in infos:
-        for key, value in info.items():
-            values.setdefault(key, Counter())[value] += 1
-    fields: dict[str, dict] = {}
-    for key, counts in sorted(values.items()):
-        listed = len(counts) <= MAX_VALUES_LISTED
-        fields[key] = {who: sum(counts.values())}
-        fields[key].update({"values": dict(sorted(counts.items()))} if listed else {"distinct_values": len(counts)})
-    return fields
-
-
 def corpus_summary(
     listing,
     frame_labels_from: str | None = None,
@@ -128,6 +131,8 @@ def corpus_summary(
     """What a reader found, with the labels the commands attach (:func:`commands_labels`): counts a
     person checks before training on a corpus. ``split_ids``: the split lists the commands would read."""
     from aalbert.audio import SAMPLE_RATE  # late: torch; the parser is torch-free
+
+    from .metadata import metadata_fields
 
     utts = listing.utterances
     samples = [u.num_samples or 0 for u in utts]
@@ -217,6 +222,26 @@ def _text(value, nested: bool = False) -> str:
     return f"({text})" if nested and value else text
 
 
+def _options(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs (values read as YAML, as -o reads them) -> data.options."""
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--option {pair}: expected KEY=VALUE")
+        options[key] = yaml.safe_load(value)
+    return options
+
+
+def _metadata_entry(text: str) -> MetadataFile:
+    from .metadata import MetadataFile  # late: the parser is torch-free
+
+    per, sep, path = text.partition(":")
+    if sep and per in ("utterance", "speaker"):
+        return MetadataFile(path, per=per)  # type: ignore[arg-type]
+    return MetadataFile(text)
+
+
 def inspect_command(args: argparse.Namespace) -> None:
     from aalbert.downstream.config import DataConfig  # the downstream's data section: read as it reads it
 
@@ -231,8 +256,19 @@ def inspect_command(args: argparse.Namespace) -> None:
         channel=_channel(args.channel),
         alignment=args.alignment,
         splits=args.splits,
+        options=_options(args.option),
     )
     listing = read_corpus(cfg.corpus_spec())
+    if args.metadata:
+        from aalbert.downstream.data.attach import resolve
+
+        from .metadata import attach_metadata
+        from .problems import Problems
+
+        problems = Problems(f"the metadata files of {', '.join(cfg.roots)}")
+        entries = [_metadata_entry(m) for m in args.metadata]
+        attach_metadata(listing, [replace(e, path=str(resolve(listing.root, e.path))) for e in entries], problems)
+        problems.raise_if_any()
     summary = corpus_summary(listing, **commands_labels(cfg, listing))
     if args.json:
         print(json.dumps(summary, indent=2))

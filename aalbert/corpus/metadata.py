@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -41,6 +42,23 @@ class MetadataFile:
             return self.format
         suffix = Path(self.path).suffix.lower()
         return {".csv": "csv", ".tsv": "tsv", ".json": "json"}.get(suffix, "kaldi")
+
+
+MAX_VALUES_LISTED = 20  # a metadata field with more distinct values is summed up by their count
+
+
+def metadata_fields(infos: list[dict[str, str]], who: str) -> dict:
+    """field -> how many of ``infos`` (speakers' or utterances') have it, and its values' counts."""
+    values: dict[str, Counter] = {}
+    for info in infos:
+        for key, value in info.items():
+            values.setdefault(key, Counter())[value] += 1
+    fields: dict[str, dict] = {}
+    for key, counts in sorted(values.items()):
+        listed = len(counts) <= MAX_VALUES_LISTED
+        fields[key] = {who: sum(counts.values())}
+        fields[key].update({"values": dict(sorted(counts.items()))} if listed else {"distinct_values": len(counts)})
+    return fields
 
 
 def metadata_entry(entry: str | dict | MetadataFile) -> MetadataFile:
