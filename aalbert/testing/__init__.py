@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .fluent_commands import make_fluent_commands as make_fluent_commands  # Fluent Speech Commands layout
 from .scored_corpus import make_scored_corpus
+from .speech_commands import make_speech_commands as make_speech_commands  # Speech Commands layout
 from .tone_corpus import PHONES, SR, make_tone_corpus, speaker_gender
 from .upstream import TinyUpstream
 
