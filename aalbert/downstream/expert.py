@@ -130,8 +130,9 @@ class Expert(nn.Module):
         """What this task needs from the corpus: derived from ``labels`` (the run's, else the class's)
         and ``split_policy``; the expert's frame-label hook goes along when it has one."""
         needs = task_data(tuple(labels) or cls.labels, cls.split_policy, task)
-        hook = getattr(cls, "frame_labels", None)
-        return dataclasses.replace(needs, frame_label_hook=hook) if callable(hook) else needs
+        # the class itself: the hook's cache is keyed by its frame_labels_version too
+        has_hook = callable(getattr(cls, "frame_labels", None))
+        return dataclasses.replace(needs, frame_label_hook=cls) if has_hook else needs
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         raise NotImplementedError
