@@ -68,6 +68,8 @@ class CorpusListing:
     audio_checked: bool = False
     # (per, field) -> the file a metadata field came from ("utterance"/"speaker"), for messages on its values
     metadata_sources: dict[tuple[str, str], str] = field(default_factory=dict)
+    # verification trials the corpus defines: (1 same speaker / 0 not, uttid, uttid) (VoxCeleb1's veri_test2.txt)
+    trials: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def root(self) -> Path:

@@ -76,7 +76,8 @@ def results_record(
         + count_parameters(model.expert, True),
         "featurizer": model.featurizer.describe(),
         # what always answering train's most frequent class scores (the figures' chance line)
-        "chance": chance_levels(corpus, model.expert.labels[0]),
+        # (a head that reads no label, speaker verification over batch.speakers, has none)
+        "chance": chance_levels(corpus, model.expert.labels[0]) if model.expert.labels else None,
         "data": {
             "utterances": {k: len(v) for k, v in corpus.splits.items()},
             "speakers": len(corpus.speakers),

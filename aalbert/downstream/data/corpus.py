@@ -76,6 +76,7 @@ class Corpus:
     label_classes: dict[str, list[str]] = field(default_factory=dict)  # label -> classes, fixed at load
     # per split: label -> utterances left out for lacking it (results.json)
     skipped_labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    trials: list[tuple[int, str, str]] = field(default_factory=list)  # the reader's verification trials
 
     def __post_init__(self):
         self._speaker_ids = {s: i for i, s in enumerate(self.speakers)}
@@ -194,6 +195,7 @@ def _load_corpus(cfg: DataConfig, needs: TaskData) -> Corpus:
         tuple(needs.labels),
         classes,
         {split: counts for split, counts in skipped_labels.items() if counts},
+        trials=listing.trials,
     )
 
 
