@@ -23,6 +23,7 @@ from .scored_corpus import make_scored_corpus
 from .speech_commands import make_speech_commands as make_speech_commands  # Speech Commands layout
 from .tone_corpus import PHONES, SR, make_tone_corpus, speaker_gender
 from .upstream import TinyUpstream
+from .voxceleb import make_voxceleb1 as make_voxceleb1  # VoxCeleb1 layout: wav/, iden_split, veri_test lists
 
 __all__ = ["PHONES", "SR", "TinyUpstream", "make_scored_corpus", "make_tone_corpus", "speaker_gender", "train_task"]
 
