@@ -92,7 +92,7 @@ def read_corpus(spec: CorpusSpec) -> CorpusListing:
     """Read (and validate) the corpus ``spec`` names; skips are logged with their counts."""
     if not spec.roots:
         raise MissingFileError(f"no corpus root given for format {spec.format!r}")
-    check_reader_options(spec.format, spec.options)
+    check_reader_options(spec.format, spec.options or {})
     listing = get_reader(spec.format)(spec)
     if not listing.audio_checked:  # the built-in readers decode every file themselves
         listing = check_listing(listing, spec)

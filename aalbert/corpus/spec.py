@@ -52,9 +52,12 @@ class CorpusConfig:
     # processes decoding the audio at the first scan; null = min(4, CPUs)
     audio_check_workers: int | None = field(default=None, kw_only=True)
     # the reader's own options (`-o data.options.KEY=VALUE`), checked against its `Options` dataclass
-    options: dict[str, Any] = field(default_factory=dict, kw_only=True)
+    # (`-o data.options=null` clears the options a task's config gave, e.g. for another corpus's reader)
+    options: dict[str, Any] | None = field(default_factory=dict, kw_only=True)
 
     def __post_init__(self):
+        if self.options is None:
+            self.options = {}
         if self.timit_phone_set not in (39, 48):
             raise BadInputError(f"timit_phone_set must be 39 or 48, got {self.timit_phone_set}")
         if self.label_tolerance_s < 0:
@@ -93,7 +96,7 @@ class CorpusConfig:
             audio_check_workers=self.audio_check_workers,
             label_gap_tolerance_s=self.label_gap_tolerance_s,
             scan_cache=self.scan_cache,
-            options=dict(self.options),
+            options=dict(self.options or {}),
         )
 
     def reader_options(self, options_class: type[T]) -> T:

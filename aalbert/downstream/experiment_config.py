@@ -45,7 +45,7 @@ def build_config(
     model_config = getattr(spec.expert_class, "Config", None)
     if isinstance(model_config, type) and dataclasses.is_dataclass(model_config):
         from_dict(model_config, config.model, key="model", origins=layers)  # as the expert will read it
-    check_reader_options(config.data.format, config.data.options, layers)  # before the corpus is read
+    check_reader_options(config.data.format, config.data.options or {}, layers)  # before the corpus is read
     return config
 
 
@@ -59,5 +59,5 @@ def load_experiment_config(
     saved = previous_release.upgrade("downstream", load_yaml(path), str(path))  # a folder of the previous release
     layers = ConfigLayers(str(path)).add(saved, str(path)).add_overrides(overrides, rename=our_key)
     config = layers.build(ExperimentConfig, flags)
-    check_reader_options(config.data.format, config.data.options, layers)
+    check_reader_options(config.data.format, config.data.options or {}, layers)
     return config

@@ -165,3 +165,10 @@ def test_the_split_log_says_what_was_done(tmp_path, caplog):
     assert (
         "train 24 utterances / 3 speakers, dev 3 utterances / 3 speakers, test 3 utterances / 3 speakers" in caplog.text
     )
+
+
+def test_options_a_task_config_gives_can_be_cleared_for_another_reader():
+    with pytest.raises(ConfigError, match=r"the kaldi reader takes no options, got"):
+        build_config("speaker_verification", overrides=["data.format=kaldi"])
+    config = build_config("speaker_verification", overrides=["data.format=kaldi", "data.options=null"])
+    assert config.data.options == {} and config.data.corpus_spec().options == {}
