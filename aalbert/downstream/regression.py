@@ -55,10 +55,11 @@ class UtteranceRegressionExpert(Expert):
         spec = parse_label(self.label)
         if not spec.numeric:
             metadata = spec.kind in ("speaker_metadata", "utterance_metadata")
-            what = f"{spec.kind.split('_')[0]}.{spec.field}:numeric" if metadata else "utterance.FIELD:numeric"
+            field = f"{spec.kind.split('_')[0]}.{spec.field}:numeric" if metadata else "utterance.FIELD:numeric"
+            what = field if metadata else f"{field} or speaker.FIELD:numeric"
             raise TaskRequirementError(
                 f"task {context.task}: the regression head predicts a number, but its label {self.label} is not "
-                f"numeric: write {what} (labels=[utterance.FIELD:numeric] or [speaker.FIELD:numeric])"
+                f"numeric: write {what} (the task config's labels:, or -o labels=[{field}])"
             )
         if self.config.loss not in LOSSES:
             raise BadInputError(f"model.loss must be one of {', '.join(LOSSES)}, got {self.config.loss!r}")
