@@ -137,10 +137,9 @@ class Expert(nn.Module):
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, batch: Batch) -> StepOutput:
         raise NotImplementedError
 
-    @staticmethod
-    def metrics(counts: dict[str, Any]) -> dict[str, float]:
-        """The metrics of summed counts (a whole split, or one training batch for logging). May also be
-        an instance method (it is called on the expert), e.g. to score trials the expert holds."""
+    def metrics(self, counts: dict[str, Any]) -> dict[str, float]:
+        """The metrics of added-up counts (a whole split, or one training batch for logging). Called on the
+        expert, so it may use what the expert holds (trials, label names); a staticmethod works too."""
         raise NotImplementedError
 
 

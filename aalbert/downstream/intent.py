@@ -95,7 +95,7 @@ class MultiOutputUtteranceClassifierExpert(Expert):
         return StepOutput(loss, slot_counts(logits, targets, self.keys), torch.cat(logits, dim=-1))
 
     # an instance method, as the runner calls it: the metric names follow this run's labels
-    def metrics(self, counts: dict) -> dict[str, float]:  # type: ignore[override]
+    def metrics(self, counts: dict) -> dict[str, float]:
         return slot_metrics(counts, self.keys)
 
 

@@ -12,6 +12,7 @@ is a subclass that says what it reads, plus a config.yaml::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -57,6 +58,5 @@ class UtteranceClassifierExpert(Expert):
         correct = (logits.argmax(-1) == targets).sum().item()
         return StepOutput(loss, {"correct": correct, "utterances": len(targets)}, logits)
 
-    @staticmethod
-    def metrics(counts: dict[str, float]) -> dict[str, float]:
+    def metrics(self, counts: dict[str, Any]) -> dict[str, float]:
         return {"accuracy": ratio(counts["correct"], counts["utterances"])}

@@ -106,7 +106,7 @@ class SpeakerVerificationExpert(Expert):
             counts["embeddings"] = list(zip(batch.uttids, vectors))
         return StepOutput(loss, counts, logits)
 
-    def metrics(self, counts: dict[str, Any]) -> dict[str, float]:  # type: ignore[override]
+    def metrics(self, counts: dict[str, Any]) -> dict[str, float]:
         out: dict[str, float] = {}
         if counts.get("utterances"):  # training batches: accuracy over the training speakers
             out["accuracy"] = ratio(counts.get("correct", 0), counts["utterances"])
