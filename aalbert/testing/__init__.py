@@ -21,6 +21,7 @@ from pathlib import Path
 from .fluent_commands import make_fluent_commands as make_fluent_commands  # Fluent Speech Commands layout
 from .scored_corpus import make_scored_corpus
 from .speech_commands import make_speech_commands as make_speech_commands  # Speech Commands layout
+from .spelled_corpus import make_spelled_corpus as make_spelled_corpus  # LibriSpeech layout, letters as tones
 from .tone_corpus import PHONES, SR, make_tone_corpus, speaker_gender
 from .upstream import TinyUpstream
 from .voxceleb import make_voxceleb1 as make_voxceleb1  # VoxCeleb1 layout: wav/, iden_split, veri_test lists

@@ -1,8 +1,13 @@
 """LibriSpeech layout: ``[SUBSET/]SPEAKER/CHAPTER/SPEAKER-CHAPTER-UTT.flac``.
 
 The speaker is the first field of the utterance id; ``SPEAKER-CHAPTER.trans.txt`` gives the
-words (used with a lexicon for CTC targets) and ``SPEAKERS.TXT`` each speaker's sex. Phone
-alignments in s3prl's format are attached afterwards by the downstream loader.
+words (CTC targets as characters or words; phones with a lexicon) and ``SPEAKERS.TXT`` each
+speaker's sex. Phone alignments in s3prl's format are attached afterwards by the downstream loader.
+
+A root holding the distributed subsets (``train-clean-100``, ``dev-clean``, ``test-clean``,
+``test-other``...) is divided as they are named: the corpus's own partition (train-* -> train,
+dev-* -> dev, test-* -> test), SUPERB's ASR split, given only when the subsets read (``data.subsets``,
+or all under the root) include all three kinds.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from ..utterance import CorpusListing, Utterance
 from ..walk import walk_files
 
 _LIBRI_ID = re.compile(r"^(\d+)-(\d+)-(\d+)$")
+_PARTS = ("train", "dev", "test")  # subset name prefixes: train-clean-100, dev-other, test-clean
 AUDIO_SUFFIXES = (".flac", ".wav")
 
 
@@ -72,6 +78,24 @@ def read_speakers_txt(path: Path) -> dict[str, dict[str, str]]:
     return info
 
 
+def subset_partition(utterances: list[Utterance], roots: list[Path]) -> dict[str, str]:
+    """uttid -> train/dev/test from each file's subset folder (``ROOT/SUBSET/SPEAKER/CHAPTER/FILE``);
+    empty unless every utterance lies in a train-*, dev-* or test-* subset and all three occur."""
+    partition = {}
+    for utt in utterances:
+        subset = next((_subset(utt.path, root) for root in roots if utt.path.is_relative_to(root)), "")
+        part = subset.split("-", 1)[0]
+        if "-" not in subset or part not in _PARTS:  # a root that is itself one subset, or another folder
+            return {}
+        partition[utt.uttid] = part
+    return partition if set(partition.values()) == set(_PARTS) else {}
+
+
+def _subset(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).parts
+    return parts[0] if len(parts) == 4 else ""
+
+
 def read(spec: CorpusSpec) -> CorpusListing:
     problems = Problems(f"the LibriSpeech-layout corpus {', '.join(spec.roots)}", spec.bad_audio == "skip")
     cache = AudioInfoCache("librispeech", [str(f) for f in _folders(spec)], spec.scan_cache, spec.audio_check_workers)
@@ -99,6 +123,7 @@ def read(spec: CorpusSpec) -> CorpusListing:
     words = read_transcripts(transcripts, set(seen))
     for utt in listing.utterances:
         utt.words = words.get(utt.uttid)
+    listing.partition = subset_partition(listing.utterances, listing.roots)
     for root in listing.roots:
         if (root / "SPEAKERS.TXT").is_file():
             listing.speaker_info.update(read_speakers_txt(root / "SPEAKERS.TXT"))
