@@ -16,6 +16,8 @@ from typing import Any
 from aalbert.config import ConfigError
 
 TIMIT = {"data": {"format": "timit"}}  # s3prl's timit_* tasks read TIMIT (39 phones, its default here too)
+# s3prl's voxceleb1 reads VoxCeleb1 (wav/ID/VIDEO/N.wav, iden_split.txt); data/VoxCeleb1 as sv's default
+VOXCELEB1 = {"data": {"format": "voxceleb1", "roots": ["data/VoxCeleb1"]}}
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,26 @@ TASK_ALIASES: dict[str, S3prlTask] = {
     ),
     "voxceleb1": S3prlTask(
         "speaker_utterance",
-        "SUPERB SID; the corpus is data.roots, split per speaker as the task does (not VoxCeleb1's iden_split)",
+        "SUPERB SID on VoxCeleb1 (--data is the folder holding wav/ and iden_split.txt): its official split "
+        "(iden_split.txt: 1 train, 2 dev, 3 test)",
+        VOXCELEB1,
+    ),
+    "sv_voxceleb1": S3prlTask(
+        "speaker_verification",
+        "SUPERB SV on VoxCeleb1: test = the veri_test2.txt trials (data.options.trials), train = the other "
+        "speakers, dev = a seeded share of them held out; EER and minDCF, cosine scoring",
+    ),
+    "speech_commands": S3prlTask(
+        "keyword_spotting",
+        "SUPERB KS on Speech Commands v0.01 (12 classes); --data is speech_commands_v0.01, its test archive "
+        "speech_commands_test_set_v0.01 beside it (data.options.test_root)",
+        {"data": {"format": "speech_commands"}},
+    ),
+    "fluent_commands": S3prlTask(
+        "intent_classification",
+        "SUPERB IC on Fluent Speech Commands; --data is the fluent_speech_commands_dataset folder "
+        "(s3prl's downstream_expert.datarc.file_path), its CSVs the split",
+        {"data": {"format": "fluent_commands"}},
     ),
 }
 
@@ -49,6 +70,8 @@ _RENAMED = {  # s3prl's key -> ours (keys under it follow)
     "downstream_expert.datarc.num_workers": "runner.num_workers",
     "downstream_expert.corpus.batch_size": "runner.batch_size",
     "downstream_expert.corpus.num_workers": "runner.num_workers",
+    "downstream_expert.datarc.speech_commands_test_root": "data.options.test_root",  # KS: the v0.01 test archive
+    "downstream_expert.datarc.test_meta_data": "data.options.trials",  # SV: the trial list
 }
 _NO_COUNTERPART = (
     "has no counterpart here: the corpus is data.roots (--data ROOT), its labels and split data.*, the task's "

@@ -20,6 +20,7 @@ from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.downstream import command, registry
 from aalbert.downstream.experiment_config import build_config
 from aalbert.hub import load_upstream
+from aalbert.testing import make_voxceleb1
 
 TINY = {"runner": {"total_steps": 4, "eval_step": 2, "log_step": 2, "batch_size": 4}}
 CKPT = "example_checkpoint/states-1000000.ckpt"  # s3prl's pretrain/README.md names it so
@@ -27,10 +28,11 @@ CKPT = "example_checkpoint/states-1000000.ckpt"  # s3prl's pretrain/README.md na
 
 @pytest.fixture
 def s3prl_checkout(tmp_path, monkeypatch, tone_corpus, make_s3prl_checkpoint) -> Path:
-    """The folder an s3prl user runs from: the corpus at data/LibriSpeech, a pretrained checkpoint at
+    """The folder an s3prl user runs from: the corpora at data/LibriSpeech and data/VoxCeleb1, a pretrained checkpoint at
     CKPT (a tiny random Mockingjay), and every task's defaults shortened to 4 steps."""
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "LibriSpeech").symlink_to(tone_corpus)
+    make_voxceleb1(tmp_path / "data" / "VoxCeleb1", speakers=6, videos=2, utterances=3, test_speakers=2)
     (tmp_path / "example_checkpoint").mkdir()
     make_s3prl_checkpoint(CKPT, num_hidden_layers=2)
     monkeypatch.chdir(tmp_path)
@@ -76,6 +78,13 @@ def test_superb_sid_and_the_split_scored(s3prl_checkout, capsys):
     assert s3prl("-n ExpName -m train -u fbank -d voxceleb1") == 0
     trained = results("result/downstream/ExpName")
     assert trained["task"] == "speaker_utterance" and trained["asked"] == {"task": "voxceleb1"}
+    # VoxCeleb1 as s3prl reads it: its own reader, the official iden_split.txt as the split
+    assert trained["config"]["data"]["format"] == "voxceleb1" and trained["config"]["data"]["roots"] == [
+        "data/VoxCeleb1"
+    ]
+    iden = [line.split() for line in Path("data/VoxCeleb1/iden_split.txt").read_text().splitlines()]
+    test_ids = sorted(path.removesuffix(".wav") for split, path in iden if split == "3")
+    assert Path("result/downstream/ExpName/splits/test.txt").read_text().split() == test_ids
     assert s3prl("-m evaluate -e result/downstream/ExpName/dev-best.ckpt") == 0
     assert results("result/downstream/ExpName")["metrics"]["test"] == pytest.approx(trained["metrics"]["test"])
     # s3prl's README: -t names the split; here the splits are train, dev and test
