@@ -59,7 +59,7 @@ class CTCExpert(Expert):
             )
         # the metric follows the run's label (the runner reads it from the instance); a class's own
         # main_metric names it for its default label, for what reads the class before a run
-        vars(self)["main_metric"] = "per" if self.label == PHONE_SEQUENCE else "wer"
+        self.main_metric = "per" if self.label == PHONE_SEQUENCE else "wer"
         self.class_names = self.label_classes("recognition")
         self.output_classes = len(self.class_names) + 1  # + the CTC blank
         self.classifier = self.config.mlp(context.input_dim, self.output_classes)

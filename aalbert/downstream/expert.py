@@ -101,8 +101,10 @@ class Expert(nn.Module):
     # utterances 8:1:1; needed by "speaker") or "disjoint_speakers" (speakers 8:1:1: test voices are
     # unseen). A task reading speaker.FIELD with "disjoint_speakers" *requires* it: overlapping lists are refused.
     split_policy: ClassVar[SplitPolicy] = "per_speaker"
-    main_metric: ClassVar[str] = "accuracy"  # a key of metrics(); picks the best checkpoint on dev
-    higher_is_better: ClassVar[bool] = True
+    # a key of metrics(); picks the best checkpoint on dev. The runner reads the expert's, so a head may
+    # set it in __init__ from the run's labels (the CTC head: per for phones, wer for characters and words)
+    main_metric: str = "accuracy"
+    higher_is_better: bool = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -36,6 +36,11 @@ TASK_ALIASES: dict[str, S3prlTask] = {
         "phone_ctc",
         "SUPERB PR (s3prl: -d ctc -c downstream/ctc/libriphone.yaml); phones only, not s3prl's other ctc configs",
     ),
+    "asr": S3prlTask(
+        "asr_ctc",
+        "SUPERB ASR on LibriSpeech (--data is the LibriSpeech folder holding train-clean-100, dev-clean, "
+        "test-clean): CTC on characters, greedy decoding (model.beam_size for a beam; no language model), WER",
+    ),
     "voxceleb1": S3prlTask(
         "speaker_utterance",
         "SUPERB SID on VoxCeleb1 (--data is the folder holding wav/ and iden_split.txt): its official split "
