@@ -23,6 +23,8 @@ import pytest
 from corpus_layouts import tone_segments, write_kaldi, write_lhotse, write_textgrids, write_timit
 from tone_corpus import make_tone_corpus
 
+from aalbert.testing import make_fluent_commands, make_speech_commands, make_spelled_corpus, make_voxceleb1
+
 # --- the config keys this test writes and reads: when a recipe key is renamed, rename it here ---------
 STEPS, SAVE_EVERY, KEEP_LAST = "runner.total_steps", "runner.save_step", "runner.max_keep"  # pretraining
 PRETRAIN_TOY = (  # the tiny recipe shrunk: 2 steps (a checkpoint at step 2), hidden 32, no loader workers
@@ -52,6 +54,8 @@ SHARED = {"Analysis": "Downstream tasks"}  # runs in that section's folder: it p
 PLACEHOLDERS = {  # what the README leaves to the reader (regex) -> the toy fixture standing for it
     r"\bCKPT\b": "{ckpt}",
     r"result/pretrain/\w+/states-\d+\.ckpt": "{ckpt}",  # test_readme_checkpoints_are_kept_by_their_recipe
+    # asr_ctc needs transcripts and LibriSpeech's test-* subset: a spelled corpus in that layout stands for it
+    r"(?<=-d asr_ctc -n asr --data )/data/LibriSpeech\b": "{spelled}",
     r"(?<![\w./])/data/": "{data}/",  # corpora in every format: the tone corpus in each layout
     r"\[\.\.\.\]": "[{data}/LibriSpeech/dev-clean]",
     r"(?<![\w./])data/synth40\b": "{synth40}",
@@ -196,6 +200,15 @@ def fx(tmp_path_factory) -> dict:
     cuts = write_lhotse(tones, data / "manifests", as_cuts=True) / "tone_cuts.jsonl.gz"
     cuts.rename(cuts.with_name("librispeech_cuts_train-clean-100.jsonl.gz"))
     (data / "phones.txt").write_text("".join(f"{u} {' '.join(ps)}\n" for u, ps in phones.items()))
+    scores = {u: f"{i / 10:.1f}" for i, u in enumerate(sorted(phones))}  # utterance_regression's tables
+    (libri / "utt2score").write_text("".join(f"{u} {v}\n" for u, v in scores.items()))
+    (libri / "spk2age").write_text("".join(f"{100 + s} {30 + 7 * s}\n" for s in range(4)))
+    make_speech_commands(
+        data / "speech_commands_v0.01", speakers=6, test_set_root=data / "speech_commands_test_set_v0.01"
+    )
+    make_fluent_commands(data / "fluent_speech_commands_dataset", speakers=4, utterances=5)
+    make_voxceleb1(data / "VoxCeleb1", speakers=6, videos=2, utterances=3, test_speakers=2)
+    spelled = make_spelled_corpus(root / "spelled", speakers=2, utterances=4)
     synth40 = synthesize(root / "synth40", **SYNTH_TOY, words_per_utterance=(2, 4), progress=False)
     ckpt, recipe = root / "pretrain" / f"states-{PRETRAIN_STEPS}.ckpt", REPO / "config" / "pretrain" / "tiny.yaml"
     flags = ["-c", str(recipe), "-o", f"data.roots=[{libri / 'dev-clean'}]", "-o", PRETRAIN_TOY, "--no-progress"]
@@ -204,7 +217,7 @@ def fx(tmp_path_factory) -> dict:
     cached = find_pretrained("aalbert").cache_path(root / "torch" / "hub")  # placed by hand, as offline
     cached.parent.mkdir(parents=True)
     shutil.copyfile(ckpt, cached)
-    return {"data": data, "synth40": synth40, "ckpt": ckpt, "torch_home": root / "torch"}
+    return {"data": data, "synth40": synth40, "ckpt": ckpt, "torch_home": root / "torch", "spelled": spelled}
 
 
 def test_every_readme_command_is_run_or_listed():
@@ -212,7 +225,7 @@ def test_every_readme_command_is_run_or_listed():
     unknown = {}
     for command in set(COMMANDS) - set(NOT_RUN):
         try:
-            toy_argv(command, {k: Path(f"/{k}") for k in ("data", "synth40", "ckpt", "torch_home")})
+            toy_argv(command, {k: Path(f"/{k}") for k in ("data", "synth40", "ckpt", "torch_home", "spelled")})
         except AssertionError as err:
             unknown[command] = str(err)
     assert not unknown, f"README commands this test cannot run: {unknown}"
