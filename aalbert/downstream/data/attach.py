@@ -14,6 +14,7 @@ word) is collected and reported together; utterances without labels are skipped 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import overload
 
@@ -96,34 +97,45 @@ def attach_frames(cfg: DataConfig, listing: CorpusListing, problems: Problems) -
 def _s3prl_frames(cfg: DataConfig, listing: CorpusListing, align_path: Path, problems: Problems) -> list[str]:
     root = listing.root
     names = read_phone_list(resolve(root, cfg.phone_list) or find_phone_list(align_path))
-    files = find_alignment_files(align_path)
+    for utt, labels in fitting_alignments(align_path, names, listing, problems):
+        utt.phones = labels
+    return names
+
+
+def fitting_alignments(
+    path: Path, names: list[str], listing: CorpusListing, problems: Problems
+) -> Iterator[tuple[Utterance, list[int]]]:
+    """The s3prl-style per-frame labels at ``path`` (``UTTID id id ...``, ids into ``names``) of each
+    utterance they fit: one label per 10 ms frame, so no gap or overlap can hide inside and tiling is
+    the count; framing conventions differ by a frame or two at the edges (aalbert.downstream.data.labels)."""
+    files = find_alignment_files(path)
     alignments = read_alignments(files, num_phones=len(names))
-    where = files[0] if len(files) == 1 else align_path
+    where = files[0] if len(files) == 1 else path
     report_unknown_ids(where, alignments, listing)
     for utt in listing.utterances:
         labels = alignments.get(utt.uttid)
         if labels is None:
             continue
-        # one label per 10 ms frame: no gap or overlap can hide inside, so tiling is the count;
-        # framing conventions differ by a frame or two at the edges (aalbert.downstream.data.labels)
         expected = num_frames(utt.measured_num_samples())
         if abs(len(labels) - expected) > MAX_MISMATCH:
             problems.add(
                 where,
-                f"utterance {utt.uttid}: {len(labels)} label frames ({len(labels) * HOP_SAMPLES / SAMPLE_RATE:.2f} s) but its audio "
-                f"({utt.source}) has {expected} frames ({utt.measured_num_samples() / SAMPLE_RATE:.2f} s); more than "
-                f"{MAX_MISMATCH} frames apart: the alignment does not fit the audio",
+                f"utterance {utt.uttid}: {len(labels)} label frames ({len(labels) * HOP_SAMPLES / SAMPLE_RATE:.2f} s) "
+                f"but its audio ({utt.source}) has {expected} frames ({utt.measured_num_samples() / SAMPLE_RATE:.2f} s); "
+                f"more than {MAX_MISMATCH} frames apart: the labels do not fit the audio",
             )
             continue
-        utt.phones = labels
-    return names
+        yield utt, labels
 
 
-def _tiles_audio(utt: Utterance, segments: list[tuple[int, int, str]], cfg: DataConfig, problems: Problems) -> bool:
-    """The segments tile the utterance (aalbert.corpus.frames.tiling_problems, as for TIMIT)."""
+def tiles_audio(
+    utt: Utterance, segments: list[tuple[int, int, str]], cfg: DataConfig, problems: Problems, where: str | Path = ""
+) -> bool:
+    """The segments tile the utterance (aalbert.corpus.frames.tiling_problems, as for TIMIT); each
+    problem is reported against ``where`` (default: where the utterance was listed)."""
     untiled = tiling_problems(segments, utt.measured_num_samples(), cfg.gap_tolerance_samples, cfg.tolerance_samples)
     for message in untiled:
-        problems.add(utt.source, f"utterance {utt.uttid}: {message}")
+        problems.add(where or utt.source, f"utterance {utt.uttid}: {message}")
     return not untiled
 
 
@@ -139,7 +151,7 @@ def _segments_to_frames(cfg: DataConfig, listing: CorpusListing, problems: Probl
         if unknown:
             problems.add(utt.source, f"utterance {utt.uttid}: phone(s) {', '.join(unknown)} not in the phone list")
             continue
-        if _tiles_audio(utt, segments, cfg, problems):
+        if tiles_audio(utt, segments, cfg, problems):
             named[utt.uttid] = segments
             used.update(p for _, _, p in segments)
     names = namer.phone_names(used)

@@ -28,16 +28,15 @@ from typing import Literal
 
 from aalbert.audio_rate import SAMPLE_RATE
 from aalbert.config import from_dict
-from aalbert.corpus.frames import num_frames, segment_frame_labels, tiling_problems
+from aalbert.corpus.frames import segment_frame_labels
 from aalbert.corpus.problems import Problems, report_unmatched_lines
 from aalbert.corpus.utterance import CorpusListing, Utterance
 from aalbert.errors import MissingFileError, TaskRequirementError
 
 from ..config import DataConfig
-from .alignment import AlignmentError, find_alignment_files, find_phone_list, read_alignments, read_phone_list
-from .attach import report_unknown_ids, resolve
+from .alignment import AlignmentError, find_phone_list, read_phone_list
+from .attach import fitting_alignments, resolve, tiles_audio
 from .frame_label_hook import frame_label_hook, hook_frame_labels
-from .labels import MAX_MISMATCH
 from .rttm import read_rttm, resolve_overlaps
 from .textgrid import find_textgrids, read_textgrid_phones
 
@@ -112,13 +111,6 @@ def _frames(segments: list[tuple[int, int, str]], num_samples: int, fill: str, c
     return [classes.id(fill) if i < 0 else i for i in ids] if -1 in ids else ids
 
 
-def _tiled(utt: Utterance, segments: list, cfg: DataConfig, where: Path, problems: Problems) -> bool:
-    untiled = tiling_problems(segments, utt.measured_num_samples(), cfg.gap_tolerance_samples, cfg.tolerance_samples)
-    for message in untiled:
-        problems.add(where, f"utterance {utt.uttid}: {message}")
-    return not untiled
-
-
 def _textgrid_frames(
     source: FrameLabelFiles,
     path: Path,
@@ -139,26 +131,12 @@ def _textgrid_frames(
         utt = by_id.get(grid.stem)
         if utt is None:
             continue
-        segments = _read_tier(grid, tier, name, problems)
+        segments = read_textgrid_phones(grid, tier, problems, f"data.frame_labels.{name}.tier", "frame labels")
         if segments is None:
             continue
         named = [(s, e, text or source.fill) for s, e, text in segments]
-        if _tiled(utt, named, cfg, grid, problems):
+        if tiles_audio(utt, named, cfg, problems, grid):
             yield utt, _frames(named, utt.measured_num_samples(), source.fill, classes)
-
-
-def _read_tier(grid: Path, tier: str, name: str, problems: Problems) -> list[tuple[int, int, str]] | None:
-    """The tier's intervals, read as phones are (aalbert.downstream.data.textgrid); its messages
-    name the setting of this label, not the phones' data.textgrid_tier."""
-    found = Problems(problems.what)
-    segments = read_textgrid_phones(grid, tier, found)
-    for item in found.items:
-        problems.add_message(
-            item.replace("set data.textgrid_tier", f"set data.frame_labels.{name}.tier").replace(
-                "phones need an interval tier", "frame labels need an interval tier"
-            )
-        )
-    return segments
 
 
 def _rttm_frames(
@@ -214,21 +192,6 @@ def _s3prl_frames(
     except AlignmentError as err:
         raise MissingFileError(f"{err}".replace("data.phone_list", f"data.frame_labels.{name}.names")) from err
     names = read_phone_list(names_path)
-    files = find_alignment_files(path)
-    alignments = read_alignments(files, num_phones=len(names))
-    where = files[0] if len(files) == 1 else path
-    report_unknown_ids(where, alignments, listing)
     ids = [classes.id(n) for n in names]  # every listed class, used or not
-    for utt in listing.utterances:
-        labels = alignments.get(utt.uttid)
-        if labels is None:
-            continue
-        expected = num_frames(utt.measured_num_samples())
-        if abs(len(labels) - expected) > MAX_MISMATCH:
-            problems.add(
-                where,
-                f"utterance {utt.uttid}: {len(labels)} label frames but its audio ({utt.path}) has {expected} "
-                f"10 ms frames; more than {MAX_MISMATCH} apart: the labels do not fit the audio",
-            )
-            continue
+    for utt, labels in fitting_alignments(path, names, listing, problems):
         yield utt, [ids[x] for x in labels]

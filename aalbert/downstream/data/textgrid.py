@@ -24,7 +24,9 @@ def find_textgrids(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix.lower() == SUFFIX and p.is_file())
 
 
-def read_textgrid_phones(path: Path, tier_name: str, problems: Problems) -> list[tuple[int, int, str]] | None:
+def read_textgrid_phones(
+    path: Path, tier_name: str, problems: Problems, setting: str = "data.textgrid_tier", what: str = "phones"
+) -> list[tuple[int, int, str]] | None:
     """(start, end, label) in samples from the utterance start, in file order; None (and a problem)
     if unusable. Whether the intervals tile the utterance is checked with every other reader's
     labels (``aalbert.downstream.data.attach``)."""
@@ -38,10 +40,10 @@ def read_textgrid_phones(path: Path, tier_name: str, problems: Problems) -> list
             # MFA names tiers "SPEAKER - phones" when it aligns several speakers per file
             tier = next((t for t in tiers if t["name"].lower().endswith(tier_name.lower())), None)
         if tier is None:
-            problems.add(path, f"no {tier_name!r} tier (tiers: {', '.join(names)}); set data.textgrid_tier")
+            problems.add(path, f"no {tier_name!r} tier (tiers: {', '.join(names)}); set {setting}")
             return None
         if tier["class"] != "IntervalTier":
-            problems.add(path, f"the {tier['name']!r} tier is a point tier; phones need an interval tier")
+            problems.add(path, f"the {tier['name']!r} tier is a point tier; {what} need an interval tier")
             return None
         return [
             (seconds_to_samples(float(e.start)), seconds_to_samples(float(e.end)), e.label.strip())
