@@ -13,13 +13,15 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aalbert.config import from_dict
 from aalbert.errors import BadInputError, MissingFileError
 
 from .problems import Problems, report_unmatched_lines
-from .utterance import CorpusListing
+
+if TYPE_CHECKING:  # torch-free: the downstream config (and --help) imports MetadataFile
+    from .utterance import CorpusListing
 
 Per = Literal["utterance", "speaker"]
 # Kaldi files that are not metadata: the speaker map itself, and files with several values per key
