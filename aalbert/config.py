@@ -207,7 +207,8 @@ def _coerce(tp: Any, value: Any, blame: Sources, key: str) -> Any:
         return items if origin is list else tuple(items)
     if origin is dict:
         _expect(value, (dict,), "a mapping", blame, key)
-        return dict(value)
+        value_tp = args[1] if len(args) == 2 else Any  # dict[str, X]: every value checked as an X
+        return {name: _coerce(value_tp, v, blame, _dotted(key, str(name))) for name, v in value.items()}
     if tp in _WANTED:
         _expect(value, (tp,), _WANTED[tp], blame, key)
         return value

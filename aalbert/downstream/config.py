@@ -71,6 +71,19 @@ class FeaturizerConfig:
 
 
 @dataclass
+class FrameLabelFiles:
+    """One entry of ``data.frame_labels``: where the labels ``frame.NAME`` are read from."""
+
+    format: Literal["textgrid", "rttm", "s3prl"]
+    path: str
+    tier: str | None = None  # textgrid: the interval tier (default: the label's NAME)
+    # the class of frames no label covers: empty TextGrid intervals, RTTM's gaps, the tail a file
+    # leaves within data.label_tolerance_s
+    fill: str = "none"
+    names: str | None = None  # s3prl: the class list, "id name" lines (default: phones.txt... beside path)
+
+
+@dataclass
 class DataConfig(CorpusConfig):
     """The ``data`` section: the corpus keys every recipe shares (format, subsets, wav_root,
     timit_phone_set, label_tolerance_s, scan_cache: aalbert.corpus.spec.CorpusConfig), where the
@@ -92,7 +105,7 @@ class DataConfig(CorpusConfig):
     metadata: list[str | MetadataFile] = field(default_factory=list)
     # frame labels of your own, by name (the label frame.NAME): {format: textgrid|rttm|s3prl, path, tier, fill}
     # (aalbert.downstream.data.frame_labels); a task may compute them instead (Expert.frame_labels)
-    frame_labels: dict[str, Any] = field(default_factory=dict)
+    frame_labels: dict[str, FrameLabelFiles] = field(default_factory=dict)
     # splits
     splits: str | None = None  # folder with train/dev/test.txt; None = ROOT/splits, else split_policy
     split_policy: Literal["task", "per_speaker", "disjoint_speakers"] = "task"  # task: speaker tasks per

@@ -172,3 +172,10 @@ def test_options_a_task_config_gives_can_be_cleared_for_another_reader():
         build_config("speaker_verification", overrides=["data.format=kaldi"])
     config = build_config("speaker_verification", overrides=["data.format=kaldi", "data.options=null"])
     assert config.data.options == {} and config.data.corpus_spec().options == {}
+
+
+def test_a_frame_label_source_with_a_typo_names_the_override():
+    with pytest.raises(
+        ConfigError, match=r"^-o data\.frame_labels\.vad\.format=rtm: .*'rtm' is not one of 'textgrid', 'rttm', 's3prl'"
+    ):
+        build_config("phone_linear", overrides=["data.frame_labels.vad.format=rtm", "data.frame_labels.vad.path=x"])

@@ -22,9 +22,8 @@ every problem is collected with the file it is in and reported together.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 from aalbert.audio_rate import SAMPLE_RATE
 from aalbert.config import from_dict
@@ -33,25 +32,12 @@ from aalbert.corpus.problems import Problems, report_unmatched_lines
 from aalbert.corpus.utterance import CorpusListing, Utterance
 from aalbert.errors import MissingFileError, TaskRequirementError
 
-from ..config import DataConfig
+from ..config import DataConfig, FrameLabelFiles
 from .alignment import AlignmentError, find_phone_list, read_phone_list
 from .attach import fitting_alignments, resolve, tiles_audio
 from .frame_label_hook import frame_label_hook, hook_frame_labels
 from .rttm import read_rttm, resolve_overlaps
 from .textgrid import find_textgrids, read_textgrid_phones
-
-
-@dataclass
-class FrameLabelFiles:
-    """One entry of ``data.frame_labels``: where the labels ``frame.NAME`` are read from."""
-
-    format: Literal["textgrid", "rttm", "s3prl"]
-    path: str
-    tier: str | None = None  # textgrid: the interval tier (default: the label's NAME)
-    # the class of frames no label covers: empty TextGrid intervals, RTTM's gaps, the tail a file
-    # leaves within data.label_tolerance_s
-    fill: str = "none"
-    names: str | None = None  # s3prl: the class list, "id name" lines (default: phones.txt... beside path)
 
 
 class _Classes:
@@ -82,7 +68,12 @@ def attach_frame_labels(
     raw = cfg.frame_labels.get(name)
     frames: Iterator[tuple[Utterance, list[int]]]
     if raw is not None:
-        source = from_dict(FrameLabelFiles, raw, key=f"data.frame_labels.{name}")
+        # checked when the config was built; a DataConfig made in Python may hold the plain mapping
+        source = (
+            raw
+            if isinstance(raw, FrameLabelFiles)
+            else from_dict(FrameLabelFiles, raw, key=f"data.frame_labels.{name}")
+        )
         path = resolve(listing.root, source.path)
         if not path.exists():
             raise MissingFileError(f"data.frame_labels.{name}.path not found: {path}")
