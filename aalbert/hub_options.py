@@ -13,6 +13,9 @@ or are ignored where s3prl ignores them too; none is a TypeError.
   default, or it is a ConfigError saying what to use instead.
 * ``hooks`` / ``hook_postprocess`` (s3prl's UpstreamBase): None only; every layer's output is in
   ``hidden_states`` already.
+
+Beyond s3prl: ``precision="fp32"|"bf16"|"fp16"|"int8"`` (``quantize="int8"`` is the same as
+``precision="int8"``) runs the model in fewer bits for inference: aalbert.upstream.precision.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ from torch import nn
 from aalbert.config import ConfigError
 from aalbert.config_layers import load_yaml
 from aalbert.upstream.components import SelfAttention
+from aalbert.upstream.precision import apply_precision, canonical_precision, check_precision
 
 S3PRL_KEYWORDS = ("options_config", "model_config", "hooks", "hook_postprocess")
 OPTIONS_DOC = (
     " s3prl's keywords are accepted too: refresh, model_config (unused, as in s3prl), "
     "options_config (its dropout applies) and hooks=None (see aalbert.hub_options)."
+    ' precision="fp32"|"bf16"|"fp16"|"int8" (or quantize="int8"): inference in fewer bits '
+    "(aalbert.upstream.precision)."
 )
 # s3prl's options and their defaults (upstream/mockingjay/expert.py), and why another value is refused
 _OPTIONS: dict[str, tuple[bool, str]] = {
@@ -85,6 +91,18 @@ def set_dropout(model: nn.Module, p: float) -> None:
             module.dropout = p
 
 
+def precision_keywords(precision: str | None, quantize: str | None) -> str | None:
+    """The one precision ``precision=`` and ``quantize=`` ask for (``quantize="int8"`` is the issue's
+    spelling of ``precision="int8"``); both given and different is a ConfigError."""
+    if quantize is None or str(quantize).lower() in ("none", "false", "fp32"):
+        return precision
+    if str(quantize).lower() != "int8":
+        raise ConfigError(f'quantize={quantize!r}: only quantize="int8" is offered (or precision="bf16"/"fp16")')
+    if precision is not None and canonical_precision(precision) != "int8":
+        raise ConfigError(f"quantize={quantize!r} and precision={precision!r} ask for two precisions: give one")
+    return "int8"
+
+
 def s3prl_keywords(entry: Callable[..., nn.Module], downloads: bool) -> Callable[..., nn.Module]:
     """``entry`` taking s3prl's keywords as well (see the module's doc); ``downloads``: whether
     ``refresh`` means something to it (else it is dropped)."""
@@ -96,6 +114,8 @@ def s3prl_keywords(entry: Callable[..., nn.Module], downloads: bool) -> Callable
         model_config: Any = None,
         hooks: Any = None,
         hook_postprocess: Any = None,
+        precision: str | None = None,
+        quantize: str | None = None,
         **kwargs: Any,
     ) -> nn.Module:
         del model_config  # unused, as s3prl's mockingjay / audio_albert upstreams leave it
@@ -104,9 +124,14 @@ def s3prl_keywords(entry: Callable[..., nn.Module], downloads: bool) -> Callable
         if not downloads:
             kwargs.pop("refresh", None)  # s3prl's runner passes it to every upstream
         dropout = read_options_config(options_config) if options_config is not None else None
+        wanted = precision_keywords(precision, quantize)
+        if wanted is not None:
+            check_precision(wanted)  # before a download or a build: a precision this machine cannot run
         model = entry(*args, **kwargs)
         if dropout is not None:
             set_dropout(model, dropout)
+        if wanted is not None:
+            apply_precision(model, wanted)
         return model
 
     wrapped.__doc__ = (entry.__doc__ or "") + OPTIONS_DOC
