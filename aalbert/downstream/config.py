@@ -35,12 +35,17 @@ class DownstreamRunnerConfig(RunnerConfig):
     # edit in the middle of a file that keeps its size and modification time); "full" = also a
     # sha256 of the whole file (every audio file is read at every start: for audio edited in place)
     feature_cache_check: Literal["quick", "full"] = "quick"
+    # how a disk cache stores the features (read back as float32; a memory cache keeps float32, so a
+    # cached run in memory stays the uncached run exactly): float16 halves the files at ~3e-4 relative
+    # error of each hidden state (benchmarks/bench_feature_cache.py); float32 for the exact features
+    feature_cache_dtype: Literal["float16", "bfloat16", "float32"] = "float16"
 
     MAY_CHANGE_ON_RESUME: ClassVar[tuple[str, ...]] = (
         *RunnerConfig.MAY_CHANGE_ON_RESUME,
         "eval_step",
         "eval_batch_size",
         "feature_cache",
+        "feature_cache_dtype",
     )
 
     def __post_init__(self):
@@ -134,6 +139,8 @@ class ExperimentConfig:
     upstream: str = "aalbert"
     upstream_ckpt: str | None = None
     finetune: bool = False
+    # the frozen upstream's inference precision (aalbert.upstream.precision): int8 (CPU), bf16, fp16 (CUDA)
+    precision: Literal["fp32", "bf16", "fp16", "int8"] = "fp32"
     init_ckpt: str | None = None  # s3prl's -i: a downstream checkpoint whose trained weights a new run starts from
     seed: int = 1337
     runner: DownstreamRunnerConfig = field(default_factory=DownstreamRunnerConfig)
@@ -141,3 +148,7 @@ class ExperimentConfig:
     featurizer: FeaturizerConfig = field(default_factory=FeaturizerConfig)
     data: DataConfig = field(default_factory=DataConfig)
     model: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.finetune and self.precision == "int8":
+            raise ValueError("precision int8 is for a frozen upstream: quantized layers cannot be fine-tuned (-f)")

@@ -90,6 +90,10 @@ class Runner:
             upstream = load_upstream_by_name(config.upstream, config.upstream_ckpt)
         self.upstream: nn.Module = upstream
         self.device = dist.resolve_device(device)
+        if config.precision != "fp32":
+            from aalbert.upstream.precision import apply_precision
+
+            apply_precision(upstream, config.precision, self.device)
         self.corpus = load_corpus(self._data_config(), self.task.expert_class.task_data(config.task, config.labels))
         if dist.is_main() and record is not None:
             write_record(self.expdir, record)  # the folder's first file: what made it (see aalbert.experiment)
@@ -108,7 +112,9 @@ class Runner:
                     "runner.feature_cache needs a frozen upstream: a fine-tuned one (-f) changes its "
                     "features every step"
                 )
-            self.model.feature_cache = FeatureCache(sizes.num_hidden_states, None if cache == "memory" else cache)
+            on_disk = cache != "memory"  # a memory cache keeps float32 (see runner.feature_cache_dtype)
+            dtype = config.runner.feature_cache_dtype if on_disk else "float32"
+            self.model.feature_cache = FeatureCache(sizes.num_hidden_states, cache if on_disk else None, dtype)
 
     def _data_config(self) -> DataConfig:
         """The data section; a resumed or evaluated experiment reads the split it was trained on."""
@@ -125,7 +131,14 @@ class Runner:
             return
         utterances = [u for split in splits for u in self.corpus.splits[split]]
         # the seed is what a randomly initialised hub upstream was built from (see __init__)
-        manifest = cache_manifest(self.config.upstream, self.config.upstream_ckpt, self.config.seed, "none")
+        manifest = cache_manifest(
+            self.config.upstream,
+            self.config.upstream_ckpt,
+            self.config.seed,
+            "none",
+            cache.dtype,
+            self.config.precision,
+        )
 
         def fill() -> None:
             fill_cache(

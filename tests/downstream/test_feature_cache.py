@@ -141,11 +141,12 @@ def test_audio_overwritten_in_place_is_extracted_again(tone_corpus, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(tone_corpus, corpus)
     cache_dir = tmp_path / "features"
-    first = _runner("speaker_utterance", corpus, tmp_path / "a", cache=str(cache_dir))
+    exact = ["runner.feature_cache_dtype=float32"]  # compared below with a memory cache, bit for bit
+    first = _runner("speaker_utterance", corpus, tmp_path / "a", cache=str(cache_dir), extra=exact)
     first.cache_features(("train", "dev", "test"))
     assert first.model.upstream.utterances_seen == 30
     _overwrite_with_noise(corpus)
-    stale = _runner("speaker_utterance", corpus, tmp_path / "b", cache=str(cache_dir))
+    stale = _runner("speaker_utterance", corpus, tmp_path / "b", cache=str(cache_dir), extra=exact)
     stale.cache_features(("train", "dev", "test"))
     assert stale.model.upstream.utterances_seen == 30  # every utterance extracted again
     fresh = _runner("speaker_utterance", corpus, tmp_path / "c", cache="memory")
@@ -288,7 +289,7 @@ def test_an_utterance_id_from_the_corpus_never_names_a_path_outside_the_cache(to
         tone_corpus, tmp_path / "kaldi", {"100-7-0001": hostile, "100-7-0002": "Tone-A", "100-7-0004": "tone-a"}
     )
     cache_dir = tmp_path / "work" / "features"
-    extra = ["data.format=kaldi"]
+    extra = ["data.format=kaldi", "runner.feature_cache_dtype=float32"]  # compared with fp32 features below
     runner = _runner("speaker_utterance", kaldi, tmp_path / "exp", cache=str(cache_dir), extra=extra)
     runner.cache_features(("train", "dev", "test"))
 
