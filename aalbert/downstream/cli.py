@@ -71,6 +71,8 @@ def upstream_settings(args: argparse.Namespace) -> Flags:
         flags[f"-k {shlex.quote(args.upstream_ckpt)}"] = {"upstream_ckpt": args.upstream_ckpt}
     if args.finetune:
         flags["-f"] = {"finetune": True}
+    if args.precision:
+        flags[f"--precision {args.precision}"] = {"precision": args.precision}
     if args.init_ckpt and args.mode == "train":
         flags[f"-i {shlex.quote(args.init_ckpt)}"] = {"init_ckpt": args.init_ckpt}
     return flags

@@ -98,6 +98,12 @@ def parse_args(argv: list[str] | None = None, prog: str = PROG) -> argparse.Name
     p.add_argument("--seed", type=int)
     p.add_argument("--data", help="corpus root (sets data.roots to this one folder)")
     p.add_argument("--label-fraction", type=float, help="fraction of training utterances to use (0.001..1)")
+    p.add_argument(
+        "--precision",
+        choices=["fp32", "bf16", "fp16", "int8"],
+        help="the frozen upstream's inference precision: int8 (dynamic quantization, CPU; not with -f), bf16, "
+        "fp16 (CUDA); default fp32",
+    )
     p.add_argument("--list-tasks", action="store_true", help="print the known tasks (and s3prl's names) and exit")
     add_runtime_flags(p)
     add_downstream_flags(p)
