@@ -36,7 +36,7 @@ class DownstreamRunnerConfig(RunnerConfig):
     # sha256 of the whole file (every audio file is read at every start: for audio edited in place)
     feature_cache_check: Literal["quick", "full"] = "quick"
     # how a disk cache stores the features (read back as float32; a memory cache keeps float32, so a
-    # cached run in memory stays the uncached run exactly): float16 halves the files at ~3e-4 relative
+    # cached run in memory stays the uncached run exactly): float16 halves the files at 2e-4 relative
     # error of each hidden state (benchmarks/bench_feature_cache.py); float32 for the exact features
     feature_cache_dtype: Literal["float16", "bfloat16", "float32"] = "float16"
 
