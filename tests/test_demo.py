@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from aalbert import demo
+from aalbert.demo_report import SETTINGS, choose_on_dev, trial_of
 
 
 @pytest.mark.slow
@@ -34,6 +35,24 @@ def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
     assert not (settings.out / "features").exists() or not any((settings.out / "features").iterdir())
     results = json.loads((settings.out / "downstream" / "aalbert_phone_linear" / "results.json").read_text())
     assert results["steps"] == 4 and results["config"]["runner"]["feature_cache"].endswith("features/aalbert")
+    # every upstream, log-mel included, trains each task as is and with layer norm: the same head and
+    # steps; the row reports the test score of the setting that was better on dev
+    for row in rows:
+        for task, reported, chosen in (
+            ("phone_linear", row.phone_accuracy, row.phone_setting),
+            ("speaker_utterance", row.speaker_accuracy, row.speaker_setting),
+        ):
+            trials = []
+            for setting, suffix in SETTINGS.items():
+                run = json.loads(
+                    (settings.out / "downstream" / f"{row.upstream}_{task}{suffix}" / "results.json").read_text()
+                )
+                assert run["config"]["featurizer"]["layer_norm"] is (setting == "layer norm")
+                assert run["steps"] == 4 and run["config"]["optimizer"]["lr"] == settings.downstream_lr
+                trials.append(trial_of(run, setting))
+            best = choose_on_dev(trials)
+            assert (reported, chosen) == (best.test, best.setting)
+    assert "Every setting, dev-best / test accuracy" in table
 
     def no_subprocess(*args, **kwargs):
         raise AssertionError(f"a finished demo step ran again: {args[0]}")
@@ -43,7 +62,8 @@ def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
     assert [(r.phone_accuracy, r.speaker_accuracy) for r in again] == [
         (r.phone_accuracy, r.speaker_accuracy) for r in rows
     ]
-    assert "(8 finished steps reused" in (settings.out / "results.md").read_text()  # 2 pretrainings + 6 tasks
+    # 2 pretrainings + 3 upstreams x 2 tasks x 2 featurizer settings
+    assert "(14 finished steps reused" in (settings.out / "results.md").read_text()
 
 
 @pytest.mark.slow

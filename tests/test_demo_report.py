@@ -5,17 +5,33 @@ import json
 
 import pytest
 
-from aalbert.demo_report import Row, chance_of, plot_results, results_figure, rows_from_demo, write_table
+from aalbert.demo_report import (
+    Row,
+    Trial,
+    chance_of,
+    choose_on_dev,
+    chosen_row,
+    plot_results,
+    results_figure,
+    rows_from_demo,
+    write_table,
+)
 
 PHONE_CHANCE = {"class": "sil", "classes": 40, "uniform": 0.025, "test": 0.187}
 SPEAKER_CHANCE = {"class": "19", "classes": 12, "uniform": 1 / 12, "test": 1 / 12}
 
 
-def results(task: str, upstream: str, accuracy: float, chance: dict | None, parameters: int = 0) -> dict:
+def results(
+    task: str, upstream: str, accuracy: float, chance: dict | None, parameters: int = 0, dev: float | None = None
+) -> dict:
     return {
         "task": task,
         "main_metric": "accuracy",
-        "metrics": {"test": {"accuracy": accuracy}},
+        "metrics": {
+            "dev_best": {"accuracy": accuracy if dev is None else dev, "step": 4},
+            "test": {"accuracy": accuracy},
+        },
+        "featurizer": {"mode": "weighted_sum", "layer_norm": False, "layer_weights": [1.0]},
         "upstream": {"name": upstream, "num_parameters": parameters},
         "data": {"speakers": 12, "phones": 40},
         **({"chance": chance} if chance else {}),
@@ -79,3 +95,76 @@ def test_the_table_states_each_tasks_chance(tmp_path):
     text = write_table(rows, tmp_path, settings, total_seconds=60)
     assert "Chance (train's majority class, on test): phone_linear 18.7%, speaker_utterance 8.3%." in text
     assert "| fbank | 0 | 55.0% | 90.0% |" in text and (tmp_path / "results.png").is_file()
+
+
+def write_results(root, upstream: str, task: str, suffix: str, dev: float, test: float) -> None:
+    folder = root / "downstream" / f"{upstream}_{task}{suffix}"
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(results(task, upstream, test, PHONE_CHANCE, dev=dev)))
+    (root / "downstream" / f"{upstream}_{task}{suffix}.step.json").write_text(json.dumps({"wall_seconds": 5.0}))
+
+
+def test_the_setting_is_chosen_on_dev_never_on_test(tmp_path):
+    # phones: layer norm is better on test but worse on dev -> the row reports "as is" and its test score;
+    # speakers: layer norm is better on dev (and worse on test) -> the row reports layer norm's test score
+    for task, plain, normed in (
+        ("phone_linear", (0.60, 0.55), (0.58, 0.70)),
+        ("speaker_utterance", (0.40, 0.90), (0.50, 0.80)),
+    ):
+        write_results(tmp_path, "fbank", task, "", *plain)
+        write_results(tmp_path, "fbank", task, "_ln", *normed)
+    (row,) = rows_from_demo(tmp_path)
+    assert row.phone_accuracy == 0.55 and row.phone_setting == "as is"
+    assert row.speaker_accuracy == 0.80 and row.speaker_setting == "layer norm"
+    assert row.downstream_seconds == 20.0  # all four runs
+    assert [t.setting for t in row.phone_trials] == ["as is", "layer norm"]
+
+
+def test_a_tie_on_dev_keeps_the_hidden_states_as_they_are():
+    trials = [Trial("as is", 0.5, 0.4), Trial("layer norm", 0.5, 0.9)]
+    assert choose_on_dev(trials).setting == "as is"
+    assert choose_on_dev(list(reversed(trials))).setting == "layer norm"  # the first of equals: order decides
+    with pytest.raises(ValueError):
+        choose_on_dev([])
+
+
+def test_the_table_has_log_mel_at_its_best_and_every_setting(tmp_path):
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(
+        speakers=12,
+        utterances=12,
+        min_words=4,
+        max_words=10,
+        pretrain_steps=300,
+        downstream_steps=200,
+        downstream_lr=0.01,
+    )
+    fbank = chosen_row(
+        "fbank",
+        0,
+        [Trial("as is", 0.50, 0.52), Trial("layer norm", 0.55, 0.56)],
+        [Trial("as is", 0.60, 0.65), Trial("layer norm", 0.90, 0.95)],
+        0,
+        10,
+    )
+    aalbert = chosen_row(
+        "aalbert",
+        10,
+        [Trial("as is", 0.66, 0.64), Trial("layer norm", 0.65, 0.66)],
+        [Trial("as is", 0.85, 0.88), Trial("layer norm", 0.84, 0.93)],
+        100,
+        20,
+    )
+    text = write_table([fbank, aalbert], tmp_path, settings, total_seconds=60)
+    assert "| fbank | 0 | 56.0% | 95.0% | - | - | layer norm / layer norm |" in text
+    # aalbert is read against log-mel at its best, in points: 64 - 56, 88 - 95
+    assert "| aalbert | 10 | 64.0% | 88.0% | +8.0 | -7.0 | as is / as is |" in text
+    assert "| fbank | 50.0 / 52.0 | **55.0 / 56.0** | 60.0 / 65.0 | **90.0 / 95.0** |" in text
+    assert "| aalbert | **66.0 / 64.0** | 65.0 / 66.0 | **85.0 / 88.0** | 84.0 / 93.0 |" in text
+
+
+def test_a_demo_folder_of_an_earlier_release_has_one_setting(tmp_path):
+    rows = rows_from_demo(demo_folder(tmp_path))
+    assert all(len(r.phone_trials) == len(r.speaker_trials) == 1 for r in rows)
+    assert rows[0].phone_setting == "as is" and rows[0].phone_accuracy == 0.55
