@@ -10,7 +10,11 @@ For each seed and each upstream (AALBERT and Mockingjay of equal depth, one reci
 with ``run_pretrain.py``, then probes every hidden state with a linear probe on frame phones and
 on utterance speakers (``run_probe.py``: aalbert.analysis.probing) and trains the weighted-sum
 ``phone_linear`` / ``speaker_utterance`` tasks (``run_downstream.py``), and does the same for the
-parameter-free ``fbank`` (log-mel) baseline. Every step is the command a user would type (printed
+parameter-free ``fbank`` (log-mel) baseline. Every weighted-sum task is trained twice, with the
+hidden states as they are and with ``featurizer.layer_norm=true``, the same head and steps, and the
+run better on *dev* is reported (as ``make demo`` does): log-mel's row is "log-mel at its best",
+and every model gets the same chance. ``--checkpoints aalbert=CKPT,...`` evaluates checkpoints made
+elsewhere (``make demo``'s) instead of pretraining. Every step is the command a user would type (printed
 before it runs), so any figure can be reproduced by hand; a step whose output exists is reused.
 
 ``--sweep`` pretrains once to the largest step count, keeping a checkpoint at each listed step,
@@ -38,6 +42,7 @@ import science_report  # benchmarks/ is on sys.path when this script runs
 
 from aalbert.command_flags import from_flags
 from aalbert.demo import small_head_overrides
+from aalbert.demo_report import SETTING_OVERRIDES, SETTINGS, Trial, choose_on_dev, trial_of
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "fbank"
@@ -62,6 +67,7 @@ class Settings:
     probe_max_steps: int = 1500
     device: str = "cpu"
     threads: int = 1
+    checkpoints: dict[str, str] = field(default_factory=dict)  # upstream -> checkpoint: no pretraining
 
 
 def run_step(cmd: list[str], done: Path, settings: Settings, log: Path) -> float:
@@ -115,7 +121,10 @@ def pretraining_audio(s: Settings, work: Path) -> list[str]:
 
 
 def pretrain(s: Settings, work: Path, upstream: str, seed: int, roots: list[str]) -> dict[int, Path]:
-    """One run to the largest step count, a checkpoint kept at every evaluated step."""
+    """One run to the largest step count, a checkpoint kept at every evaluated step (or the
+    checkpoint ``--checkpoints`` gave for this upstream, as the one step count)."""
+    if upstream in s.checkpoints:
+        return {max(s.steps): Path(s.checkpoints[upstream])}
     expdir = work / "pretrain" / f"{upstream}_s{seed}"
     total = max(s.steps)
     every = s.steps[0]
@@ -195,10 +204,13 @@ def probe(s: Settings, where: Path, upstream: str, ckpt: Path | None, task: str)
     return [float(r[f"test_{result['metric']}"]) for r in rows]
 
 
-def weighted_sum(s: Settings, where: Path, upstream: str, ckpt: Path | None, task: str, seed: int) -> float:
-    """Test accuracy of the weighted-sum downstream task (frozen upstream), as ``make demo`` trains it."""
-    expdir = where / f"downstream_{task}"
-    cache = where / "feature_cache"
+def weighted_sum(
+    s: Settings, where: Path, upstream: str, ckpt: Path | None, task: str, seed: int, setting: str
+) -> Trial:
+    """The weighted-sum downstream task (frozen upstream) as ``make demo`` trains it, under one
+    featurizer ``setting``: dev-best and test accuracy, and the layer weights it learned."""
+    expdir = where / f"downstream_{task}{SETTINGS[setting]}"
+    cache = where / "feature_cache"  # hidden states before the featurizer: shared by the settings
     cmd = [
         sys.executable,
         "run_downstream.py",
@@ -216,18 +228,25 @@ def weighted_sum(s: Settings, where: Path, upstream: str, ckpt: Path | None, tas
         "-o",
         f"data.format={s.format}",
         *small_head_overrides(s.downstream_steps, s.downstream_lr, cache),
+        *[flag for value in SETTING_OVERRIDES[setting] for flag in ("-o", value)],
     ]
     run_step(cmd, expdir / "results.json", s, expdir.with_suffix(".log"))
-    results = json.loads((expdir / "results.json").read_text())
-    return float(results["metrics"]["test"][results["main_metric"]])
+    return trial_of(json.loads((expdir / "results.json").read_text()), setting, expdir / "results.json")
 
 
 def evaluate(s: Settings, where: Path, upstream: str, ckpt: Path | None, seed: int, with_sum: bool) -> dict:
+    """Probes of every hidden state; with ``with_sum`` the weighted-sum tasks in every featurizer
+    setting, the one better on dev reported (``TASK_sum``, ``TASK_sum_setting``, ``TASK_weights``)."""
     entry: dict = {}
     for task in TASKS:
         entry[f"{task}_probe"] = probe(s, where, upstream, ckpt, task)
         if with_sum:
-            entry[f"{task}_sum"] = weighted_sum(s, where, upstream, ckpt, task, seed)
+            trials = [weighted_sum(s, where, upstream, ckpt, task, seed, setting) for setting in SETTINGS]
+            best = choose_on_dev(trials)
+            entry[f"{task}_sum_trials"] = [asdict(t) for t in trials]
+            entry[f"{task}_sum"] = best.test
+            entry[f"{task}_sum_setting"] = best.setting
+            entry[f"{task}_weights"] = best.layer_weights
     shutil.rmtree(where / "feature_cache", ignore_errors=True)  # gigabytes of frames, needed no more
     return entry
 
@@ -237,7 +256,10 @@ def tag_of(s: Settings) -> str:
     if s.tag:
         return s.tag
     recipe = (REPO / s.recipe) if not Path(s.recipe).is_absolute() else Path(s.recipe)
-    key = json.dumps({"recipe": recipe.read_text(), "overrides": s.overrides, "audio": s.audio}, sort_keys=True)
+    shaped = {"recipe": recipe.read_text(), "overrides": s.overrides, "audio": s.audio}
+    if s.checkpoints:  # only then: the folders of earlier configurations keep their names
+        shaped["checkpoints"] = s.checkpoints
+    key = json.dumps(shaped, sort_keys=True)
     return f"{Path(s.recipe).stem}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
 
 
@@ -329,8 +351,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--probe-max-steps", type=int, default=Settings.probe_max_steps)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--threads", type=int, default=1, help="CPU threads per step")
+    p.add_argument(
+        "--checkpoints",
+        default="",
+        help="UPSTREAM=CKPT,... : evaluate these checkpoints (e.g. make demo's demo_output/pretrain/aalbert/"
+        "states-1000.ckpt) as the --steps step of one seed instead of pretraining",
+    )
     p.add_argument("--out", default="result/science")
     a = p.parse_args(argv)
+    checkpoints = dict(item.split("=", 1) for item in a.checkpoints.split(",") if item)
+    if checkpoints and (a.sweep or "," in a.seeds):
+        p.error("--checkpoints evaluates given checkpoints: one seed, no --sweep")
     # the steps run from the repository root: a recipe path given from elsewhere is made absolute
     recipe = a.recipe if not Path(a.recipe).exists() else str(Path(a.recipe).resolve())
     s = from_flags(
@@ -344,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         upstreams=[u for u in a.upstreams.split(",") if u],
         steps=_ints(a.sweep) if a.sweep else [a.steps],
         seeds=_ints(a.seeds),
+        checkpoints={k: str(Path(v).resolve()) for k, v in checkpoints.items()},
     )
     run(s)
     return 0

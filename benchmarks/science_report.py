@@ -7,6 +7,7 @@ from pathlib import Path
 
 BASELINE = "fbank"
 TASK_TITLES = {"phone": "frame phone", "speaker": "utterance speaker"}
+TASKS = tuple(TASK_TITLES)
 
 
 def groups(runs: list[dict]) -> dict[tuple[str, int], list[dict]]:
@@ -22,10 +23,10 @@ def mean_sd(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def fmt(values: list[float]) -> str:
-    """Percent, ``mean ± sd`` over seeds when there are several."""
+def fmt(values: list[float], signed: bool = False) -> str:
+    """Percent (points with a sign, for differences), ``mean ± sd`` over seeds when there are several."""
     mean, sd = mean_sd(values)
-    return f"{100 * mean:.1f}" + (f" ± {100 * sd:.1f}" if len(values) > 1 else "")
+    return (f"{100 * mean:+.1f}" if signed else f"{100 * mean:.1f}") + (f" ± {100 * sd:.1f}" if len(values) > 1 else "")
 
 
 def layer_means(runs: list[dict], key: str) -> tuple[list[float], list[float]]:
@@ -34,45 +35,119 @@ def layer_means(runs: list[dict], key: str) -> tuple[list[float], list[float]]:
     return [m for m, _ in stats], [s for _, s in stats]
 
 
-def table(summary: dict) -> str:
-    runs = summary["runs"]
-    by = groups(runs)
-    base = by.get((BASELINE, 0), [])
-    base_phone = base[0]["phone_probe"][0] if base else None
-    s = summary["settings"]
-    lines = [
+def _caption(s: dict) -> str:
+    return (
         f"Corpus {s['corpus']} ({s['format']}); recipe {s['recipe']}"
         + (f" with {' '.join(s['overrides'])}" if s["overrides"] else "")
+        + (
+            f"; checkpoints {', '.join(f'{k}={v}' for k, v in s['checkpoints'].items())}"
+            if s.get("checkpoints")
+            else ""
+        )
         + f"; seeds {','.join(map(str, s['seeds']))}; linear probes (<= {s['probe_max_steps']} steps) on every "
         f"hidden state (0 = input representation); "
         + (
             "no weighted-sum tasks"
             if s["weighted_sum"] == "none"
             else f"weighted sum = {s['downstream_steps']}-step phone_linear / speaker_utterance at lr "
-            f"{s['downstream_lr']:g}"
+            f"{s['downstream_lr']:g}, trained as is and with featurizer.layer_norm=true, the one better on dev "
+            "reported (log-mel's: log-mel at its best)"
         )
-        + ". Test accuracy, %, mean ± sd over seeds.",
+        + ". Test accuracy, %, mean ± sd over seeds."
+    )
+
+
+def _sum(rs: list[dict], task: str) -> str:
+    if not all(f"{task}_sum" in r for r in rs):
+        return "-"
+    chosen = sorted({r.get(f"{task}_sum_setting", "as is") for r in rs})
+    return f"{fmt([r[f'{task}_sum'] for r in rs])} ({', '.join(chosen)})"
+
+
+def _sum_gain(rs: list[dict], base: list[dict], task: str) -> str:
+    if not base or not all(f"{task}_sum" in r for r in rs + base):
+        return "-"
+    return fmt([r[f"{task}_sum"] - base[0][f"{task}_sum"] for r in rs], signed=True)
+
+
+def table(summary: dict) -> str:
+    runs = summary["runs"]
+    by = groups(runs)
+    base = by.get((BASELINE, 0), [])
+    base_phone = base[0]["phone_probe"][0] if base else None
+    lines = [
+        _caption(summary["settings"]),
         "",
         "| model | steps | phone probe per layer | best layer | best - log-mel | phone weighted sum "
-        "| speaker probe per layer | speaker weighted sum |",
-        "| --- | ---: | --- | ---: | ---: | ---: | --- | ---: |",
+        "| vs log-mel at its best | speaker probe per layer | speaker weighted sum | vs log-mel at its best |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for (model, steps), rs in by.items():
         phone_mean, _ = layer_means(rs, "phone_probe")
         best = max(range(len(phone_mean)), key=phone_mean.__getitem__)
         per_layer = " / ".join(fmt([r["phone_probe"][i] for r in rs]) for i in range(len(phone_mean)))
         speaker = " / ".join(fmt([r["speaker_probe"][i] for r in rs]) for i in range(len(rs[0]["speaker_probe"])))
-        gain = "" if base_phone is None else fmt([max(r["phone_probe"]) - base_phone for r in rs])
-        sums = {
-            t: fmt([r[f"{t}_sum"] for r in rs]) if all(f"{t}_sum" in r for r in rs) else "-"
-            for t in ("phone", "speaker")
-        }
+        gain = "" if base_phone is None else fmt([max(r["phone_probe"]) - base_phone for r in rs], signed=True)
+        others = model != BASELINE
         lines.append(
-            f"| {model} | {steps or '-'} | {per_layer} | {best} | {gain} | {sums['phone']} | {speaker} "
-            f"| {sums['speaker']} |"
+            f"| {model} | {steps or '-'} | {per_layer} | {best} | {gain if others else ''} | {_sum(rs, 'phone')} "
+            f"| {_sum_gain(rs, base, 'phone') if others else ''} | {speaker} | {_sum(rs, 'speaker')} "
+            f"| {_sum_gain(rs, base, 'speaker') if others else ''} |"
         )
+    lines += settings_table(by) + layer_table(by)
     lines += ["", f"Wall time: {summary['wall_seconds'] / 60:.1f} min (reused steps count as 0)."]
     return "\n".join(lines) + "\n"
+
+
+def settings_table(by: dict[tuple[str, int], list[dict]]) -> list[str]:
+    """Every featurizer setting of the weighted-sum tasks, dev-best / test: the fair baseline rows."""
+    rows = [(key, rs) for key, rs in by.items() if all("phone_sum_trials" in r for r in rs)]
+    if not rows:
+        return []
+    names = [t["setting"] for t in rows[0][1][0]["phone_sum_trials"]]
+    lines = [
+        "",
+        "Weighted-sum tasks in every featurizer setting, dev-best / test accuracy (%; mean over seeds); "
+        "the reported one is the better on dev:",
+        "",
+        "| model | steps | " + " | ".join(f"{task}s, {n}" for task in TASKS for n in names) + " |",
+        "| --- | ---: |" + " ---: |" * (len(TASKS) * len(names)),
+    ]
+    for (model, steps), rs in rows:
+        cells = []
+        for task in TASKS:
+            for i in range(len(names)):
+                dev = statistics.fmean(r[f"{task}_sum_trials"][i]["dev"] for r in rs)
+                test = statistics.fmean(r[f"{task}_sum_trials"][i]["test"] for r in rs)
+                cells.append(f"{100 * dev:.1f} / {100 * test:.1f}")
+        lines.append(f"| {model} | {steps or '-'} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def layer_table(by: dict[tuple[str, int], list[dict]]) -> list[str]:
+    """Per hidden state: what a linear probe finds (phones, speakers) and the weight the chosen
+    weighted sum gives it, so where phone and speaker information sits reads from one table."""
+    lines = [
+        "",
+        "Per hidden state (0 = input representation): linear probe test accuracy (%) and the layer weight "
+        "(softmax, of the weighted-sum run reported above; mean over seeds):",
+        "",
+        "| model | steps | hidden state | phone probe | phone weight | speaker probe | speaker weight |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for (model, steps), rs in by.items():
+        for i in range(len(rs[0]["phone_probe"])):
+            weights = {}
+            for task in TASKS:
+                found = [r.get(f"{task}_weights") for r in rs]
+                weights[task] = (
+                    f"{statistics.fmean(w[i] for w in found if w):.2f}" if all(w and len(w) > i for w in found) else "-"
+                )
+            lines.append(
+                f"| {model} | {steps or '-'} | {i} | {fmt([r['phone_probe'][i] for r in rs])} | {weights['phone']} "
+                f"| {fmt([r['speaker_probe'][i] for r in rs])} | {weights['speaker']} |"
+            )
+    return lines
 
 
 def _pyplot():
