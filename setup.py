@@ -34,9 +34,12 @@ setup(
     extras_require={
         # Lhotse manifests as a corpus format (data.format=lhotse)
         "lhotse": ["lhotse>=1.20"],
+        # `aalbert extract`: Kaldi ark/scp (kaldiio) and Lhotse feature manifests
+        "extract": ["kaldiio>=2.17", "lhotse>=1.20"],
         "test": [
             "pytest",
             "lhotse>=1.20",  # the lhotse reader is tested in CI
+            "kaldiio>=2.17",  # aalbert extract's Kaldi ark/scp, read back in tests
             # reference implementation, compared against in tests and benchmarks only
             "s3prl==0.4.18",
             "filelock",

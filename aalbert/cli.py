@@ -39,6 +39,11 @@ COMMANDS = {
         "figures of finished experiments (downstream, probe, attention, demo)",
         "aalbert plots layer-weights result/downstream/phone_aalbert",
     ),
+    "extract": (
+        "aalbert.extract.command",
+        "an upstream's hidden states for a whole corpus: Kaldi ark/scp, Lhotse or .npy, sharded, resumable",
+        "aalbert extract -u aalbert -l 3 --data data/synth40 --out feats/aalbert_l3 --jobs 2",
+    ),
     "hub": ("aalbert.hub_command", "list, describe and download upstreams", "aalbert hub list"),
     "corpus": (
         "aalbert.corpus.__main__",

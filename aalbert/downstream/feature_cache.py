@@ -26,15 +26,11 @@ On disk nothing stale is ever read and nothing foreign is ever deleted:
 
 ``pool="mean"`` keeps only the mean over each utterance's valid frames (a (1, H) tensor):
 for utterance-level probes that is all they use, and it is T times smaller.
-
-``dtype`` (``runner.feature_cache_dtype``) is how tensors are stored, read back as float32 (see
-aalbert.downstream.cache_storage). It and the upstream's precision are in the manifest, so caches
-of different dtypes never mix; a float32 cache hashes as before they were: an older aalbert's cache
-is read as it is with float32, and extracted again into a new sub-folder under the float16 default.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -46,22 +42,33 @@ from torch import nn
 from tqdm import tqdm
 
 from aalbert.atomic import remove_stale_temp_files, torch_save_atomic, write_text_atomic
-from aalbert.audio import audio_file_key, audio_info
+from aalbert.audio import audio_file_key
 from aalbert.checkpoint_file import load_checkpoint_file
 from aalbert.config import ConfigError
-from aalbert.corpus.utterance import Utterance, load_utterance_audio
+from aalbert.corpus.utterance import Utterance
 from aalbert.download import sha256_of
 from aalbert.safe_names import file_name
 
-from .cache_storage import FORMAT, check_dtype, manifest_hash, read_back, stored
-from .cache_storage import cache_manifest as cache_manifest  # its home is cache_storage; imported from here
+from .extraction import extract_batches, length_batches
 
 log = logging.getLogger(__name__)
 MARKER = "aalbert_feature_cache.json"
 MANIFEST = "manifest.json"
+FORMAT = 2
 Pool = Literal["none", "mean"]
 Check = Literal["quick", "full"]
 CHECKS = ("quick", "full")
+
+
+def cache_manifest(upstream: str, ckpt: str | Path | None, init_seed: int | None, pool: Pool) -> dict:
+    """Whose features a cache folder holds: the upstream's identity (name and checkpoint content,
+    see aalbert.hub.upstream_identity; for a randomly initialised model, the seed it was built
+    from) and the pooling."""
+    from aalbert.hub import upstream_identity  # late: the hub imports every upstream family
+
+    identity = upstream_identity(upstream, ckpt)
+    random_weights = identity["kind"] not in ("pretrained", "local", "url") and ckpt is None
+    return {"format": FORMAT, "upstream": identity, "init_seed": init_seed if random_weights else None, "pool": pool}
 
 
 def audio_key(utt: Utterance, check: Check = "quick") -> dict:
@@ -88,11 +95,9 @@ def _matches(stored: dict, key: dict) -> bool:
 
 
 class FeatureCache:
-    """Per-hidden-state features keyed by utterance id; ``directory=None`` keeps them in memory;
-    ``dtype``: how they are stored (float32, float16, bfloat16)."""
+    """Per-hidden-state features keyed by utterance id; ``directory=None`` keeps them in memory."""
 
-    def __init__(self, num_hidden_states: int, directory: str | Path | None = None, dtype: str = "float32"):
-        self.dtype = check_dtype(dtype)
+    def __init__(self, num_hidden_states: int, directory: str | Path | None = None):
         self.num_hidden_states = num_hidden_states
         self.root = Path(directory) if directory is not None else None
         self.directory: Path | None = None  # this upstream's sub-folder, set by open()
@@ -120,9 +125,8 @@ class FeatureCache:
             )
         if not marker.is_file():
             write_text_atomic(marker, json.dumps({"format": FORMAT}) + "\n")
-        if manifest.get("storage_dtype", "float32") != self.dtype:
-            raise ValueError(f"the manifest says {manifest.get('storage_dtype')}, this cache stores {self.dtype}")
-        self.directory = root / manifest_hash(manifest)
+        text = json.dumps(manifest, sort_keys=True)
+        self.directory = root / hashlib.sha256(text.encode()).hexdigest()[:16]
         remove_stale_temp_files(self.directory, recursive=True)
         if not (self.directory / MANIFEST).is_file():
             write_text_atomic(self.directory / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -140,7 +144,8 @@ class FeatureCache:
         if len(states) != self.num_hidden_states:
             raise ValueError(f"{uttid}: {len(states)} hidden states, expected {self.num_hidden_states}")
         for layer, h in enumerate(states):
-            h = stored(uttid, h.detach().to("cpu", torch.float32), self.dtype)  # a copy: not the whole batch
+            # clone: a slice of a batch tensor would keep (and save) the whole padded batch
+            h = h.detach().to("cpu", torch.float32).contiguous().clone()
             self.bytes += h.numel() * h.element_size()
             if self.root is None:
                 self._memory[layer][uttid] = h
@@ -175,7 +180,7 @@ class FeatureCache:
             raise IndexError(f"layer {layer} outside 0..{self.num_hidden_states - 1}")
         if self.root is None:
             try:
-                return [self._memory[layer][u].float() for u in uttids]  # float32: the same tensor
+                return [self._memory[layer][u] for u in uttids]
             except KeyError as err:
                 raise KeyError(f"utterance {err.args[0]} is not in the feature cache") from err
         out = []
@@ -183,13 +188,16 @@ class FeatureCache:
             path = self._path(layer, u)
             if not path.is_file():
                 raise FileNotFoundError(f"feature cache file missing: {path}")
-            out.append(read_back(load_checkpoint_file(path, expected=object), path, self.dtype))
+            feats = load_checkpoint_file(path, expected=object)  # a tensor: checked below
+            if not isinstance(feats, torch.Tensor) or feats.dim() != 2:
+                raise ConfigError(f"feature cache file {path} does not hold a (frames, hidden) tensor; delete it")
+            out.append(feats)
         return out
 
     def in_memory(self, layers: Iterable[int], uttids: Iterable[str]) -> FeatureCache:
         """An in-memory cache of just ``layers`` of ``uttids``, read once: for a model that reads those
         states for many epochs (a probe of one layer), instead of every file at every batch."""
-        view, ids = FeatureCache(self.num_hidden_states, dtype=self.dtype), list(uttids)
+        view, ids = FeatureCache(self.num_hidden_states), list(uttids)
         for layer in layers:
             view._memory[layer] = dict(zip(ids, self.layer(layer, ids)))
         return view
@@ -226,24 +234,19 @@ def extract_features(
     """Run the frozen ``upstream`` once over ``utterances`` and store every hidden state.
 
     Batches hold utterances of similar length (sorted by the audio headers), so little compute
-    goes to padding; each utterance's features are the same whichever batch it lands in.
+    goes to padding; each utterance's features are the same whichever batch it lands in. The
+    batching and the run are aalbert.downstream.extraction's, which ``aalbert extract`` uses too.
     """
     if pool not in ("none", "mean"):
         raise ValueError(f"pool must be 'none' or 'mean', got {pool!r}")
-    upstream = upstream.to(device).eval()  # eval: dropout must not reach frozen features
-    by_length = sorted(utterances, key=lambda u: audio_info(u.path)[0] if u.num_samples is None else u.num_samples)
-    batches = [by_length[i : i + batch_size] for i in range(0, len(by_length), batch_size)]
-    for batch in tqdm(batches, desc="features", unit="batch", disable=not progress):
-        out = upstream([load_utterance_audio(u).to(device) for u in batch])
-        hidden, lengths = out["hidden_states"], out["lengths"]
-        if len(hidden) != cache.num_hidden_states:
-            raise ValueError(f"upstream gave {len(hidden)} hidden states, expected {cache.num_hidden_states}")
-        for i, utt in enumerate(batch):
-            n = int(lengths[i])
-            states = [h[i, :n] for h in hidden]  # padding frames excluded here, once
-            if pool == "mean":
-                states = [h.mean(0, keepdim=True) for h in states]
-            cache.put(utt.uttid, states, (keys or {}).get(utt.uttid))
+    batches = length_batches(utterances, batch_size)
+    with tqdm(total=len(batches), desc="features", unit="batch", disable=not progress) as bar:
+        for done in extract_batches(upstream, batches, device, cache.num_hidden_states, lambda _: bar.update(1)):
+            for i, utt in enumerate(done.utterances):
+                states = done.valid(i)  # padding frames excluded here, once
+                if pool == "mean":
+                    states = [h.mean(0, keepdim=True) for h in states]
+                cache.put(utt.uttid, states, (keys or {}).get(utt.uttid))
     log.info(
         "cached %d hidden states of %d utterances (%.1f MB so far)",
         cache.num_hidden_states,
