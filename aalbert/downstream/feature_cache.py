@@ -26,11 +26,15 @@ On disk nothing stale is ever read and nothing foreign is ever deleted:
 
 ``pool="mean"`` keeps only the mean over each utterance's valid frames (a (1, H) tensor):
 for utterance-level probes that is all they use, and it is T times smaller.
+
+``dtype`` (``runner.feature_cache_dtype``) is how tensors are stored, read back as float32 (see
+aalbert.downstream.cache_storage). It and the upstream's precision are in the manifest, so caches
+of different dtypes never mix; a float32 cache hashes as before they were: an older aalbert's cache
+is read as it is with float32, and extracted again into a new sub-folder under the float16 default.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -49,26 +53,16 @@ from aalbert.corpus.utterance import Utterance
 from aalbert.download import sha256_of
 from aalbert.safe_names import file_name
 
+from .cache_storage import FORMAT, check_dtype, manifest_hash, read_back, stored
+from .cache_storage import cache_manifest as cache_manifest  # its home is cache_storage; imported from here
 from .extraction import extract_batches, length_batches
 
 log = logging.getLogger(__name__)
 MARKER = "aalbert_feature_cache.json"
 MANIFEST = "manifest.json"
-FORMAT = 2
 Pool = Literal["none", "mean"]
 Check = Literal["quick", "full"]
 CHECKS = ("quick", "full")
-
-
-def cache_manifest(upstream: str, ckpt: str | Path | None, init_seed: int | None, pool: Pool) -> dict:
-    """Whose features a cache folder holds: the upstream's identity (name and checkpoint content,
-    see aalbert.hub.upstream_identity; for a randomly initialised model, the seed it was built
-    from) and the pooling."""
-    from aalbert.hub import upstream_identity  # late: the hub imports every upstream family
-
-    identity = upstream_identity(upstream, ckpt)
-    random_weights = identity["kind"] not in ("pretrained", "local", "url") and ckpt is None
-    return {"format": FORMAT, "upstream": identity, "init_seed": init_seed if random_weights else None, "pool": pool}
 
 
 def audio_key(utt: Utterance, check: Check = "quick") -> dict:
@@ -95,9 +89,11 @@ def _matches(stored: dict, key: dict) -> bool:
 
 
 class FeatureCache:
-    """Per-hidden-state features keyed by utterance id; ``directory=None`` keeps them in memory."""
+    """Per-hidden-state features keyed by utterance id; ``directory=None`` keeps them in memory;
+    ``dtype``: how they are stored (float32, float16, bfloat16)."""
 
-    def __init__(self, num_hidden_states: int, directory: str | Path | None = None):
+    def __init__(self, num_hidden_states: int, directory: str | Path | None = None, dtype: str = "float32"):
+        self.dtype = check_dtype(dtype)
         self.num_hidden_states = num_hidden_states
         self.root = Path(directory) if directory is not None else None
         self.directory: Path | None = None  # this upstream's sub-folder, set by open()
@@ -125,8 +121,9 @@ class FeatureCache:
             )
         if not marker.is_file():
             write_text_atomic(marker, json.dumps({"format": FORMAT}) + "\n")
-        text = json.dumps(manifest, sort_keys=True)
-        self.directory = root / hashlib.sha256(text.encode()).hexdigest()[:16]
+        if manifest.get("storage_dtype", "float32") != self.dtype:
+            raise ValueError(f"the manifest says {manifest.get('storage_dtype')}, this cache stores {self.dtype}")
+        self.directory = root / manifest_hash(manifest)
         remove_stale_temp_files(self.directory, recursive=True)
         if not (self.directory / MANIFEST).is_file():
             write_text_atomic(self.directory / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -144,8 +141,7 @@ class FeatureCache:
         if len(states) != self.num_hidden_states:
             raise ValueError(f"{uttid}: {len(states)} hidden states, expected {self.num_hidden_states}")
         for layer, h in enumerate(states):
-            # clone: a slice of a batch tensor would keep (and save) the whole padded batch
-            h = h.detach().to("cpu", torch.float32).contiguous().clone()
+            h = stored(uttid, h.detach().to("cpu", torch.float32), self.dtype)  # a copy: not the whole batch
             self.bytes += h.numel() * h.element_size()
             if self.root is None:
                 self._memory[layer][uttid] = h
@@ -180,7 +176,7 @@ class FeatureCache:
             raise IndexError(f"layer {layer} outside 0..{self.num_hidden_states - 1}")
         if self.root is None:
             try:
-                return [self._memory[layer][u] for u in uttids]
+                return [self._memory[layer][u].float() for u in uttids]  # float32: the same tensor
             except KeyError as err:
                 raise KeyError(f"utterance {err.args[0]} is not in the feature cache") from err
         out = []
@@ -188,16 +184,13 @@ class FeatureCache:
             path = self._path(layer, u)
             if not path.is_file():
                 raise FileNotFoundError(f"feature cache file missing: {path}")
-            feats = load_checkpoint_file(path, expected=object)  # a tensor: checked below
-            if not isinstance(feats, torch.Tensor) or feats.dim() != 2:
-                raise ConfigError(f"feature cache file {path} does not hold a (frames, hidden) tensor; delete it")
-            out.append(feats)
+            out.append(read_back(load_checkpoint_file(path, expected=object), path, self.dtype))
         return out
 
     def in_memory(self, layers: Iterable[int], uttids: Iterable[str]) -> FeatureCache:
         """An in-memory cache of just ``layers`` of ``uttids``, read once: for a model that reads those
         states for many epochs (a probe of one layer), instead of every file at every batch."""
-        view, ids = FeatureCache(self.num_hidden_states), list(uttids)
+        view, ids = FeatureCache(self.num_hidden_states, dtype=self.dtype), list(uttids)
         for layer in layers:
             view._memory[layer] = dict(zip(ids, self.layer(layer, ids)))
         return view
