@@ -177,8 +177,11 @@ class Trainer:
         autocast = (
             torch.autocast(self.device.type, dtype=torch.bfloat16) if self.cfg.runner.bf16 else contextlib.nullcontext()
         )
+        # the whole last hidden state only when this step draws its figure (else the masked frames')
+        image_step = self.cfg.runner.image_step
+        keep_hidden = bool(image_step) and (self.state.step + 1) % image_step == 0
         with autocast:
-            pred, hidden = self.ddp(model_inputs, lengths * self.stacking, frames)
+            pred, hidden = self.ddp(model_inputs, lengths * self.stacking, frames, keep_hidden)
         loss = l1_loss(pred, targets[frames])
         return loss, {"masked": masked.inputs, "targets": targets, "hidden": hidden, "lengths": lengths}
 

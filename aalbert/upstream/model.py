@@ -102,11 +102,40 @@ class TransformerEncoder(nn.Module):
         )
         return EncoderOutput(hidden, lengths, attentions)
 
-    def _forward_stacked(self, feats: Tensor, lengths: Tensor, output_attentions: bool) -> EncoderOutput:
+    def last_hidden_at(self, feats: Tensor, lengths: Tensor, frames: Tensor) -> Tensor:
+        """The last hidden state at ``frames`` only: (N, H) for a (B, T') bool selection at the stacked
+        rate, rows in ``hidden_states[-1][frames]`` order, whole utterances attended (no chunking).
+
+        What pretraining needs: its loss sees the masked frames only, so the last layer computes
+        keys and values for every frame but queries, attention, output and feed-forward for the
+        selected ones (15 % of the frames by default): a third of the encoder's work at 3 layers.
+        """
+        feats, lengths = stack_frames(feats, lengths, self.config.stacking)
+        mask, pad = self._masks(lengths, feats)
+        x = self.input(feats)
+        layers = self.layers
+        for layer in layers[:-1]:
+            x, _ = layer(x, mask)
+            if pad is not None:
+                x = x.masked_fill(pad, 0.0)
+        counts = frames.sum(dim=1)
+        # each row's selected positions first, ascending (a stable sort), cut to the longest row
+        queries = torch.sort(frames.to(torch.uint8), dim=1, descending=True, stable=True).indices
+        queries = queries[:, : int(counts.max())]
+        slots = torch.arange(queries.size(1), device=frames.device)[None, :] < counts[:, None]
+        x, _ = layers[-1](x, mask, queries=queries)
+        return x[slots]
+
+    def _masks(self, lengths: Tensor, feats: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        """The attention's key mask (B, 1, 1, T) and the padded frames (B, T, 1), None when nothing is padded."""
         valid = valid_mask(lengths.to(feats.device), feats.size(1))
         # no mask at all when nothing is padded: SDPA's fastest path
         mask = None if bool(valid.all()) else valid[:, None, None, :]
         pad = None if mask is None else ~valid[:, :, None]
+        return mask, pad
+
+    def _forward_stacked(self, feats: Tensor, lengths: Tensor, output_attentions: bool) -> EncoderOutput:
+        mask, pad = self._masks(lengths, feats)
         x = self.input(feats)
         hidden = [x if pad is None else x.masked_fill(pad, 0.0)]
         attentions: list[Tensor] | None = [] if output_attentions else None
