@@ -37,7 +37,7 @@ SYNTH_TOY = {"speakers": 4, "utterances": 3, "seed": 0}  # and 2-4 words: data/s
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
-SYNOPSIS = "aalbert probe | attention | plots | hub | corpus | demo ..."
+SYNOPSIS = "aalbert probe | attention | plots | hub | corpus | extract | demo ..."
 NOT_RUN = {  # README lines not run, and why
     "make demo": "the whole pipeline on a 40-speaker corpus (~13 min); tests/test_demo.py runs it at toy size",
     "make test": "runs the whole test suite, this test included",
@@ -50,7 +50,8 @@ NOT_RUN = {  # README lines not run, and why
     "run_downstream.main() -m train -u audio_albert_local -k CKPT_STACKING_1 -d example -c example.yaml -p "
     "result/s3prl_example --device cpu": "s3prl's runner and example task (tests/test_s3prl_compat.py runs them)",
 }
-SHARED = {"Analysis": "Downstream tasks"}  # runs in that section's folder: it plots the experiment trained there
+# runs in that section's folder: it plots (extracts the weighted sum of) the experiment trained there
+SHARED = {"Analysis": "Downstream tasks", "Extracting representations": "Downstream tasks"}
 PLACEHOLDERS = {  # what the README leaves to the reader (regex) -> the toy fixture standing for it
     r"\bCKPT\b": "{ckpt}",
     r"result/pretrain/\w+/states-\d+\.ckpt": "{ckpt}",  # test_readme_checkpoints_are_kept_by_their_recipe
@@ -147,7 +148,11 @@ def corpus(args: str) -> tuple[str, list[str]]:
     return f"{args} --min-words 2 --max-words 4 --no-progress", []
 
 
-TOOLS = {f.__name__: f for f in (pretrain, downstream, probe, attention, plots, hub, corpus)}
+def extract(args: str) -> tuple[str, list[str]]:
+    return f"{args} --no-progress", [f"{flag(args, '--out')}/summary.json"]
+
+
+TOOLS = {f.__name__: f for f in (pretrain, downstream, probe, attention, plots, hub, corpus, extract)}
 START = re.compile(r"(torchrun --nproc_per_node (?P<n>\d+) |python )run_(?P<script>\w+)\.py|aalbert (?P<cmd>\w+)")
 
 
