@@ -10,8 +10,8 @@ other processes share the cores; both sides are measured the same way).
 Where ours saves work, the loss and gradients stay s3prl's (tests/pretrain/test_objective_parity.py):
 the last layer computes queries, attention output and feed-forward for the masked frames only, the
 head runs on those frames only (s3prl runs both on every frame, then selects), and on CPU the
-attention-probability dropout is one boolean draw applied by masked_fill instead of SDPA's math
-fallback (aalbert.upstream.components.dropout_attention).
+dropout masks come from one fast generator and the attention-probability dropout is one autograd
+function with an in-place backward instead of SDPA's math fallback (aalbert.upstream.dropout).
 
 ``--attention-dropout`` (both sides; default 0.1 as in the paper) shows what the dropout on
 attention probabilities costs on CPU: it needs the (B, heads, T, T) matrix and a random number

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from aalbert.upstream.dropout import Dropout, dropout_attention
+
 
 def gelu(x: Tensor) -> Tensor:
     """Exact (erf) GELU, the form s3prl's model uses (not the tanh approximation)."""
@@ -53,7 +55,7 @@ class InputRepresentation(nn.Module):
         super().__init__()
         self.spec_transform = nn.Linear(input_dim, hidden_size)
         self.layer_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         # grown on demand; not saved (it is a function of the length only)
         self.register_buffer("positions", torch.zeros(0, hidden_size), persistent=False)
 
@@ -75,7 +77,7 @@ class SelfAttention(nn.Module):
     ``mask`` is a boolean (B, 1, 1, T) key-padding mask, True = attend; every utterance has at
     least one valid frame, so no row is fully masked and no NaN can appear. Attention
     probabilities are materialised only when asked for (analysis tools) or when dropped out in
-    training (see ``dropout_attention``); otherwise SDPA picks a fused kernel that never stores
+    training on CPU (aalbert.upstream.dropout); otherwise SDPA picks a fused kernel that never stores
     the (T, T) matrix. ``queries`` (B, Q, H): the inputs of the only positions whose output is
     wanted (keys and values still come from every frame of ``x``); the output is then (B, Q, H).
     """
@@ -118,25 +120,6 @@ class SelfAttention(nn.Module):
         return self.out(ctx), probs
 
 
-def dropout_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, p: float) -> Tensor:
-    """softmax(q k^T / sqrt(d)) with dropout ``p`` on the probabilities, times v: SDPA's result in training.
-
-    On CPU, SDPA with dropout has no fused kernel: its math fallback adds a safe softmax (checks
-    for fully masked rows, impossible here), scales q and k separately and draws a float noise
-    tensor that it rescales in a pass of its own. Here the scale is folded into q, the dropped
-    entries are one boolean draw applied by ``masked_fill`` (which backward reuses), and
-    1 / (1 - p) is folded into v, (T, d) instead of (T, T): fewer passes over the (B, heads, T, T)
-    matrix (forward and backward of one attention: 2.5 s against SDPA's 2.9 s, 8 x 12 heads x 501
-    frames, 2 threads, a shared machine).
-    """
-    scores = (q * (1.0 / math.sqrt(q.size(-1)))) @ k.transpose(-1, -2)
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    probs = scores.softmax(dim=-1)
-    dropped = torch.empty(probs.shape, dtype=torch.bool, device=probs.device).bernoulli_(p)
-    return probs.masked_fill(dropped, 0.0) @ (v * (1.0 / (1.0 - p)))
-
-
 class TransformerLayer(nn.Module):
     """Post-LN BERT layer: x = LN(x + drop(attn(x))); x = LN(x + drop(ffn(x)))."""
 
@@ -157,7 +140,7 @@ class TransformerLayer(nn.Module):
         self.ffn_out = nn.Linear(intermediate_size, hidden_size)
         self.ffn_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
         self.act = activation(hidden_act)
-        self.dropout = nn.Dropout(hidden_dropout)
+        self.dropout = Dropout(hidden_dropout)
 
     def forward(
         self, x: Tensor, mask: Tensor | None, output_attentions: bool = False, queries: Tensor | None = None

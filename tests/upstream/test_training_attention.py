@@ -8,7 +8,8 @@ import math
 import pytest
 import torch
 
-from aalbert.upstream.components import SelfAttention, dropout_attention
+from aalbert.upstream.components import SelfAttention
+from aalbert.upstream.dropout import Dropout, _DroppedAttention, dropout_attention, dropout_mask
 from aalbert.upstream.model import TransformerEncoder
 from aalbert.upstream.model_config import TransformerConfig
 
@@ -30,7 +31,7 @@ def test_dropout_attention_is_softmax_attention_with_dropped_probabilities():
     torch.manual_seed(5)
     got = dropout_attention(q, k, v, mask, p)
     torch.manual_seed(5)  # the same draw, by the definition: drop each probability with chance p, rescale
-    dropped = torch.empty(2, 2, 12, 12, dtype=torch.bool).bernoulli_(p)
+    dropped = dropout_mask((2, 2, 12, 12), p)
     probs = ((q @ k.transpose(-1, -2)) / math.sqrt(8)).masked_fill(~mask, float("-inf")).softmax(-1)
     expected = (probs.masked_fill(dropped, 0.0) / (1 - p)) @ v
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
@@ -56,6 +57,59 @@ def test_dropout_attention_drops_the_asked_share_and_is_unbiased():
     # and the dropped share is p
     dropped = torch.stack([dropout_attention(q, k, torch.eye(6)[None, None, :, :4], None, 0.1) for _ in range(50)])
     assert abs(float((dropped == 0).float().mean()) - 0.1) < 0.02
+
+
+def test_dropout_mask_drops_the_asked_share_reproducibly():
+    torch.manual_seed(0)
+    a = dropout_mask((400, 1000), 0.1)
+    b = dropout_mask((400, 1000), 0.1)
+    torch.manual_seed(0)
+    assert torch.equal(dropout_mask((400, 1000), 0.1), a)  # torch's seed governs it (exact resume)
+    assert not torch.equal(a, b)
+    for mask, p in ((a, 0.1), (dropout_mask((400, 1000), 0.5), 0.5), (dropout_mask((400, 1000), 0.9), 0.9)):
+        sigma = math.sqrt(p * (1 - p) / mask.numel())
+        assert abs(float(mask.float().mean()) - p) < 5 * sigma
+    # no pattern along either axis: every row and column drops about p
+    assert float(a.float().mean(dim=1).std()) < 2 * math.sqrt(0.09 / 1000)
+    assert not dropout_mask((3, 5), 0.0).any() and dropout_mask((3, 5), 1.0).all()
+
+
+def test_dropout_module_zeroes_p_and_rescales_the_rest():
+    drop = Dropout(0.2)
+    assert isinstance(drop, torch.nn.Dropout)  # what set_dropout (s3prl's dropout option) looks for
+    x = torch.full((200, 500), 3.0, requires_grad=True)
+    y = drop(x)
+    assert set(torch.unique(y).tolist()) == {0.0, 3.0 / 0.8}
+    assert abs(float((y == 0).float().mean()) - 0.2) < 0.01
+    y.sum().backward()
+    assert torch.equal(x.grad, (y != 0).float() / 0.8)
+    assert torch.equal(drop.eval()(x), x)
+
+
+@pytest.mark.parametrize("queries,frames", [(4, 7), (300, 501)])
+def test_the_attention_function_has_the_reference_gradients(queries, frames):
+    """The in-place backward against autograd through the plain operations, one fixed dropout draw
+    (long rows too: the in-place softmax backward must hold for the vectorised kernel)."""
+    gen = torch.Generator().manual_seed(2)
+    q, k, v = (
+        torch.randn(2, 3, n, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+        for n in (queries, frames, frames)
+    )
+    mask = key_mask([frames, frames - 2], frames)
+    dropped = torch.rand(2, 3, queries, frames, generator=gen) < 0.3
+    if frames < 10:  # numerical gradients: small sizes only
+        torch.autograd.gradcheck(
+            lambda q, k, v: _DroppedAttention.apply(q, k, v, mask, dropped), (q, k, v), eps=1e-6, atol=1e-8
+        )
+    q, k, v = (x.detach().float().requires_grad_() for x in (q, k, v))
+    out = _DroppedAttention.apply(q, k, v, mask, dropped)
+    ref = (q @ k.transpose(-1, -2)).masked_fill(~mask, float("-inf")).softmax(-1).masked_fill(dropped, 0.0) @ v
+    torch.testing.assert_close(out, ref)
+    g = torch.randn(out.shape, generator=gen)
+    got = torch.autograd.grad(out, (q, k, v), g)
+    expected = torch.autograd.grad(ref, (q, k, v), g)
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b)
 
 
 def test_training_attention_on_cpu_drops_probabilities_and_eval_does_not():
