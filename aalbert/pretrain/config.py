@@ -78,7 +78,9 @@ class PretrainRunnerConfig(RunnerConfig):
     save_step: int = 10000  # checkpoint (states-STEP.ckpt) every N steps; one is always written at the end
     max_keep: int = 3  # checkpoints kept; older ones are deleted
     image_step: int = 1000  # masked input / prediction / target figure in TensorBoard; 0 = never
-    bf16: bool = False  # bfloat16 autocast for the forward pass (CPU or CUDA)
+    # bfloat16 autocast for the forward pass: for CUDA, or CPUs with bf16 instructions (AVX512-BF16, AMX);
+    # elsewhere emulated: a step took 22x the CPU time of fp32 on an AVX2 EPYC (bench_pretrain.py --bf16)
+    bf16: bool = False
 
     MAY_CHANGE_ON_RESUME: ClassVar[tuple[str, ...]] = (
         *RunnerConfig.MAY_CHANGE_ON_RESUME,

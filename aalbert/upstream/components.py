@@ -112,7 +112,7 @@ class SelfAttention(nn.Module):
                 scores = scores.masked_fill(~mask, float("-inf"))
             probs = scores.softmax(dim=-1)
             ctx = F.dropout(probs, dropout, self.training) @ v
-        elif dropout > 0 and x.device.type == "cpu":
+        elif 0 < dropout < 1 and x.device.type == "cpu":
             ctx = dropout_attention(q, k, v, mask, dropout)
         else:
             ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)

@@ -34,7 +34,7 @@ def dropout_mask(shape: tuple[int, ...], p: float, device: torch.device | None =
     n = math.prod(shape)
     seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64))  # from torch's (checkpointed) RNG
     words = np.random.Generator(np.random.PCG64(seed)).bit_generator.random_raw((n + 1) // 2)
-    dropped = words.view(np.uint32)[:n] < np.uint32(round(p * 2**32))
+    dropped = words.view(np.uint32)[:n] < np.uint32(min(round(p * 2**32), 2**32 - 1))
     return torch.from_numpy(dropped).view(shape)
 
 
@@ -42,7 +42,7 @@ class Dropout(nn.Dropout):
     """nn.Dropout whose CPU training mask comes from ``dropout_mask`` (a serial torch draw otherwise)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0 or x.device.type != "cpu":
+        if not self.training or not 0 < self.p < 1 or x.device.type != "cpu":
             return super().forward(x)
         dropped = dropout_mask(tuple(x.shape), self.p)
         scale = torch.where(dropped, torch.zeros((), dtype=x.dtype), torch.full((), 1 / (1 - self.p), dtype=x.dtype))

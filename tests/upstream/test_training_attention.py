@@ -84,6 +84,8 @@ def test_dropout_module_zeroes_p_and_rescales_the_rest():
     y.sum().backward()
     assert torch.equal(x.grad, (y != 0).float() / 0.8)
     assert torch.equal(drop.eval()(x), x)
+    # the edges are torch's: nothing dropped at 0, everything at 1
+    assert torch.equal(Dropout(0.0)(x), x) and not Dropout(1.0)(x).any()
 
 
 @pytest.mark.parametrize("queries,frames", [(4, 7), (300, 501)])
