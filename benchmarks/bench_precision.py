@@ -116,8 +116,7 @@ def downstream_rows(args) -> list[dict]:
     from aalbert.upstream import factory
 
     logging.disable(logging.INFO)
-    variants = [("fp32", "float32"), ("int8", "float32"), ("bf16", "float32"), ("fp32", "float16")]
-    variants += [("fp32", "bfloat16")]
+    variants = [tuple(v.split(":")) for v in args.variants]  # (precision, cache storage dtype)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "features"
@@ -180,6 +179,13 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="synthetic corpus with phone alignments: the downstream part")
     parser.add_argument("--steps", type=int, default=300, help="training steps of each downstream task")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["fp32:float32", "int8:float32", "bf16:float32", "fp32:float16", "fp32:bfloat16"],
+        help="PRECISION:CACHE_DTYPE pairs of the downstream part (the first is the reference; bf16 is "
+        "emulated, 4x slower, on CPUs without bf16 instructions)",
+    )
     parser.add_argument("--measure-memory", nargs=2, metavar=("IMPL", "CKPT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.forward_args = ["--batch", str(args.batch), "--seconds", str(args.seconds), "--threads", str(args.threads)]
