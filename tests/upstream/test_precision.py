@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import small_encoder_config
 
 from aalbert import hub
 from aalbert.config import ConfigError
 from aalbert.upstream.factory import build_upstream
+from aalbert.upstream.model_config import TransformerConfig
 from aalbert.upstream.precision import PrecisionError, apply_precision, check_precision, quantized_linear_count
 
 
 def _model(seed: int = 0):
     torch.manual_seed(seed)
-    return build_upstream(small_encoder_config(hidden_size=64, intermediate_size=256), name="small")
+    config = TransformerConfig(
+        input_dim=80, hidden_size=64, num_hidden_layers=3, num_attention_heads=4, intermediate_size=256
+    )
+    return build_upstream(config, name="small")
 
 
 def _relative_errors(model, reference, wavs) -> list[float]:
