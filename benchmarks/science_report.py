@@ -65,16 +65,18 @@ def _sum(rs: list[dict], task: str) -> str:
 
 
 def _sum_gain(rs: list[dict], base: list[dict], task: str) -> str:
+    """Points over log-mel at its best (its mean over the seeds it was run with)."""
     if not base or not all(f"{task}_sum" in r for r in rs + base):
         return "-"
-    return fmt([r[f"{task}_sum"] - base[0][f"{task}_sum"] for r in rs], signed=True)
+    reference = statistics.fmean(b[f"{task}_sum"] for b in base)
+    return fmt([r[f"{task}_sum"] - reference for r in rs], signed=True)
 
 
 def table(summary: dict) -> str:
     runs = summary["runs"]
     by = groups(runs)
     base = by.get((BASELINE, 0), [])
-    base_phone = base[0]["phone_probe"][0] if base else None
+    base_phone = statistics.fmean(b["phone_probe"][0] for b in base) if base else None
     lines = [
         _caption(summary["settings"]),
         "",
