@@ -3,8 +3,9 @@
 1. synthesize (or reuse) a mini-LibriSpeech of 40 speakers with exact phone alignments;
 2. pretrain a tiny AALBERT and a tiny Mockingjay of equal depth on its training split;
 3. train ``phone_linear`` and ``speaker_utterance`` on both and on the ``fbank`` baseline, each
-   with the hidden states as they are and with ``featurizer.layer_norm=true`` (same head, same
-   steps), keeping per task the one better on dev: every upstream, log-mel included, at its best;
+   with the hidden states as they are, with ``featurizer.layer_norm=true`` and with
+   ``featurizer.cmvn=true`` (same head, same steps), keeping per task the one best on dev: every
+   upstream, log-mel included, at its best;
 4. print and write a table (markdown + PNG): parameters, phone accuracy, speaker accuracy, time.
 
 Every step is the command a user would type (printed before it runs), so the demo doubles as

@@ -1,9 +1,11 @@
 """The demo's table and figure: test accuracy per upstream, written to results.md / results.png.
 
-Every upstream, the log-mel baseline included, trains each task twice, with the hidden states as
-they are and with ``featurizer.layer_norm=true`` (each frame normalised over its dimensions), and
-reports the run whose *dev* accuracy is higher (:func:`choose_on_dev`): the same chance for every
-row, and the test split never picks what it scores. ``fbank``'s row is then "log-mel at its best".
+Every upstream, the log-mel baseline included, trains each task in every featurizer setting of
+SETTINGS: the hidden states as they are, with ``featurizer.layer_norm=true`` (each frame normalised
+over its dimensions) and with ``featurizer.cmvn=true`` (each utterance's frames normalised per
+dimension: on fbank, log-mel with per-utterance CMVN), and reports the run whose *dev* accuracy is
+highest (:func:`choose_on_dev`): the same chances for every row, and the test split never picks what
+it scores. ``fbank``'s row is then "log-mel at its best".
 
 The chance levels are the tasks' own (results.json ``chance``: always answering the training
 split's most frequent class, aalbert.downstream.chance), drawn on both panels. ``aalbert plots
@@ -25,8 +27,18 @@ SPEAKER_TASK = "speaker_utterance"
 BASELINE = "fbank"  # drawn first, in grey: the log-mel baseline the pretrained models are read against
 # the featurizer settings every upstream is trained with -> its experiment folder's suffix; on a tie
 # on dev the first wins (the hidden states as they are)
-SETTINGS = {"as is": "", "layer norm": "_ln"}
-SETTING_OVERRIDES = {"as is": [], "layer norm": ["featurizer.layer_norm=true"]}
+SETTINGS = {"as is": "", "layer norm": "_ln", "cmvn": "_cmvn"}
+SETTING_OVERRIDES = {"as is": [], "layer norm": ["featurizer.layer_norm=true"], "cmvn": ["featurizer.cmvn=true"]}
+
+
+def settings_phrase(names: list[str] | None = None) -> str:
+    """Settings (default: all of SETTINGS) in words, for captions: 'as is, with featurizer.layer_norm=true
+    and with featurizer.cmvn=true'."""
+    parts = [
+        "with " + " ".join(SETTING_OVERRIDES[name]) if SETTING_OVERRIDES.get(name) else name
+        for name in (names if names is not None else list(SETTINGS))
+    ]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
 @dataclass
@@ -163,9 +175,9 @@ def write_table(rows: list[Row], out: Path, settings: TableSettings, total_secon
         f"{settings.min_words}-{settings.max_words} words; "
         f"pretraining {settings.pretrain_steps} steps; each task {settings.downstream_steps} steps "
         f"at lr {settings.downstream_lr:g} "
-        f"(upstream frozen, weighted sum of layers), with the hidden states as they are and with "
-        f"featurizer.layer_norm=true: per task the one with the higher dev accuracy is reported, so "
-        f"fbank's row is log-mel at its best. Test-split accuracy." + (_chance_caption(rows[0]) if rows else ""),
+        f"(upstream frozen, weighted sum of layers), trained {settings_phrase()}: per task the one "
+        f"with the highest dev accuracy is reported, so fbank's row is log-mel at its best. Test-split accuracy."
+        + (_chance_caption(rows[0]) if rows else ""),
         "",
         "| upstream | parameters | phone accuracy | speaker accuracy | phones vs log-mel | speakers vs log-mel "
         "| setting chosen on dev (phones / speakers) | pretrain time | downstream time |",
@@ -228,7 +240,7 @@ def results_figure(rows: list[Row]) -> Any:
             # below the panel: above it would cover the bars' values
             ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
     fig.suptitle(
-        "frozen upstreams, weighted sum of layers (with or without layer norm: the better on dev); parameters: "
+        "frozen upstreams, weighted sum of layers (as is, layer norm or CMVN: the best on dev); parameters: "
         + ", ".join(f"{r.upstream} {f'{r.parameters / 1e6:.2f}M' if r.parameters else 0}" for r in rows),
         fontsize=9,
     )
@@ -249,8 +261,9 @@ def _step_seconds(expdir: Path) -> float:
 def rows_from_demo(out: str | Path) -> list[Row]:
     """The rows of a finished demo folder, read back from its experiments' results.json: the log-mel
     baseline first, then the other upstreams by name (the demo's own order). Each task's folder
-    ``{upstream}_{task}`` and its layer-norm twin ``{upstream}_{task}_ln`` (when there: a demo of an
-    earlier release trained only the first) are the trials the row chooses from on dev."""
+    ``{upstream}_{task}`` and its twins of the other settings, ``{upstream}_{task}_ln`` and
+    ``{upstream}_{task}_cmvn`` (when there: demos of earlier releases trained fewer settings), are the
+    trials the row chooses from on dev."""
     out = Path(out)
     found = sorted(p.parent.name[: -len(PHONE_TASK) - 1] for p in out.glob(f"downstream/*_{PHONE_TASK}/results.json"))
     upstreams = sorted(found, key=lambda name: (name != BASELINE, name))

@@ -10,9 +10,9 @@ For each seed and each upstream (AALBERT and Mockingjay of equal depth, one reci
 with ``run_pretrain.py``, then probes every hidden state with a linear probe on frame phones and
 on utterance speakers (``run_probe.py``: aalbert.analysis.probing) and trains the weighted-sum
 ``phone_linear`` / ``speaker_utterance`` tasks (``run_downstream.py``), and does the same for the
-parameter-free ``fbank`` (log-mel) baseline. Every weighted-sum task is trained twice, with the
-hidden states as they are and with ``featurizer.layer_norm=true``, the same head and steps, and the
-run better on *dev* is reported (as ``make demo`` does): log-mel's row is "log-mel at its best",
+parameter-free ``fbank`` (log-mel) baseline. Every weighted-sum task is trained in each featurizer
+setting (aalbert.demo_report.SETTINGS: the hidden states as they are, ``featurizer.layer_norm=true``,
+``featurizer.cmvn=true``), the same head and steps, and the run best on *dev* is reported (as ``make demo`` does): log-mel's row is "log-mel at its best",
 and every model gets the same chance. ``--checkpoints aalbert=CKPT,...`` evaluates checkpoints made
 elsewhere (``make demo``'s) instead of pretraining. Every step is the command a user would type (printed
 before it runs), so any figure can be reproduced by hand; a step whose output exists is reused.

@@ -35,7 +35,7 @@ def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
     assert not (settings.out / "features").exists() or not any((settings.out / "features").iterdir())
     results = json.loads((settings.out / "downstream" / "aalbert_phone_linear" / "results.json").read_text())
     assert results["steps"] == 4 and results["config"]["runner"]["feature_cache"].endswith("features/aalbert")
-    # every upstream, log-mel included, trains each task as is and with layer norm: the same head and
+    # every upstream, log-mel included, trains each task as is, with layer norm and with CMVN: the same head and
     # steps; the row reports the test score of the setting that was better on dev
     for row in rows:
         for task, reported, chosen in (
@@ -48,6 +48,7 @@ def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
                     (settings.out / "downstream" / f"{row.upstream}_{task}{suffix}" / "results.json").read_text()
                 )
                 assert run["config"]["featurizer"]["layer_norm"] is (setting == "layer norm")
+                assert run["config"]["featurizer"]["cmvn"] is (setting == "cmvn")
                 assert run["steps"] == 4 and run["config"]["optimizer"]["lr"] == settings.downstream_lr
                 trials.append(trial_of(run, setting))
             best = choose_on_dev(trials)
@@ -62,8 +63,8 @@ def test_demo_runs_every_step_then_reuses_them(tmp_path, monkeypatch):
     assert [(r.phone_accuracy, r.speaker_accuracy) for r in again] == [
         (r.phone_accuracy, r.speaker_accuracy) for r in rows
     ]
-    # 2 pretrainings + 3 upstreams x 2 tasks x 2 featurizer settings
-    assert "(14 finished steps reused" in (settings.out / "results.md").read_text()
+    # 2 pretrainings + 3 upstreams x 2 tasks x 3 featurizer settings
+    assert len(SETTINGS) == 3 and "(20 finished steps reused" in (settings.out / "results.md").read_text()
 
 
 @pytest.mark.slow

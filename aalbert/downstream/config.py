@@ -73,6 +73,9 @@ class FeaturizerConfig:
     mode: Literal["weighted_sum", "last", "hidden_states"] = "weighted_sum"
     layer: int | None = None  # with mode hidden_states: which hidden state (0 = input representation)
     layer_norm: bool = False  # normalise each hidden state (no affine) before weighting
+    # per-utterance mean / variance normalisation of each hidden state over its valid frames, before
+    # weighting (and before layer_norm): on fbank, log-mel with per-utterance CMVN
+    cmvn: bool = False
 
 
 @dataclass

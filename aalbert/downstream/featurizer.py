@@ -4,6 +4,11 @@
 comparable across runs and can be read as "how much the task uses each layer" (they are saved
 with the results). ``last`` and ``hidden_states`` (with a layer index) pick a single state.
 An upstream without layers (fbank: one hidden state) always selects that one.
+
+Before weighting, each hidden state may be normalised, the same way for every upstream (so a
+baseline gets the treatment a pretrained model gets): ``cmvn`` per utterance over its valid frames
+(on fbank: log-mel with per-utterance CMVN), ``layer_norm`` per frame over its dimensions; with
+both, CMVN first.
 """
 
 from __future__ import annotations
@@ -13,13 +18,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from aalbert.errors import BadInputError
+from aalbert.upstream.features import utterance_cmvn
 
 MODES = ("weighted_sum", "last", "hidden_states")
 
 
 class Featurizer(nn.Module):
     def __init__(
-        self, num_hidden_states: int, mode: str = "weighted_sum", layer: int | None = None, layer_norm: bool = False
+        self,
+        num_hidden_states: int,
+        mode: str = "weighted_sum",
+        layer: int | None = None,
+        layer_norm: bool = False,
+        cmvn: bool = False,
     ):
         super().__init__()
         if mode not in MODES:
@@ -28,6 +39,7 @@ class Featurizer(nn.Module):
             raise BadInputError(f"an upstream must give at least one hidden state, got {num_hidden_states}")
         self.num_hidden_states = num_hidden_states
         self.layer_norm = layer_norm
+        self.cmvn = cmvn
         if mode == "hidden_states":
             if layer is None:
                 raise BadInputError("feature selection hidden_states needs a layer index (-l LAYER)")
@@ -56,20 +68,25 @@ class Featurizer(nn.Module):
         assert self.layer is not None
         return self.layer
 
-    def forward(self, hidden_states: list[torch.Tensor | None]) -> torch.Tensor:
+    def forward(self, hidden_states: list[torch.Tensor | None], lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``lengths``: each utterance's valid frames in the hidden states (needed with ``cmvn``)."""
         if len(hidden_states) != self.num_hidden_states:
             raise BadInputError(f"expected {self.num_hidden_states} hidden states, got {len(hidden_states)}")
+        if self.cmvn and lengths is None:
+            raise BadInputError("featurizer.cmvn normalises over each utterance's valid frames: pass the lengths")
         if self.weights is None:
-            return self._normed_state(hidden_states, self._selected_layer())
-        stacked = torch.stack([self._normed_state(hidden_states, i) for i in range(len(hidden_states))], dim=0)
+            return self._normed_state(hidden_states, self._selected_layer(), lengths)
+        stacked = torch.stack([self._normed_state(hidden_states, i, lengths) for i in range(len(hidden_states))], dim=0)
         weights = F.softmax(self.weights, dim=0).to(stacked.dtype)  # stacked: (L+1, B, T, H)
         return (weights.view(-1, 1, 1, 1) * stacked).sum(dim=0)
 
-    def _normed_state(self, hidden_states: list[torch.Tensor | None], i: int) -> torch.Tensor:
+    def _normed_state(
+        self, hidden_states: list[torch.Tensor | None], i: int, lengths: torch.Tensor | None
+    ) -> torch.Tensor:
         h = hidden_states[i]
         if h is None:
             raise BadInputError(f"hidden state {i} was passed as None, but this featurizer reads it")
-        return F.layer_norm(h, h.shape[-1:]) if self.layer_norm else h
+        return normalised_state(h, lengths, layer_norm=self.layer_norm, cmvn=self.cmvn)
 
     def layer_weights(self) -> list[float]:
         """Softmax weight of each hidden state (one-hot when a single state is selected)."""
@@ -82,5 +99,15 @@ class Featurizer(nn.Module):
             "mode": self.mode,
             "layer": self.layer,
             "layer_norm": self.layer_norm,
+            "cmvn": self.cmvn,
             "layer_weights": self.layer_weights(),
         }
+
+
+def normalised_state(h: torch.Tensor, lengths: torch.Tensor | None, layer_norm: bool, cmvn: bool) -> torch.Tensor:
+    """One hidden state as the featurizer weighs it (also what ``aalbert extract --weighted-sum`` sums)."""
+    if cmvn:
+        if lengths is None:
+            raise BadInputError("featurizer.cmvn normalises over each utterance's valid frames: pass the lengths")
+        h = utterance_cmvn(h, lengths)
+    return F.layer_norm(h, h.shape[-1:]) if layer_norm else h

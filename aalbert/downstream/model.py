@@ -64,8 +64,9 @@ class DownstreamModel(nn.Module):
                 with torch.no_grad():
                     out = upstream(wavs)
             hidden_states, lengths = out["hidden_states"], out["lengths"]
-        features = self.featurizer(hidden_states)
-        return self.expert(features, lengths.to(device), batch)
+        lengths = lengths.to(device)
+        features = self.featurizer(hidden_states, lengths)
+        return self.expert(features, lengths, batch)
 
     def trainable_state(self) -> dict[str, dict]:
         """What a checkpoint must hold: the trained parts only (a frozen upstream is reloaded by name)."""

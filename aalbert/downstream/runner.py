@@ -101,7 +101,7 @@ class Runner:
             write_split_files(self.corpus.split_ids, self.expdir / SPLITS_DIR)  # to repeat the run exactly
         fcfg = config.featurizer
         sizes = UpstreamSizes.of(upstream)
-        featurizer = Featurizer(sizes.num_hidden_states, fcfg.mode, fcfg.layer, fcfg.layer_norm)
+        featurizer = Featurizer(sizes.num_hidden_states, fcfg.mode, fcfg.layer, fcfg.layer_norm, fcfg.cmvn)
         context = TaskContext(sizes.hidden_size, sizes.downsample_rate, self.corpus, config.task, tuple(config.labels))
         expert = self.task.expert_class(context, config.model)
         self.model = DownstreamModel(upstream, featurizer, expert, config.finetune).to(self.device)

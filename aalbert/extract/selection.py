@@ -3,10 +3,10 @@
 ``-l 3`` (or ``-l 0,3``) keeps those hidden states (``layer_03``), ``--layers all`` every one, and
 ``--weighted-sum EXPDIR`` the learned weighted sum of a trained downstream experiment
 (``weighted_sum``): the softmax layer weights its featurizer learned, read from its
-``results.json`` (``featurizer.layer_weights``, ``featurizer.layer_norm``) or, for a run that has
+``results.json`` (``featurizer.layer_weights``, ``featurizer.layer_norm``, ``featurizer.cmvn``) or, for a run that has
 not written one yet, from its checkpoint (``dev-best.ckpt``, else the latest ``states-STEP.ckpt``)
 and its ``config.yaml``. The sum is the featurizer's own (aalbert.downstream.featurizer): each state
-layer-normalised when the experiment did so, weighted, added.
+normalised as the experiment did (per-utterance CMVN, layer norm), weighted, added.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from aalbert.config import ConfigError
+from aalbert.downstream.featurizer import normalised_state
 from aalbert.errors import BadInputError
 
 WEIGHTED = "weighted_sum"
@@ -30,6 +31,7 @@ class LayerWeights:
     weights: list[float]  # one per hidden state, summing to 1
     layer_norm: bool
     source: str  # the file they were read from
+    cmvn: bool = False
 
 
 @dataclass
@@ -46,7 +48,9 @@ class Selection:
         w = self.weighted
         return {
             "layers": self.layers,
-            "weighted_sum": None if w is None else {"weights": w.weights, "layer_norm": w.layer_norm, "from": w.source},
+            "weighted_sum": None
+            if w is None
+            else {"weights": w.weights, "layer_norm": w.layer_norm, "cmvn": w.cmvn, "from": w.source},
         }
 
     def check(self, num_hidden_states: int) -> None:
@@ -63,12 +67,13 @@ class Selection:
                 f"this upstream has {num_hidden_states}: extract with the upstream that experiment was trained on"
             )
 
-    def apply(self, hidden: list[torch.Tensor]) -> list[torch.Tensor]:
-        """One (B, T, H) tensor per stream, computed where ``hidden`` lies (the upstream's device)."""
+    def apply(self, hidden: list[torch.Tensor], lengths: torch.Tensor) -> list[torch.Tensor]:
+        """One (B, T, H) tensor per stream, computed where ``hidden`` lies (the upstream's device);
+        ``lengths``: each utterance's valid frames (CMVN counts only those)."""
         out = [hidden[i] for i in self.layers]
         if self.weighted is not None:
             w = self.weighted
-            states = [F.layer_norm(h, h.shape[-1:]) if w.layer_norm else h for h in hidden]
+            states = [normalised_state(h, lengths, layer_norm=w.layer_norm, cmvn=w.cmvn) for h in hidden]
             stacked = torch.stack(states, dim=0)
             weights = torch.tensor(w.weights, dtype=torch.float32, device=stacked.device).to(stacked.dtype)
             out.append((weights.view(-1, 1, 1, 1) * stacked).sum(dim=0))  # as Featurizer.forward
@@ -101,7 +106,12 @@ def _results_weights(path: Path) -> LayerWeights | None:
     weights = featurizer.get("layer_weights")
     if not isinstance(weights, list) or not weights or not all(isinstance(w, (int, float)) for w in weights):
         return None
-    return LayerWeights([float(w) for w in weights], bool(featurizer.get("layer_norm", False)), str(path))
+    return LayerWeights(
+        [float(w) for w in weights],
+        bool(featurizer.get("layer_norm", False)),
+        str(path),
+        cmvn=bool(featurizer.get("cmvn", False)),
+    )
 
 
 def _checkpoint_weights(expdir: Path) -> LayerWeights | None:
@@ -123,8 +133,13 @@ def _checkpoint_weights(expdir: Path) -> LayerWeights | None:
             "state): extract that state with -l instead"
         )
     config = load_yaml(expdir / CONFIG_FILE) if (expdir / CONFIG_FILE).is_file() else {}
-    layer_norm = bool((config.get("featurizer") or {}).get("layer_norm", False))
-    return LayerWeights(F.softmax(raw.detach().float(), dim=0).tolist(), layer_norm, str(path))
+    featurizer = config.get("featurizer") or {}
+    return LayerWeights(
+        F.softmax(raw.detach().float(), dim=0).tolist(),
+        bool(featurizer.get("layer_norm", False)),
+        str(path),
+        cmvn=bool(featurizer.get("cmvn", False)),
+    )
 
 
 def experiment_weights(expdir: str | Path) -> LayerWeights:

@@ -72,7 +72,7 @@ def run_shard(
     position = skipped
     try:
         for out in extract_batches(upstream, batches[first:], device, pin_memory=pin_memory):
-            streams = selection.apply(out.hidden_states)
+            streams = selection.apply(out.hidden_states, torch.tensor(out.lengths))
             host = store_ready(streams, out.hidden_states[0].device, pin_memory)
             new, seconds = 0, 0.0
             for i, utt in enumerate(out.utterances):

@@ -136,10 +136,9 @@ class FeatureExtractor(nn.Module):
         for _ in range(spec.delta):
             stack.append(_deltas(stack[-1], lengths))
         feats = torch.cat(stack, dim=-1)
-        mask = valid_mask(lengths, feats.size(1)).unsqueeze(-1)
         if spec.cmvn:
-            feats = _cmvn(feats, lengths, mask)
-        return feats.masked_fill(~mask, 0.0)
+            return utterance_cmvn(feats, lengths)
+        return feats.masked_fill(~valid_mask(lengths, feats.size(1)).unsqueeze(-1), 0.0)
 
 
 def _deltas(feats: Tensor, lengths: Tensor) -> Tensor:
@@ -160,10 +159,15 @@ def _frames_at(feats: Tensor, index: Tensor) -> Tensor:
     return feats.gather(1, index.unsqueeze(-1).expand(-1, -1, feats.size(2)))
 
 
-def _cmvn(feats: Tensor, lengths: Tensor, mask: Tensor) -> Tensor:
-    """Per-utterance mean/variance normalisation over valid frames (unbiased std, like torch.std)."""
+def utterance_cmvn(feats: Tensor, lengths: Tensor) -> Tensor:
+    """Per-utterance mean/variance normalisation of (B, T, D) over each utterance's valid frames
+    (unbiased std, like torch.std; padded frames out are 0). The front end's ``cmvn`` and the
+    downstream featurizer's ``featurizer.cmvn`` (any hidden state) are this one function."""
+    lengths = lengths.to(feats.device)
+    mask = valid_mask(lengths, feats.size(1)).unsqueeze(-1)
     count = lengths.to(feats.dtype)[:, None, None]
-    mean = feats.masked_fill(~mask, 0.0).sum(1, keepdim=True) / count
+    mean = feats.masked_fill(~mask, 0.0).sum(1, keepdim=True) / count.clamp(min=1)
     centred = (feats - mean).masked_fill(~mask, 0.0)
-    std = (centred.pow(2).sum(1, keepdim=True) / (count - 1)).sqrt()
+    # one frame has no spread: divide by 1, not 0 (it comes out as 0, not nan)
+    std = (centred.pow(2).sum(1, keepdim=True) / (count - 1).clamp(min=1)).sqrt()
     return centred / (std + EPS)

@@ -75,3 +75,29 @@ def test_an_experiment_of_another_upstream_is_refused(trained, tmp_path, capsys)
     ]
     assert cli.main(argv) == 1
     assert "weighs 3 hidden states, this upstream has 1" in capsys.readouterr().err
+
+
+def test_a_cmvn_experiment_is_extracted_with_its_cmvn(trained, tmp_path):
+    """featurizer.cmvn=true: the extracted sum normalises each state per utterance as training did."""
+    corpus, ckpt, _ = trained
+    upstream = load_upstream("aalbert_local", ckpt)
+    expdir = tmp_path / "speaker_cmvn"
+    overrides = ("optimizer.lr=0.05", "featurizer.cmvn=true")
+    train_task("speaker_utterance", corpus, expdir, steps=10, overrides=overrides, upstream=upstream)
+    results = json.loads((expdir / "results.json").read_text())
+    assert results["featurizer"]["cmvn"] is True
+    featurizer = Featurizer(3, "weighted_sum", cmvn=True)
+    featurizer.load_state_dict(load_checkpoint_file(expdir / "dev-best.ckpt", expected=dict)["model"]["featurizer"])
+
+    out = tmp_path / "ws"
+    argv = ["extract", "-u", "aalbert_local", "-k", str(ckpt), "--weighted-sum", str(expdir)]
+    assert cli.main([*argv, "--data", str(corpus), "--out", str(out), "--no-progress"]) == 0
+    got = dict(kaldiio.load_scp(str(out / "weighted_sum/feats.scp")).items())
+    journal = [json.loads(line) for line in (out / "journal/shard-000.jsonl").read_text().splitlines()]
+    upstream.eval()
+    for record in journal:
+        with torch.no_grad():
+            out_states = upstream([load_audio(record["audio"]["path"])])
+            expected = featurizer(out_states["hidden_states"], out_states["lengths"])[0]
+        np.testing.assert_allclose(got[record["uttid"]], expected.numpy(), atol=2e-5)
+        assert abs(float(got[record["uttid"]].mean())) < 1e-3  # each state centred over the utterance
