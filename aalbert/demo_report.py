@@ -233,14 +233,14 @@ def results_figure(rows: list[Row]) -> Any:
         bars = ax.bar(names, [100 * v for v in values], color=colours, zorder=2)
         ax.bar_label(bars, fmt="%.1f", fontsize=8)
         ax.set_title(f"{task}: test accuracy (%)", fontsize=9)
-        ax.set_ylim(0, 100)
+        ax.set_ylim(0, 108)  # headroom for the value labels of bars near 100 %
         ax.grid(axis="y", alpha=0.3)
         if chance and chance.get("test") is not None:
             chance_line(ax, chance["test"], chance_text(chance))
             # below the panel: above it would cover the bars' values
             ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
     fig.suptitle(
-        "frozen upstreams, weighted sum of layers (as is, layer norm or CMVN: the best on dev); parameters: "
+        "frozen upstreams, weighted sum of layers (as is, layer norm or CMVN: the best on dev)\nparameters: "
         + ", ".join(f"{r.upstream} {f'{r.parameters / 1e6:.2f}M' if r.parameters else 0}" for r in rows),
         fontsize=9,
     )

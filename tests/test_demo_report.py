@@ -64,7 +64,7 @@ def test_both_panels_draw_their_chance_on_a_fixed_axis():
     rows = [Row("fbank", 0, 0.55, 0.90, 0, 0, PHONE_CHANCE, SPEAKER_CHANCE), Row("aalbert", 10, 0.61, 0.95, 0, 0)]
     phone, speaker = results_figure(rows).axes
     assert [p.get_height() for p in phone.patches] == pytest.approx([55.0, 61.0])
-    assert phone.get_ylim() == speaker.get_ylim() == (0.0, 100.0)
+    assert phone.get_ylim() == speaker.get_ylim() == (0.0, 108.0)  # fixed, with headroom for a bar label at 100 %
     (phone_chance,) = phone.lines
     (speaker_chance,) = speaker.lines
     assert list(phone_chance.get_ydata()) == pytest.approx([18.7, 18.7])
