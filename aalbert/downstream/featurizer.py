@@ -72,13 +72,10 @@ class Featurizer(nn.Module):
         """``lengths``: each utterance's valid frames in the hidden states (needed with ``cmvn``)."""
         if len(hidden_states) != self.num_hidden_states:
             raise BadInputError(f"expected {self.num_hidden_states} hidden states, got {len(hidden_states)}")
-        if self.cmvn and lengths is None:
-            raise BadInputError("featurizer.cmvn normalises over each utterance's valid frames: pass the lengths")
         if self.weights is None:
             return self._normed_state(hidden_states, self._selected_layer(), lengths)
-        stacked = torch.stack([self._normed_state(hidden_states, i, lengths) for i in range(len(hidden_states))], dim=0)
-        weights = F.softmax(self.weights, dim=0).to(stacked.dtype)  # stacked: (L+1, B, T, H)
-        return (weights.view(-1, 1, 1, 1) * stacked).sum(dim=0)
+        states = [self._normed_state(hidden_states, i, lengths) for i in range(len(hidden_states))]
+        return weighted_sum(states, F.softmax(self.weights, dim=0))
 
     def _normed_state(
         self, hidden_states: list[torch.Tensor | None], i: int, lengths: torch.Tensor | None
@@ -102,6 +99,12 @@ class Featurizer(nn.Module):
             "cmvn": self.cmvn,
             "layer_weights": self.layer_weights(),
         }
+
+
+def weighted_sum(states: list[torch.Tensor], weights: torch.Tensor) -> torch.Tensor:
+    """sum_i weights[i] * states[i] over (B, T, H) states (also what ``aalbert extract --weighted-sum`` writes)."""
+    stacked = torch.stack(states, dim=0)  # (L+1, B, T, H)
+    return (weights.to(stacked.dtype).view(-1, 1, 1, 1) * stacked).sum(dim=0)
 
 
 def normalised_state(h: torch.Tensor, lengths: torch.Tensor | None, layer_norm: bool, cmvn: bool) -> torch.Tensor:

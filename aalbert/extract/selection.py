@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from aalbert.config import ConfigError
-from aalbert.downstream.featurizer import normalised_state
+from aalbert.downstream.featurizer import normalised_state, weighted_sum
 from aalbert.errors import BadInputError
 
 WEIGHTED = "weighted_sum"
@@ -32,6 +32,12 @@ class LayerWeights:
     layer_norm: bool
     source: str  # the file they were read from
     cmvn: bool = False
+
+    @classmethod
+    def read(cls, weights: list[float], featurizer: dict, source: str) -> LayerWeights:
+        """``featurizer``: the experiment's featurizer settings (results.json's or config.yaml's)."""
+        layer_norm, cmvn = bool(featurizer.get("layer_norm", False)), bool(featurizer.get("cmvn", False))
+        return cls(weights, layer_norm, source, cmvn=cmvn)
 
 
 @dataclass
@@ -74,9 +80,8 @@ class Selection:
         if self.weighted is not None:
             w = self.weighted
             states = [normalised_state(h, lengths, layer_norm=w.layer_norm, cmvn=w.cmvn) for h in hidden]
-            stacked = torch.stack(states, dim=0)
-            weights = torch.tensor(w.weights, dtype=torch.float32, device=stacked.device).to(stacked.dtype)
-            out.append((weights.view(-1, 1, 1, 1) * stacked).sum(dim=0))  # as Featurizer.forward
+            weights = torch.tensor(w.weights, dtype=torch.float32, device=states[0].device)
+            out.append(weighted_sum(states, weights))  # as Featurizer.forward
         return out
 
 
@@ -106,12 +111,7 @@ def _results_weights(path: Path) -> LayerWeights | None:
     weights = featurizer.get("layer_weights")
     if not isinstance(weights, list) or not weights or not all(isinstance(w, (int, float)) for w in weights):
         return None
-    return LayerWeights(
-        [float(w) for w in weights],
-        bool(featurizer.get("layer_norm", False)),
-        str(path),
-        cmvn=bool(featurizer.get("cmvn", False)),
-    )
+    return LayerWeights.read([float(w) for w in weights], featurizer, str(path))
 
 
 def _checkpoint_weights(expdir: Path) -> LayerWeights | None:
@@ -133,13 +133,7 @@ def _checkpoint_weights(expdir: Path) -> LayerWeights | None:
             "state): extract that state with -l instead"
         )
     config = load_yaml(expdir / CONFIG_FILE) if (expdir / CONFIG_FILE).is_file() else {}
-    featurizer = config.get("featurizer") or {}
-    return LayerWeights(
-        F.softmax(raw.detach().float(), dim=0).tolist(),
-        bool(featurizer.get("layer_norm", False)),
-        str(path),
-        cmvn=bool(featurizer.get("cmvn", False)),
-    )
+    return LayerWeights.read(F.softmax(raw.detach().float(), dim=0).tolist(), config.get("featurizer") or {}, str(path))
 
 
 def experiment_weights(expdir: str | Path) -> LayerWeights:
