@@ -219,6 +219,13 @@ def run_args(args: argparse.Namespace) -> str:
     if world > 1 and args.jobs != 1:
         raise UsageError("--jobs N runs N processes itself: under torchrun each rank is one shard, leave --jobs out")
     device = dist.init_distributed(args.device)
+    try:
+        return _run(args, device, world)
+    finally:
+        dist.cleanup()  # a rank leaving with its gloo group alive can abort at exit (std::terminate)
+
+
+def _run(args: argparse.Namespace, device: torch.device, world: int) -> str:
     shards = world if world > 1 else args.jobs
     out = Path(args.out)
     utterances = read_utterances(args)

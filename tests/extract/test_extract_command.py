@@ -183,6 +183,25 @@ def test_precision_is_the_upstream_loaders(setup, tmp_path, capsys):
         assert "fp16 needs a CUDA device" in capsys.readouterr().err
 
 
+def test_the_process_group_is_destroyed_when_extract_ends(setup, tmp_path, monkeypatch):
+    """A rank that returns with its gloo group alive aborts at interpreter exit ("terminate called without
+    an active exception", exit -6) once in a few runs: extract must destroy the group it ran in, as
+    pretraining and downstream do, whether it succeeds or fails."""
+    import torch.distributed as torch_dist
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    for out, more, expected in ((tmp_path / "ok", ["-l", "1"], 0), (tmp_path / "bad", ["-l", "9"], 1)):
+        torch_dist.init_process_group(
+            "gloo", init_method=f"file://{tmp_path / out.name}.rendezvous", rank=0, world_size=1
+        )
+        try:
+            assert extract(setup, out, *more) == expected
+            assert not torch_dist.is_initialized()
+        finally:
+            if torch_dist.is_initialized():
+                torch_dist.destroy_process_group()
+
+
 def test_torchrun_ranks_are_the_shards(setup, tmp_path):
     """Under torchrun (two CPU ranks, gloo) each rank writes one shard; rank 0 the index: what --jobs 2 writes."""
     corpus, ckpt = setup
@@ -197,6 +216,7 @@ def test_torchrun_ranks_are_the_shards(setup, tmp_path):
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "terminate called" not in proc.stderr
     assert proc.stdout.count("extracted 6 of 6 utterances") == 1  # rank 0 reports for all
     assert extract(setup, tmp_path / "jobs", "-l", "1", "--jobs", "2") == 0
     for name in (
