@@ -146,12 +146,19 @@ def test_two_processes_one_folder_one_trains_the_other_is_refused_at_once(tone_c
     )
 
 
+def stopped(pid: int) -> bool:
+    """The process is stopped (SIGSTOP): its state in /proc is T."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_a_start_stopped_when_the_split_files_appear_reruns(tone_corpus, tmp_path, stop):
     """Case 3 of issue 19: stopped right after splits/test.txt appeared, the same command was then refused."""
     exp, solo = tmp_path / "exp", tmp_path / "solo"
-    first = start_process(subprocess_argv(tone_corpus, exp))
-    freeze_when(first, lambda: (exp / "splits" / "test.txt").is_file())
+    script, *args = subprocess_argv(tone_corpus, exp)
+    first = start_process([script, "--stop-after-splits", *args])
+    freeze_when(first, lambda: stopped(first.pid))  # it stops itself once the split files are written
+    assert (exp / "splits" / "test.txt").is_file() and not (exp / "results.json").exists()
     os.kill(first.pid, stop)
     os.kill(first.pid, signal.SIGCONT)
     first.communicate(timeout=TIMEOUT_S)
