@@ -2,8 +2,8 @@
 
 Used by tests that need a separate process (plugins on PYTHONPATH, torchrun DDP). A first argument
 ``--stop-after-splits`` makes the process stop itself (SIGSTOP) right after it writes the split files,
-so that a test's signal lands at that moment however loaded the machine is (polling for the file
-and then freezing the process raced: on a busy machine the run had finished before the freeze).
+so that a test's signal lands at that moment whatever the machine's load (a test polling for the
+file and then freezing the process could not promise that).
 """
 
 import os
