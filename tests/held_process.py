@@ -18,10 +18,23 @@ from aalbert.folder_lock import LOCK_NAME
 TIMEOUT_S = 300  # a frozen holder never times out a refused command: it would hang, not fail late
 
 
+def _ctrl_c_stops_it() -> None:
+    """In the child before exec: SIGINT back to its default. A suite started in the background of a
+    non-interactive shell (``make test &``, some CI runners) inherits SIGINT ignored, and Python then
+    keeps ignoring it, so a test's Ctrl-C would be lost and the command would finish with exit 0."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(argv: list[str], cwd: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        [sys.executable, *argv], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, *argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_stops_it,
     )
 
 
