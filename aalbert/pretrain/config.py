@@ -5,7 +5,8 @@ A recipe is ``config/pretrain/<name>.yaml`` read with ``aalbert.config_layers.lo
 their names with the downstream tasks' (aalbert.runner_config, s3prl's). ``model`` is the encoder's
 ``TransformerConfig`` and ``audio`` the ``FeatureConfig`` (s3prl's ``audio`` section);
 ``model.input_dim`` is always taken from the features, and ``task.target`` picks the
-reconstruction target's kind (it replaces ``audio.target.feat_type``).
+reconstruction target's kind (it replaces ``audio.target.feat_type``, which is written back so that
+``config.yaml`` and the checkpoint name the target that was trained).
 """
 
 from __future__ import annotations
@@ -122,6 +123,10 @@ class PretrainConfig:
     runner: PretrainRunnerConfig = field(default_factory=PretrainRunnerConfig)
     optimizer: PretrainOptimizerConfig = field(default_factory=PretrainOptimizerConfig)
     seed: int = 1337
+
+    def __post_init__(self) -> None:
+        # one truth in the saved config.yaml and checkpoint: the target kind that is trained
+        self.audio = self.feature_config()
 
     def feature_config(self) -> FeatureConfig:
         """``audio`` with the target kind set by ``task.target``."""

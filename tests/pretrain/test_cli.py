@@ -8,6 +8,7 @@ import torch
 import yaml
 
 from aalbert.checkpoint_file import load_checkpoint_file
+from aalbert.config import save_config
 from aalbert.pretrain import checkpoints
 from aalbert.pretrain.cli import build_parser, main, resolve
 
@@ -113,6 +114,17 @@ def test_shipped_recipes_resolve_by_name():
     cfg, _, _ = resolve(args)
     assert (cfg.model.hidden_size, cfg.model.num_hidden_layers, cfg.model.num_hidden_groups) == (768, 12, 1)
     assert cfg.model.stacking == 3 and cfg.task.target == "linear"
+
+
+def test_the_saved_config_names_the_target_that_was_trained(tmp_path):
+    """task.target replaces audio.target.feat_type; config.yaml kept the recipe's linear beside target: mel."""
+    args = build_parser().parse_args(
+        ["-u", "aalbert", "-c", "pretrain/paper_3l", "-n", "x", "-o", "data.roots=[/d],task.target=mel"]
+    )
+    cfg, _, _ = resolve(args)
+    assert cfg.audio.target.feat_type == "mel" == cfg.feature_config().target.feat_type
+    save_config(cfg, tmp_path / "config.yaml")
+    assert yaml.safe_load((tmp_path / "config.yaml").read_text())["audio"]["target"]["feat_type"] == "mel"
 
 
 @pytest.mark.parametrize(
