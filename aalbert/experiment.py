@@ -28,7 +28,7 @@ from typing import Any
 
 from aalbert import previous_release
 from aalbert.atomic import remove_stale_temp_files, write_text_atomic
-from aalbert.config import ConfigError, merge_dicts, to_dict
+from aalbert.config import ConfigError, from_dict, merge_dicts, to_dict
 from aalbert.folder_lock import LOCK_NAME, FolderLock
 
 RECORD = "experiment.json"
@@ -153,6 +153,9 @@ def claim(
         if config_class is not None:
             # keys added since the record was written count as their defaults, which is what that run used
             upgraded = merge_dicts(to_dict(config_class()), upgraded)
+            # and settings derived from others are derived as today's record derives them (a pretraining
+            # record from before audio.target.feat_type followed task.target kept the recipe's kind)
+            upgraded = to_dict(from_dict(config_class, upgraded, where=str(expdir / RECORD)))
         old = {**old, "config": upgraded}
     diff = differences(_comparable(old), _comparable(record))
     if not diff:

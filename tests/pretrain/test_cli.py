@@ -79,6 +79,22 @@ def test_an_experiment_written_before_stacking_was_renamed_resumes(tmp_path, cor
     assert load_checkpoint_file(exp / "states-3.ckpt")["Config"]["model"]["stacking"] == 3
 
 
+def test_a_run_recorded_before_the_target_was_written_back_resumes(tmp_path, corpus_dir, monkeypatch):
+    """Records written before audio.target.feat_type followed task.target say linear beside target: mel;
+    the resume compared them with today's mel and refused the run as another config."""
+    recipe = write_recipe(tmp_path / "r.yaml", [corpus_dir])
+    monkeypatch.chdir(tmp_path)
+    argv = ["-u", "aalbert", "-c", str(recipe), "-n", "mel", "--no-progress", "-o", "task.target=mel"]
+    assert main([*argv, "-o", "runner.total_steps=2"]) == 0
+    exp = tmp_path / "result" / "pretrain" / "mel"
+    record = json.loads((exp / "experiment.json").read_text())
+    assert record["config"]["audio"]["target"]["feat_type"] == "mel"
+    record["config"]["audio"]["target"]["feat_type"] = "linear"  # as the previous release wrote it
+    (exp / "experiment.json").write_text(json.dumps(record))
+    assert main(["-e", str(exp), "--no-progress", "-o", "runner.total_steps=3"]) == 0
+    assert load_checkpoint_file(exp / "states-3.ckpt")["Config"]["audio"]["target"]["feat_type"] == "mel"
+
+
 def test_mockingjay_has_no_sharing_and_expdir_wins(tmp_path, corpus_dir):
     recipe = write_recipe(tmp_path / "r.yaml", [corpus_dir])
     exp = tmp_path / "somewhere"
