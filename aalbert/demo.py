@@ -57,7 +57,7 @@ class DemoSettings:
     min_words: int = 4
     max_words: int = 12
     seed: int = 0
-    pretrain_steps: int = 1000  # the tiny recipe's own; stacking 3 makes them as fast as 500 unstacked
+    pretrain_steps: int = 3000  # the tiny recipe's own (docs/science.md section 6: what 1000 to 8000 give)
     downstream_steps: int = 400
     # small heads on a few hundred steps: a larger rate than the tasks' defaults (1e-3)
     downstream_lr: float = 1e-2

@@ -1,6 +1,6 @@
 """What pretraining learns: per-layer probing and weighted-sum tasks against the log-mel baseline.
 
-    python benchmarks/science.py                                  # synthetic corpus, tiny recipe, 1000 steps (the demo's)
+    python benchmarks/science.py                                  # synthetic corpus, tiny recipe, 3000 steps (the demo's)
     python benchmarks/science.py --sweep 500,1000,2000,4000       # the steps-vs-gain curve
     python benchmarks/science.py -o model.stacking=1 --seeds 0,1 --tag no-stacking   # a variant of the recipe
     python benchmarks/science.py --corpus /data/timit --format timit --audio /data/LibriSpeech/train-clean-100 \\
@@ -59,7 +59,7 @@ class Settings:
     overrides: list[str] = field(default_factory=list)
     tag: str = ""
     upstreams: list[str] = field(default_factory=lambda: ["aalbert", "mockingjay"])
-    steps: list[int] = field(default_factory=lambda: [1000])
+    steps: list[int] = field(default_factory=lambda: [3000])  # the demo's
     seeds: list[int] = field(default_factory=lambda: [0])
     weighted_sum: str = "last"  # at which steps: "all", "last" or "none"
     downstream_steps: int = 400  # the demo's settings: small heads, few hundred steps, lr 1e-2
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--override", action="append", default=[], help="recipe override, e.g. optimizer.lr=1e-4")
     p.add_argument("--tag", default="", help="folder name of this configuration under --out (default: recipe + digest)")
     p.add_argument("--upstreams", default="aalbert,mockingjay")
-    p.add_argument("--steps", type=int, default=1000, help="pretraining steps")
+    p.add_argument("--steps", type=int, default=3000, help="pretraining steps (default: the demo's)")
     p.add_argument(
         "--sweep",
         default=None,
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         "--checkpoints",
         default="",
         help="UPSTREAM=CKPT,... : evaluate these checkpoints (e.g. make demo's demo_output/pretrain/aalbert/"
-        "states-1000.ckpt) as the --steps step of one seed instead of pretraining",
+        "states-3000.ckpt) as the --steps step of one seed instead of pretraining",
     )
     p.add_argument("--out", default="result/science")
     a = p.parse_args(argv)
