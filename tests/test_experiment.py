@@ -29,3 +29,12 @@ def test_a_key_added_since_the_record_was_written_is_its_default(tmp_path):
     other = make_record("pretrain", to_dict(Config(Section(["a"], added_later=False))))
     with pytest.raises(ExperimentError, match="data.added_later"):
         claim(tmp_path, other, resuming=False, overwrite=False, config_class=Config)
+
+
+def test_a_key_the_record_has_and_today_lacks_is_named_with_the_way_on(tmp_path):
+    """A record holding a setting this release no longer has: reading it through today's config class
+    (to derive settings as today's record does) raised a bare unknown-key error without the advice."""
+    write_record(tmp_path, make_record("pretrain", {"data": {"roots": ["a"], "gone": 3}, "seed": 1}))
+    same = make_record("pretrain", to_dict(Config(Section(["a"]))))
+    with pytest.raises(ExperimentError, match=r"data.gone: 3 -> '<absent>'.*pass --overwrite"):
+        claim(tmp_path, same, resuming=True, overwrite=False, config_class=Config)
