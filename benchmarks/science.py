@@ -41,7 +41,7 @@ from pathlib import Path
 import science_report  # benchmarks/ is on sys.path when this script runs
 
 from aalbert.command_flags import from_flags
-from aalbert.demo import small_head_overrides
+from aalbert.demo import DemoSettings, small_head_overrides
 from aalbert.demo_report import SETTING_OVERRIDES, SETTINGS, Trial, choose_on_dev, trial_of
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ class Settings:
     overrides: list[str] = field(default_factory=list)
     tag: str = ""
     upstreams: list[str] = field(default_factory=lambda: ["aalbert", "mockingjay"])
-    steps: list[int] = field(default_factory=lambda: [3000])  # the demo's
+    steps: list[int] = field(default_factory=lambda: [DemoSettings.pretrain_steps])
     seeds: list[int] = field(default_factory=lambda: [0])
     weighted_sum: str = "last"  # at which steps: "all", "last" or "none"
     downstream_steps: int = 400  # the demo's settings: small heads, few hundred steps, lr 1e-2
@@ -333,7 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--override", action="append", default=[], help="recipe override, e.g. optimizer.lr=1e-4")
     p.add_argument("--tag", default="", help="folder name of this configuration under --out (default: recipe + digest)")
     p.add_argument("--upstreams", default="aalbert,mockingjay")
-    p.add_argument("--steps", type=int, default=3000, help="pretraining steps (default: the demo's)")
+    p.add_argument(
+        "--steps", type=int, default=DemoSettings.pretrain_steps, help="pretraining steps (default: the demo's)"
+    )
     p.add_argument(
         "--sweep",
         default=None,

@@ -125,18 +125,14 @@ class PretrainConfig:
     seed: int = 1337
 
     def __post_init__(self) -> None:
-        # one truth in the saved config.yaml and checkpoint: the target kind that is trained
-        self.audio = self.feature_config()
-
-    def feature_config(self) -> FeatureConfig:
-        """``audio`` with the target kind set by ``task.target``."""
+        # task.target sets the target's kind in ``audio`` itself, so that the saved config.yaml and
+        # the checkpoint name the target that is trained
         target = self.audio.target if self.audio.target is not None else FeatureSpec()
-        target = dataclasses.replace(target, feat_type=self.task.target)
-        return dataclasses.replace(self.audio, target=target)
+        self.audio = dataclasses.replace(self.audio, target=dataclasses.replace(target, feat_type=self.task.target))
 
     def encoder_config(self) -> TransformerConfig:
         """``model`` with ``input_dim`` taken from the features."""
-        input_dim = FeatureExtractor(self.feature_config()).input_dim
+        input_dim = FeatureExtractor(self.audio).input_dim
         return dataclasses.replace(self.model, input_dim=input_dim)
 
 

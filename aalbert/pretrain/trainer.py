@@ -69,7 +69,7 @@ class Trainer:
         # model init is drawn from `seed` on every rank (DDP also broadcasts rank 0's weights);
         # dropout and masking then follow rank-specific streams so ranks see different masks
         rng.seed_everything(cfg.seed)
-        self.feature_config = cfg.feature_config()
+        self.feature_config = cfg.audio
         self.extractor = FeatureExtractor(self.feature_config).to(self.device)
         self.encoder_config = cfg.encoder_config()
         encoder = TransformerEncoder(self.encoder_config)
